@@ -1,0 +1,1 @@
+"""Trame core: event store, projections, plugin host, accounts and web shell."""

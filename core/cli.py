@@ -1,0 +1,240 @@
+"""The ``trame`` command line. Names and options are a contract: scripts depend on them."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import StoredEvent
+
+from core.application import Trame
+from core.settings import Settings
+from core.store import SYSTEM
+
+
+class ExportLine(msgspec.Struct, tag_field="kind"):
+    pass
+
+
+class KeyLine(ExportLine, tag="key"):
+    subject_id: str
+    key: str
+
+
+class EventLine(ExportLine, tag="event"):
+    position: int
+    stream_id: str
+    version: int
+    type: str
+    state: str  # the stored envelope, base64: exported byte for byte
+
+
+def _serve(trame: Trame, host: str, port: int) -> int:
+    import uvicorn
+
+    from core.web.app import create_app
+
+    print(f"Trame écoute sur http://{host}:{port}/ (base : {trame.db.dialect}). Ctrl+C pour arrêter.", flush=True)
+    uvicorn.run(create_app(trame), host=host, port=port, log_level="info")
+    return 0
+
+
+def cmd_serve(trame: Trame, args: argparse.Namespace) -> int:
+    return _serve(trame, args.host, args.port)
+
+
+def cmd_demo(trame: Trame, args: argparse.Namespace) -> int:
+    from core.demo import build_demo
+
+    created = build_demo(trame)
+    if created:
+        print("Démonstration créée. Comptes (mot de passe « demo-trame-2026 ») :")
+        for email, what in created:
+            print(f"  {email:32} {what}")
+    else:
+        print("Démonstration déjà en place (comptes : voir README).")
+    if args.no_serve:
+        return 0
+    return _serve(trame, args.host, args.port)
+
+
+def cmd_user_create(trame: Trame, args: argparse.Namespace) -> int:
+    account_id = trame.accounts.create(args.email, args.password, admin=args.admin)
+    print(account_id)
+    return 0
+
+
+def cmd_token_create(trame: Trame, args: argparse.Namespace) -> int:
+    account = trame.accounts.by_email(args.email)
+    if account is None:
+        print(f"aucun compte pour {args.email}", file=sys.stderr)
+        return 1
+    print(trame.accounts.issue_token(account["account_id"], args.label, author=SYSTEM))
+    return 0
+
+
+def cmd_rebuild(trame: Trame, args: argparse.Namespace) -> int:
+    names = [args.name] if args.name else None
+    count = trame.runner.rebuild(names)
+    print(f"{count} événements rejoués", file=sys.stderr)
+    return 0
+
+
+def cmd_project(trame: Trame, args: argparse.Namespace) -> int:
+    if not args.follow:
+        print(f"{trame.runner.catch_up()} événements projetés", file=sys.stderr)
+        return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print("Projections en continu (Ctrl+C pour arrêter).", file=sys.stderr, flush=True)
+    trame.runner.follow(stop, poll_seconds=args.poll)
+    return 0
+
+
+def cmd_export(trame: Trame, args: argparse.Namespace) -> int:
+    """The whole log as NDJSON: the keys of people not erased, then every event as stored."""
+    encoder = msgspec.json.Encoder()
+    count = 0
+    with Path(args.file).open("wb") as out:
+        for subject_id, key in trame.keys.export():
+            out.write(encoder.encode(KeyLine(subject_id=subject_id, key=key)) + b"\n")
+        after = 0
+        while True:
+            batch = trame.store.raw(after, 5000)
+            if not batch:
+                break
+            for n in batch:
+                line = EventLine(
+                    position=n.id,
+                    stream_id=str(n.originator_id),
+                    version=n.originator_version,
+                    type=n.topic,
+                    state=base64.b64encode(n.state).decode(),
+                )
+                out.write(encoder.encode(line) + b"\n")
+                count += 1
+            after = batch[-1].id
+    print(f"{count} événements exportés vers {args.file}", file=sys.stderr)
+    return 0
+
+
+def cmd_import(trame: Trame, args: argparse.Namespace) -> int:
+    if trame.store.max_position():
+        print("import refusé : la base contient déjà des événements (importez dans une base vide)", file=sys.stderr)
+        return 1
+    decoder = msgspec.json.Decoder(KeyLine | EventLine)
+    batch: list[StoredEvent] = []
+    count = 0
+    with Path(args.file).open("rb") as source:
+        for number, raw in enumerate(source, start=1):
+            if not raw.strip():
+                continue
+            try:
+                line = decoder.decode(raw)
+            except msgspec.DecodeError as exc:
+                print(f"ligne {number} : {exc}", file=sys.stderr)
+                return 1
+            if isinstance(line, KeyLine):
+                trame.keys.restore(line.subject_id, line.key)
+                continue
+            if line.type not in trame.registry:
+                print(f"ligne {number} : type d'événement inconnu {line.type} (module manquant ?)", file=sys.stderr)
+                return 1
+            batch.append(StoredEvent(UUID(line.stream_id), line.version, line.type, base64.b64decode(line.state)))
+            if len(batch) >= 2000:
+                trame.store.append_stored(batch)
+                count += len(batch)
+                batch = []
+    if batch:
+        trame.store.append_stored(batch)
+        count += len(batch)
+    trame.runner.catch_up()
+    print(f"{count} événements importés", file=sys.stderr)
+    return 0
+
+
+def cmd_plugins(trame: Trame, args: argparse.Namespace) -> int:
+    for info in sorted(trame.catalog.info.values(), key=lambda i: i.name):
+        needs = f" (nécessite {', '.join(info.needs)})" if info.needs else ""
+        print(f"{info.name}\t{info.title}{needs}")
+    return 0
+
+
+def build_parser(trame_hooks: Trame | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trame", description="Trame : réseaux partenariaux de l'action sociale.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="servir l'application web")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="créer les territoires de démonstration puis servir")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-serve", action="store_true", help="créer la démonstration sans lancer le serveur")
+    p.set_defaults(func=cmd_demo)
+
+    user = sub.add_parser("user", help="comptes").add_subparsers(dest="user_command", required=True)
+    p = user.add_parser("create", help="créer un compte")
+    p.add_argument("email")
+    p.add_argument("--password", required=True)
+    p.add_argument("--admin", action="store_true")
+    p.set_defaults(func=cmd_user_create)
+
+    token = sub.add_parser("token", help="jetons d'API").add_subparsers(dest="token_command", required=True)
+    p = token.add_parser("create", help="créer un jeton d'API (seul le jeton est écrit sur la sortie)")
+    p.add_argument("email")
+    p.add_argument("--label", default="")
+    p.set_defaults(func=cmd_token_create)
+
+    p = sub.add_parser("rebuild", help="reconstruire une projection (ou toutes) depuis le premier événement")
+    p.add_argument("name", nargs="?")
+    p.set_defaults(func=cmd_rebuild)
+
+    p = sub.add_parser("project", help="mettre les projections à jour")
+    p.add_argument("--follow", action="store_true", help="continuer à projeter les nouveaux événements")
+    p.add_argument("--poll", type=float, default=0.5, help="secondes entre deux lectures du journal")
+    p.set_defaults(func=cmd_project)
+
+    p = sub.add_parser("export", help="exporter tout le journal d'événements (NDJSON)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="importer un export NDJSON dans une base vide")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("plugins", help="lister les modules installés")
+    p.set_defaults(func=cmd_plugins)
+
+    if trame_hooks is not None:
+        trame_hooks.pm.hook.register_commands(subparsers=sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    trame = Trame(Settings.from_env())
+    try:
+        args = build_parser(trame).parse_args(argv)
+        try:
+            return int(args.func(trame, args))
+        except (ValueError, LookupError) as exc:
+            print(f"erreur : {exc}", file=sys.stderr)
+            return 1
+    finally:
+        trame.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Instants on the two time axes, as fixed-width UTC strings.
+
+Valid time (``effective``) and transaction time (``recorded_at``) are stored as
+ISO 8601 strings of one fixed width in UTC, so that ordering them as text is
+ordering them in time, identically on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+#: The open end of an interval ("still valid", "still the current knowledge").
+FOREVER = "9999-12-31T23:59:59.999999Z"
+#: The closed start of everything.
+BEGINNING = "0001-01-01T00:00:00.000000Z"
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class BadInstant(ValueError):
+    """A date given by a person could not be read; the message says why, in French."""
+
+
+def now() -> str:
+    return instant(datetime.now(UTC))
+
+
+def instant(value: datetime | date) -> str:
+    """The canonical text of a datetime (any zone, naive taken as UTC) or a date (midnight UTC)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime(_FORMAT)
+    return datetime.combine(value, time(0), tzinfo=UTC).strftime(_FORMAT)
+
+
+def parse(text: str, *, end_of_day: bool = False) -> str:
+    """Read ``YYYY-MM-DD`` or an ISO 8601 datetime into an instant.
+
+    ``end_of_day`` makes a bare date mean its last microsecond: "as of 2010-06-01"
+    then includes what took effect during that day.
+    """
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            if end_of_day:
+                return instant(datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1, microseconds=-1))
+            return instant(day)
+        return instant(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError as exc:
+        raise BadInstant(f"« {text} » n'est pas une date valide (attendu AAAA-MM-JJ ou une date-heure ISO 8601)") from exc
+
+
+def to_datetime(value: str) -> datetime:
+    return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
+
+
+def day_of(value: str) -> str:
+    """The calendar date part, for display."""
+    return value[:10]

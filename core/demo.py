@@ -1,0 +1,48 @@
+"""The demo: four territories from the seeds, their modules, and accounts to try them.
+
+Organisations are real public bodies named in the seed documents; every person is
+fictional. Each plugin writes its own demo data through its ``demo_data`` hook.
+"""
+
+from __future__ import annotations
+
+from core.application import Trame
+from core.store import SYSTEM
+
+PASSWORD = "demo-trame-2026"  # noqa: S105 - published demo password, fictional accounts
+
+#: territory slug -> (title, modules to enable, in dependency order)
+TERRITORIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "meaux": ("Meaux et Provins (RESO77)", ("annuaire",)),
+    "agen": ("Agen – quartier de Montanou", ("annuaire", "rencontres", "cafe")),
+    "fumel": ("Fumel (circonscription)", ("annuaire", "rencontres", "cafe")),
+    "joigny": ("Joigny", ("annuaire", "rencontres", "charte")),
+}
+
+
+def build_demo(trame: Trame) -> list[tuple[str, str]]:
+    """Create what is missing; return the accounts created (e-mail, what they can do)."""
+    created: list[tuple[str, str]] = []
+    if trame.accounts.by_email("admin@trame.example") is None:
+        trame.accounts.create("admin@trame.example", PASSWORD, admin=True)
+        created.append(("admin@trame.example", "administration de la plateforme"))
+    for slug, (title, modules) in TERRITORIES.items():
+        if trame.territories.get(slug) is not None:
+            continue
+        trame.territories.create(slug, title, author=SYSTEM)
+        for module in modules:
+            if module in trame.catalog.info:
+                trame.territories.enable(slug, module, author=SYSTEM, reason="démonstration")
+        email = f"coordination.{slug}@trame.example"
+        account_id = trame.accounts.create(email, PASSWORD, display_name=f"Coordination {title}")
+        trame.accounts.grant(account_id, slug, "coordinator", author=SYSTEM)
+        created.append((email, f"coordination de {title}"))
+        member = f"membre.{slug}@trame.example"
+        member_id = trame.accounts.create(member, PASSWORD)
+        trame.accounts.grant(member_id, slug, "member", author=SYSTEM)
+        created.append((member, f"membre de {title}"))
+        enabled = trame.territories.enabled_plugins(slug)
+        for plugin in trame.pm.get_plugins():
+            if plugin.plugin_info().name in enabled and hasattr(plugin, "demo_data"):
+                plugin.demo_data(trame=trame, territory=slug)
+    return created

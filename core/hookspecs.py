@@ -1,0 +1,89 @@
+"""The hooks a Trame plugin may implement: the whole contract between the core and a plugin.
+
+A plugin is a Python module (usually a package's ``__init__``) that implements some of
+these functions, decorated with :data:`hookimpl`, and is registered under the
+entry-point group ``trame.plugins``::
+
+    [project.entry-points."trame.plugins"]
+    glossaire = "trame_glossaire"
+
+Call conventions: the core always calls hooks with keyword arguments. Hooks returning
+lists are collected from every plugin; unless stated otherwise every plugin's result
+is used. ``territory`` arguments are territory slugs. Per-territory hooks
+(navigation, page sections) are only called for plugins enabled in that territory.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from core.application import Trame
+    from core.events import Event
+    from core.plugins import NavLink, PageSection, PluginInfo
+    from core.projection import Projection
+
+hookspec = pluggy.HookspecMarker("trame")
+hookimpl = pluggy.HookimplMarker("trame")
+
+
+@hookspec
+def plugin_info() -> PluginInfo:
+    """Describe the plugin: its name (the URL segment and the name used to enable it),
+    its French title, what it is for, and the plugins it ``needs``. Every plugin must
+    implement it. Core infrastructure plugins set ``always_on``."""
+
+
+@hookspec
+def register_events() -> list[type[Event]]:
+    """Return the event payload classes this plugin writes. Called once at start-up;
+    names must be unique across plugins (``plugin.PastTenseVerb``)."""
+
+
+@hookspec
+def register_projections() -> list[Projection]:
+    """Return the projection instances that build this plugin's read models. Called
+    once at start-up; each is kept caught up after every write and by
+    ``trame project --follow``, and can be rebuilt with ``trame rebuild NAME``."""
+
+
+@hookspec
+def register_routes() -> list[Any]:
+    """Return Litestar route handlers or controllers. Paths under
+    ``/t/{territory:str}/`` (pages) and ``/api/v1/territories/{slug:str}/`` (API) answer
+    404 in territories where the plugin is not enabled. Handlers get the application
+    as the ``trame`` dependency and the signed-in account as ``account``."""
+
+
+@hookspec
+def register_templates() -> str | None:
+    """Return the directory of this plugin's Jinja templates, kept under a folder named
+    after the plugin (``templates/<plugin>/page.html``) so that names never clash."""
+
+
+@hookspec
+def navigation_links(territory: str, role: str | None) -> list[NavLink]:
+    """Return the links this plugin adds to the territory's main navigation, for a
+    visitor holding ``role`` there (``None`` for a platform admin without a role)."""
+
+
+@hookspec
+def page_sections(trame: Trame, page: str, territory: str, subject_id: str, as_of: str, known_at: str | None) -> list[PageSection]:
+    """Return sections to show on another plugin's page. ``page`` names the page
+    (``"annuaire.structure"`` for a structure sheet), ``subject_id`` what it shows.
+    Sections are rendered in ``order``; their HTML must be built with autoescaping."""
+
+
+@hookspec
+def register_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add sub-commands to the ``trame`` CLI. Set ``func(trame, args) -> int`` as the
+    parser default to run the command."""
+
+
+@hookspec
+def demo_data(trame: Trame, territory: str) -> None:
+    """Write this plugin's demo data into ``territory`` (through commands, as a user
+    would). Called by ``trame demo`` after the territory exists and the plugin is on."""

@@ -1,0 +1,83 @@
+"""The plugin host: loads plugins from the ``trame.plugins`` entry points and checks them."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import pluggy
+
+from core import hookspecs
+
+ENTRY_POINT_GROUP = "trame.plugins"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    title: str
+    description: str = ""
+    needs: tuple[str, ...] = ()
+    #: Infrastructure that every territory has (cannot be disabled).
+    always_on: bool = False
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    path: str  # relative to the territory, e.g. "annuaire/"
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class PageSection:
+    title: str
+    html: str  # already escaped (markupsafe.Markup or rendered from an autoescaping template)
+    order: int = 50
+    plugin: str = field(default="")
+
+
+def get_plugin_manager(extra: Iterable[ModuleType | object] = (), *, entry_points: bool = True) -> pluggy.PluginManager:
+    """Built-in and third-party plugins come through entry points; ``extra`` adds plugins
+    directly (tests). ``check_pending`` makes a misspelt hook fail at start-up."""
+    pm = pluggy.PluginManager("trame")
+    pm.add_hookspecs(hookspecs)
+    if entry_points:
+        for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            if pm.get_plugin(ep.name) is None:
+                pm.register(ep.load(), name=ep.name)
+    for plugin in extra:
+        pm.register(plugin)
+    pm.check_pending()
+    return pm
+
+
+class PluginCatalog:
+    """What the installed plugins are and need."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self.info: dict[str, PluginInfo] = {}
+        for plugin in pm.get_plugins():
+            impl = getattr(plugin, "plugin_info", None)
+            if impl is None:
+                raise TypeError(f"plugin {pm.get_name(plugin)!r} does not implement plugin_info()")
+            info: PluginInfo = impl()
+            if info.name in self.info:
+                raise ValueError(f"two plugins are named {info.name!r}")
+            self.info[info.name] = info
+        for info in self.info.values():
+            missing = [n for n in info.needs if n not in self.info]
+            if missing:
+                raise ValueError(f"plugin {info.name!r} needs {', '.join(missing)}, which is not installed")
+
+    def optional(self) -> list[PluginInfo]:
+        return sorted((i for i in self.info.values() if not i.always_on), key=lambda i: i.name)
+
+    def module_of(self, name: str) -> object:
+        for plugin in self.pm.get_plugins():
+            if plugin.plugin_info().name == name:
+                return plugin
+        raise KeyError(name)

@@ -1,0 +1,106 @@
+"""The Litestar app factory: one function per concern, plugins' routes mounted behind the guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, MediaType, Router, get
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
+
+from core import clock
+from core.application import Trame
+from core.web import api, pages
+from core.web.access import access_guard
+from core.web.errors import handle
+from core.web.sessions import Sessions
+
+HERE = Path(__file__).parent
+
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+def security_headers(message: Message, scope: Scope) -> None:
+    """Litestar has no security-headers middleware; this hook sees every response, errors included."""
+    if message["type"] == "http.response.start":
+        headers = list(message.get("headers", []))
+        names = {bytes(h[0]).lower() for h in headers}
+        headers += [h for h in SECURITY_HEADERS if h[0] not in names]
+        message["headers"] = headers
+
+
+@get("/health", opt={"public": True}, media_type=MediaType.JSON, sync_to_thread=True, tags=["plateforme"])
+def health(trame: Trame) -> dict[str, Any]:
+    """Liveness and freshness: how far each projection is behind the log."""
+    head = trame.store.max_position()
+    behind = {name: head - pos for name, pos in trame.runner.positions().items()}
+    return {"status": "ok", "database": trame.db.dialect, "log_position": head, "projections_behind": behind}
+
+
+def _templates(trame: Trame) -> TemplateConfig[JinjaTemplateEngine]:
+    dirs = [str(HERE / "templates")] + [d for d in trame.pm.hook.register_templates() if d]
+    env = Environment(loader=FileSystemLoader(dirs), autoescape=select_autoescape(default=True, default_for_string=True))
+    env.globals["day"] = clock.day_of
+    env.filters["day"] = clock.day_of
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
+
+
+def _plugin_routers(trame: Trame) -> list[Router]:
+    routers = []
+    for plugin in trame.pm.get_plugins():
+        register = getattr(plugin, "register_routes", None)
+        if register is None:
+            continue
+        handlers = register()
+        if handlers:
+            name = plugin.plugin_info().name
+            routers.append(Router(path="/", route_handlers=handlers, opt={"plugin": name}))
+    return routers
+
+
+def create_app(trame: Trame) -> Litestar:
+    sessions = Sessions(trame.db)
+    secure = trame.settings.secure_cookies
+    app = Litestar(
+        route_handlers=[
+            *pages.ROUTES,
+            *api.ROUTES,
+            health,
+            *_plugin_routers(trame),
+            create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True}, include_in_schema=False),
+        ],
+        dependencies={"trame": Provide(lambda: trame, use_cache=True, sync_to_thread=False)},
+        guards=[access_guard],
+        template_config=_templates(trame),
+        csrf_config=CSRFConfig(
+            secret=trame.settings.secret_key,
+            cookie_name="__Host-csrftoken" if secure else "csrftoken",
+            cookie_secure=secure,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            exclude=["/api/"],
+        ),
+        openapi_config=OpenAPIConfig(title="Trame", version="1.0", path="/schema", description="API JSON de Trame."),
+        exception_handlers={Exception: handle},
+        before_send=[security_headers],
+        debug=False,
+    )
+    app.state.trame = trame
+    app.state.sessions = sessions
+    return app

@@ -1,0 +1,35 @@
+"""Rendering pages with the shared layout context: who is signed in, where, and the navigation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from core.application import Trame
+from core.plugins import NavLink
+from core.web.access import Access, resolve_principal
+
+
+def navigation(trame: Trame, access: Access) -> list[NavLink]:
+    """Core links, then those of the plugins enabled in the territory, by order."""
+    links = [NavLink("Accueil du territoire", "", order=0)]
+    enabled = trame.territories.enabled_plugins(access.territory)
+    off = [p for p in trame.pm.get_plugins() if p.plugin_info().name not in enabled]
+    caller = trame.pm.subset_hook_caller("navigation_links", remove_plugins=off)
+    for contributed in caller(territory=access.territory, role=access.role):
+        links.extend(contributed)
+    if access.at_least("coordinator"):
+        links += [NavLink("Membres", "membres", order=90), NavLink("Modules", "modules", order=91), NavLink("Journal", "journal", order=92)]
+    return sorted(links, key=lambda link: link.order)
+
+
+def render(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
+    trame: Trame = request.app.state.trame
+    access: Access | None = request.state.get("access")
+    context.setdefault("principal", resolve_principal(request))
+    context["access"] = access
+    context["nav"] = navigation(trame, access) if access else []
+    context["request_path"] = request.url.path
+    return Template(template, context=context, status_code=status_code)

@@ -1,0 +1,67 @@
+"""The ``trame`` command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from core.application import Trame
+from core.settings import Settings
+from core.testing import make_database, run_cli
+
+
+def test_user_create_then_token_create_prints_only_the_token(trame: Trame) -> None:
+    created = run_cli(trame, "user", "create", "coord@exemple.fr", "--password", "un-long-mot-de-passe", "--admin")
+    assert created.returncode == 0, created.stderr
+    token = run_cli(trame, "token", "create", "coord@exemple.fr")
+    assert token.returncode == 0
+    assert re.fullmatch(r"trm_[A-Za-z0-9_-]{40,}\n", token.stdout)
+    assert trame.accounts.by_token(token.stdout.strip()) == trame.accounts.by_email("coord@exemple.fr")["account_id"]  # type: ignore[index]
+
+
+def test_bad_input_gets_a_clear_error_and_exit_code(trame: Trame) -> None:
+    result = run_cli(trame, "user", "create", "pas-un-email", "--password", "un-long-mot-de-passe")
+    assert result.returncode == 1 and "adresse e-mail valide" in result.stderr
+    assert run_cli(trame, "token", "create", "inconnu@exemple.fr").returncode == 1
+
+
+def test_export_then_import_into_an_empty_store_gives_identical_projections(trame: Trame, tmp_path: Path, backend: str) -> None:
+    trame.territories.create("joigny", "Joigny", author="system")
+    trame.territories.enable("joigny", "annuaire", author="system", reason="charte 2010")
+    account = trame.accounts.create("coord@exemple.fr", "un-long-mot-de-passe")
+    trame.accounts.grant(account, "joigny", "coordinator", author="system")
+    erased = trame.accounts.create("partie@exemple.fr", "un-long-mot-de-passe")
+    trame.accounts.erase(erased, author="system")
+    export = tmp_path / "journal.ndjson"
+    assert run_cli(trame, "export", str(export)).returncode == 0
+    assert b"partie@exemple.fr" not in export.read_bytes() and b"coord@exemple.fr" not in export.read_bytes()
+
+    target_dir = tmp_path / "cible"
+    target_dir.mkdir()
+    target = Trame(Settings(database_url="unused://"), db=make_database(backend, target_dir))
+    try:
+        result = run_cli(target, "import", str(export))
+        assert result.returncode == 0, result.stderr
+        assert target.runner.snapshot() == trame.runner.snapshot(list(target.runner.projections))
+        assert target.accounts.authenticate("coord@exemple.fr", "un-long-mot-de-passe") == account
+        refused = run_cli(target, "import", str(export))
+        assert refused.returncode == 1 and "base vide" in refused.stderr
+    finally:
+        if hasattr(target.db, "drop_schema"):
+            target.db.drop_schema()
+        target.close()
+
+
+def test_import_reports_the_line_of_a_broken_file(trame: Trame, tmp_path: Path) -> None:
+    broken = tmp_path / "casse.ndjson"
+    broken.write_text('{"kind": "key", "subject_id": "a", "key": "b"}\n{pas du json\n')
+    result = run_cli(trame, "import", str(broken))
+    assert result.returncode == 1 and "ligne 2" in result.stderr
+
+
+def test_rebuild_by_name(trame: Trame) -> None:
+    trame.territories.create("agen", "Agen", author="system")
+    assert run_cli(trame, "rebuild", "territories").returncode == 0
+    assert trame.territories.get("agen") is not None
+    unknown = run_cli(trame, "rebuild", "inconnue")
+    assert unknown.returncode == 1 and "unknown projection" in unknown.stderr
