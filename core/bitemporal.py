@@ -181,7 +181,9 @@ class BitemporalTable:
         for row in cur.execute(f"SELECT seq, patch FROM {self.facts} WHERE entity_id = ?", (entity_id,)).fetchall():
             patch = _load(row["patch"])
             patch.update({k: v for k, v in fields.items() if k in patch})
-            cur.execute(f"UPDATE {self.facts} SET patch = ? WHERE entity_id = ? AND seq = ?", (_json(patch).decode(), entity_id, row["seq"]))
+            cur.execute(
+                f"UPDATE {self.facts} SET patch = ? WHERE entity_id = ? AND seq = ?", (_json(patch).decode(), entity_id, row["seq"])
+            )
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, cur: Cursor, entity_id: str, *, as_of: str, known_at: str | None = None) -> dict[str, Any] | None:

@@ -42,7 +42,23 @@ def build_demo(trame: Trame) -> list[tuple[str, str]]:
         trame.accounts.grant(member_id, slug, "member", author=SYSTEM)
         created.append((member, f"membre de {title}"))
         enabled = trame.territories.enabled_plugins(slug)
-        for plugin in trame.pm.get_plugins():
-            if plugin.plugin_info().name in enabled and hasattr(plugin, "demo_data"):
-                plugin.demo_data(trame=trame, territory=slug)
+        for plugin in _in_dependency_order(trame, enabled):
+            others = [p for p in trame.pm.get_plugins() if p is not plugin]
+            trame.pm.subset_hook_caller("demo_data", remove_plugins=others)(trame=trame, territory=slug)
     return created
+
+
+def _in_dependency_order(trame: Trame, names: set[str]) -> list[object]:
+    """Plugins after those they need, so that a café's demo finds the directory's structures."""
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered or name not in names:
+            return
+        for need in trame.catalog.info[name].needs:
+            visit(need)
+        ordered.append(name)
+
+    for name in sorted(names):
+        visit(name)
+    return [trame.catalog.module_of(name) for name in ordered]

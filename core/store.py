@@ -62,6 +62,11 @@ class EventStore:
     # -- writing ---------------------------------------------------------------------------
     def append(self, ctx: Context, *writes: Write, recorded_at: str | None = None) -> list[Recorded]:
         """Store the events of one command atomically; raise :class:`Conflict` if any stream moved."""
+        for write in writes:
+            # The recorder only refuses a version taken twice; a version skipped ahead would
+            # leave a hole in the stream, so a stale-high expectation is a conflict too.
+            if write.expected_version and self.version_of(write.stream_id) != write.expected_version:
+                raise Conflict(write.stream_id, write.expected_version)
         recorded_at = recorded_at or clock.now()
         effective = ctx.effective or recorded_at
         stored: list[StoredEvent] = []

@@ -72,3 +72,12 @@ def test_personal_fields_are_encrypted_at_rest_and_erasable(trame: Trame) -> Non
     trame.keys.shred(account_id)
     first = trame.store.stream(uuid.UUID(account_id))[0]
     assert first.erased and first.event.email is None  # type: ignore[attr-defined]
+
+
+def test_expecting_a_version_the_stream_has_not_reached_is_a_conflict(trame: Trame) -> None:
+    stream = uuid.uuid4()
+    ctx = Context(author="system", territory="agen")
+    trame.execute(ctx, Write(stream, 0, [NoteWritten(body="v1")]))
+    with pytest.raises(Conflict):
+        trame.execute(ctx, Write(stream, 5, [NoteWritten(body="trou")]))
+    assert [r.version for r in trame.store.stream(stream)] == [1]

@@ -43,22 +43,22 @@ class StructurePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, o
     """Fields to change (PATCH /structures/{id}); absent fields stay as they are."""
 
     name: Name | msgspec.UnsetType = msgspec.UNSET
-    acronym: Short | None | msgspec.UnsetType = msgspec.UNSET
-    kind: Short | None | msgspec.UnsetType = msgspec.UNSET
-    public: bool | None | msgspec.UnsetType = msgspec.UNSET
+    acronym: Short | msgspec.UnsetType | None = msgspec.UNSET
+    kind: Short | msgspec.UnsetType | None = msgspec.UNSET
+    public: bool | msgspec.UnsetType | None = msgspec.UNSET
     roles: Items | msgspec.UnsetType = msgspec.UNSET
-    email: Short | None | msgspec.UnsetType = msgspec.UNSET
-    phone: Short | None | msgspec.UnsetType = msgspec.UNSET
-    website: Short | None | msgspec.UnsetType = msgspec.UNSET
-    address: Short | None | msgspec.UnsetType = msgspec.UNSET
-    opening_hours: Short | None | msgspec.UnsetType = msgspec.UNSET
+    email: Short | msgspec.UnsetType | None = msgspec.UNSET
+    phone: Short | msgspec.UnsetType | None = msgspec.UNSET
+    website: Short | msgspec.UnsetType | None = msgspec.UNSET
+    address: Short | msgspec.UnsetType | None = msgspec.UNSET
+    opening_hours: Short | msgspec.UnsetType | None = msgspec.UNSET
     communes: Items | msgspec.UnsetType = msgspec.UNSET
-    missions: Text | None | msgspec.UnsetType = msgspec.UNSET
+    missions: Text | msgspec.UnsetType | None = msgspec.UNSET
     publics: Items | msgspec.UnsetType = msgspec.UNSET
     themes: Items | msgspec.UnsetType = msgspec.UNSET
     relays: Items | msgspec.UnsetType = msgspec.UNSET
-    effective: str | None | msgspec.UnsetType = msgspec.UNSET
-    reason: Short | None | msgspec.UnsetType = msgspec.UNSET
+    effective: str | msgspec.UnsetType | None = msgspec.UNSET
+    reason: Short | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class StructureOut(msgspec.Struct, kw_only=True):
@@ -103,9 +103,9 @@ class PersonIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class PersonPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     name: Name | msgspec.UnsetType = msgspec.UNSET
-    email: Short | None | msgspec.UnsetType = msgspec.UNSET
-    phone: Short | None | msgspec.UnsetType = msgspec.UNSET
-    reason: Short | None | msgspec.UnsetType = msgspec.UNSET
+    email: Short | msgspec.UnsetType | None = msgspec.UNSET
+    phone: Short | msgspec.UnsetType | None = msgspec.UNSET
+    reason: Short | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class PersonOut(msgspec.Struct, kw_only=True):
@@ -132,10 +132,10 @@ class ContactEnd(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class ContactPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     role: Short | msgspec.UnsetType = msgspec.UNSET
-    theme: Short | None | msgspec.UnsetType = msgspec.UNSET
+    theme: Short | msgspec.UnsetType | None = msgspec.UNSET
     since: str | msgspec.UnsetType = msgspec.UNSET
-    until: str | None | msgspec.UnsetType = msgspec.UNSET
-    reason: Short | None | msgspec.UnsetType = msgspec.UNSET
+    until: str | msgspec.UnsetType | None = msgspec.UNSET
+    reason: Short | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ContactOut(msgspec.Struct, kw_only=True):

@@ -1,0 +1,664 @@
+"""The directory's commands and queries: what pages, the API and other plugins call.
+
+``directory(trame)`` gives the one :class:`Directory` of an application. Commands
+validate, then append events through ``trame.execute`` (optimistic concurrency on the
+stream version); queries read the projections only, with indexed statements.
+
+Time: every query takes ``as_of`` (valid time) and ``known_at`` (transaction time),
+instants from :func:`core.clock.parse`; ``as_of`` defaults to now and ``known_at`` to
+"as known now". Isolation: every statement filters by territory, and an id of another
+territory is :class:`core.territories.NotFound`, exactly like an unknown one.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+import msgspec
+
+from core import clock
+from core.bitemporal import CURRENT
+from core.clock import FOREVER, BadInstant
+from core.database import Cursor
+from core.events import Event
+from core.store import Conflict, Context, Write
+from core.territories import NotFound, TerritoryError
+from plugins.annuaire import kinds, search
+from plugins.annuaire.events import (
+    ContactCorrected,
+    ContactEnded,
+    ContactStarted,
+    PersonChanged,
+    PersonErased,
+    PersonRegistered,
+    Sheet,
+    SheetChanges,
+    StructureAbsorbed,
+    StructureChanged,
+    StructureConfirmed,
+    StructureJoined,
+    StructureLeft,
+    StructureMerged,
+    StructureRejoined,
+    present_fields,
+)
+from plugins.annuaire.projection import STRUCTURES
+from plugins.annuaire.schemas import (
+    ContactEnd,
+    ContactIn,
+    ContactOut,
+    ContactPatch,
+    FieldChange,
+    HistoryEntry,
+    PersonIn,
+    PersonOut,
+    PersonPatch,
+    StructureIn,
+    StructureOut,
+    StructurePatch,
+)
+
+if TYPE_CHECKING:
+    from core.application import Trame
+
+CONTACT_ROLES: dict[str, str] = {"referent": "Référent·e", "direction": "Direction", "personne-ressource": "Personne ressource"}
+ERASED_NAME = "personne effacée"
+_load = msgspec.json.decode
+_SHEET_FIELDS = tuple(f for f in SheetChanges.__struct_fields__)
+
+
+class DirectoryError(TerritoryError):
+    """A refused directory command; the message, in French, is for a person (HTTP 400)."""
+
+
+def when(text: str | None, label: str, *, end_of_day: bool = False) -> str | None:
+    """Read a date given by a person; the error names the field or parameter."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return clock.parse(text, end_of_day=end_of_day)
+    except BadInstant as exc:
+        raise DirectoryError(f"{label} : {exc}") from None
+
+
+_directories: weakref.WeakKeyDictionary[Trame, Directory] = weakref.WeakKeyDictionary()
+
+
+def directory(trame: Trame) -> Directory:
+    """The directory service of this application (one per Trame)."""
+    found = _directories.get(trame)
+    if found is None:
+        found = _directories[trame] = Directory(trame)
+    return found
+
+
+class Directory:
+    def __init__(self, trame: Trame) -> None:
+        self.trame = trame
+        self.db = trame.db
+
+    # == commands: structures ===================================================================
+    def create_structure(self, territory: str, data: StructureIn, author: str) -> tuple[str, int]:
+        """A structure joins the network at ``data.effective`` (default now): (id, version)."""
+        fields = {f: getattr(data, f) for f in _SHEET_FIELDS}
+        fields["name"] = fields["name"].strip()
+        self._check_sheet(territory, fields, None)
+        sid = str(uuid4())
+        event = StructureJoined(structure_id=sid, sheet=msgspec.convert(fields, Sheet))
+        self._write(territory, author, data.effective, data.reason, Write(UUID(sid), 0, [event]))
+        return sid, 1
+
+    def update_structure(self, territory: str, structure_id: str, patch: StructurePatch, expected_version: int, author: str) -> int:
+        """Change fields (a rename if ``name`` is among them); :class:`Conflict` if the version moved."""
+        self._stream(territory, structure_id)
+        self._expect(structure_id, expected_version)
+        fields = {k: v for k, v in present_fields(patch).items() if k not in ("effective", "reason")}
+        if not fields:
+            raise DirectoryError("Aucun champ à modifier.")
+        if "name" in fields:
+            fields["name"] = fields["name"].strip()
+        self._check_sheet(territory, fields, structure_id)
+        effective = self._effective(patch.effective or None)
+        state = self._state_or_refuse(structure_id, effective)
+        previous = state.get("name") if "name" in fields and fields["name"] != state.get("name") else None
+        event = StructureChanged(structure_id=structure_id, changes=msgspec.convert(fields, SheetChanges), previous_name=previous)
+        reason = patch.reason or None
+        self._write(territory, author, effective, reason, Write(UUID(structure_id), expected_version, [event]))
+        return expected_version + 1
+
+    def merge_structure(self, territory: str, structure_id: str, into: str, effective: str, author: str, reason: str | None = None) -> int:
+        """``structure_id`` ceases and is absorbed by ``into``; both streams are written atomically."""
+        self._stream(territory, structure_id)
+        try:
+            self._stream(territory, into)
+        except NotFound:
+            raise DirectoryError("La structure d'accueil de la fusion n'existe pas sur ce territoire.") from None
+        if into == structure_id:
+            raise DirectoryError("Une structure ne peut pas fusionner avec elle-même.")
+        at = self._effective(effective, required=True)
+        state = self._state_or_refuse(structure_id, at)
+        self._state_or_refuse(into, at, "La structure d'accueil n'est pas dans le réseau à cette date.")
+        v_src, v_dst = self._version(structure_id), self._version(into)
+        self._write(
+            territory,
+            author,
+            at,
+            reason,
+            Write(UUID(structure_id), v_src, [StructureMerged(structure_id=structure_id, into=into)]),
+            Write(UUID(into), v_dst, [StructureAbsorbed(structure_id=into, absorbed=structure_id, absorbed_name=state["name"])]),
+        )
+        return v_src + 1
+
+    def leave_structure(self, territory: str, structure_id: str, effective: str, author: str, reason: str | None = None) -> int:
+        self._stream(territory, structure_id)
+        at = self._effective(effective, required=True)
+        self._state_or_refuse(structure_id, at)
+        return self._append(territory, structure_id, StructureLeft(structure_id=structure_id), author, at, reason)
+
+    def rejoin_structure(self, territory: str, structure_id: str, effective: str, author: str, reason: str | None = None) -> int:
+        self._stream(territory, structure_id)
+        at = self._effective(effective, required=True)
+        with self.db.read() as cur:
+            if STRUCTURES.get(cur, structure_id, as_of=at):
+                raise DirectoryError("Cette structure fait déjà partie du réseau à cette date.")
+        return self._append(territory, structure_id, StructureRejoined(structure_id=structure_id), author, at, reason)
+
+    def confirm_structure(self, territory: str, structure_id: str, author: str, reason: str | None = None) -> int:
+        """ "Still correct": the referent reviewed the sheet (update campaigns)."""
+        self._stream(territory, structure_id)
+        self._state_or_refuse(structure_id, clock.now(), "Cette structure n'est plus dans le réseau.")
+        return self._append(territory, structure_id, StructureConfirmed(structure_id=structure_id), author, None, reason)
+
+    # == commands: people =======================================================================
+    def create_person(self, territory: str, data: PersonIn, author: str) -> tuple[str, int]:
+        name = data.name.strip()
+        if not name:
+            raise DirectoryError("Le nom de la personne est obligatoire.")
+        _check_email(data.email)
+        pid = str(uuid4())
+        event = PersonRegistered(person_id=pid, full_name=name, email=data.email or None, phone=data.phone or None)
+        self._write(territory, author, None, data.reason, Write(UUID(pid), 0, [event]))
+        return pid, 1
+
+    def update_person(self, territory: str, person_id: str, patch: PersonPatch, author: str, expected_version: int | None = None) -> int:
+        person = self._person_row(territory, person_id)
+        if person["erased"]:
+            raise DirectoryError("Les données de cette personne ont été effacées : elles ne peuvent plus être modifiées.")
+        fields = {k: v for k, v in present_fields(patch).items() if k != "reason"}
+        if "name" in fields:
+            if not (fields["name"] or "").strip():
+                raise DirectoryError("Le nom de la personne est obligatoire.")
+            fields["full_name"] = fields.pop("name").strip()
+        if not fields:
+            raise DirectoryError("Aucun champ à modifier.")
+        _check_email(fields.get("email"))
+        version = self._version(person_id) if expected_version is None else self._expect(person_id, expected_version)
+        event = PersonChanged(person_id=person_id, **fields)
+        reason = patch.reason or None
+        self._write(territory, author, None, reason, Write(UUID(person_id), version, [event]))
+        return version + 1
+
+    def erase_person(self, territory: str, person_id: str, author: str, reason: str | None = None) -> None:
+        """GDPR erasure: record it, blank the read models, shred the key, scrub the files.
+
+        The log keeps the events, whose personal fields then decrypt to nothing; the
+        timelines keep the entries, shown as "personne effacée"."""
+        person = self._person_row(territory, person_id)
+        if not person["erased"]:
+            erased = Write(UUID(person_id), self._version(person_id), [PersonErased(person_id=person_id)])
+            self._write(territory, author, None, reason, erased)
+        self.trame.runner.catch_up(["annuaire.people"])  # blanked before the files are scrubbed
+        self.trame.keys.shred(person_id)
+        self.db.scrub_free_space()
+
+    # == commands: contacts =====================================================================
+    def start_contact(self, territory: str, structure_id: str, data: ContactIn, author: str) -> tuple[str, int]:
+        """``data.person_id`` holds ``data.role`` at the structure from ``data.since`` (default today)."""
+        self._stream(territory, structure_id)
+        person = self._person_row(territory, data.person_id, "Cette personne n'existe pas sur ce territoire.")
+        if person["erased"]:
+            raise DirectoryError("Les données de cette personne ont été effacées.")
+        self._check_contact(data.role, data.theme)
+        since = when(data.since, "Date de début (since)") or clock.instant(clock.to_datetime(clock.now()).date())
+        cid = str(uuid4())
+        event = ContactStarted(
+            contact_id=cid, person_id=data.person_id, structure_id=structure_id, role=data.role, theme=data.theme, since=since
+        )
+        self._write(territory, author, since, data.reason, Write(UUID(cid), 0, [event]))
+        return cid, 1
+
+    def end_contact(self, territory: str, structure_id: str, contact_id: str, data: ContactEnd, author: str) -> int:
+        row = self._contact_row(territory, structure_id, contact_id)
+        until = when(data.until, "Date de fin (until)")
+        if until is None:
+            raise DirectoryError("Date de fin (until) : obligatoire.")
+        if row["until"] != FOREVER:
+            raise DirectoryError("Ce contact est déjà terminé : pour changer sa date de fin, corrigez-le.")
+        if until <= row["since"]:
+            raise DirectoryError("La date de fin doit suivre la date de début du contact.")
+        return self._append(territory, contact_id, ContactEnded(contact_id=contact_id, until=until), author, until, data.reason)
+
+    def correct_contact(self, territory: str, structure_id: str, contact_id: str, data: ContactPatch, author: str) -> int:
+        """Correct what was recorded ("she actually left in March 2010"): changes ``as_of``
+        answers, not those ``known_at`` a time before the correction."""
+        row = self._contact_row(territory, structure_id, contact_id)
+        fields: dict[str, Any] = {k: v for k, v in present_fields(data).items() if k != "reason"}
+        if not fields:
+            raise DirectoryError("Aucun champ à corriger.")
+        self._check_contact(fields.get("role", row["role"]), fields.get("theme"))
+        if "since" in fields:
+            fields["since"] = when(fields["since"], "Date de début (since)")
+            if fields["since"] is None:
+                raise DirectoryError("Date de début (since) : obligatoire.")
+        if fields.get("until") is not None:
+            fields["until"] = when(fields["until"], "Date de fin (until)")
+        since = fields.get("since", row["since"])
+        until = fields.get("until", row["until"]) or FOREVER
+        if until <= since:
+            raise DirectoryError("La date de fin doit suivre la date de début du contact.")
+        effective = fields.get("until") or fields.get("since")
+        event = ContactCorrected(contact_id=contact_id, **fields)
+        return self._append(territory, contact_id, event, author, effective, data.reason)
+
+    # == queries ================================================================================
+    def version(self, territory: str, structure_id: str) -> int:
+        """The current version of a structure's stream (ETag; ``expected_version`` of updates)."""
+        self._stream(territory, structure_id)
+        return self._version(structure_id)
+
+    def get_structure(
+        self, territory: str, structure_id: str, as_of: str | None = None, known_at: str | None = None
+    ) -> StructureOut | None:
+        """The sheet at ``as_of`` as known at ``known_at``; None if it was not in the network then."""
+        as_of = as_of or clock.now()
+        with self.db.read() as cur:
+            version = cur.scalar(
+                "SELECT version FROM annuaire_structure_streams WHERE structure_id = ? AND territory = ?", (structure_id, territory)
+            )
+            if version is None:
+                return None
+            state = STRUCTURES.get(cur, structure_id, as_of=as_of, known_at=known_at)
+        return None if state is None else _structure_out(structure_id, version, state)
+
+    def list_structures(
+        self,
+        territory: str,
+        q: str | None = None,
+        *,
+        kind: str | None = None,
+        commune: str | None = None,
+        theme: str | None = None,
+        role: str | None = None,
+        as_of: str | None = None,
+        known_at: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[StructureOut], int]:
+        """One page of the directory at a date, best matches first when searching: (items, total)."""
+        as_of = as_of or clock.now()
+        match = search.match(self.db.dialect, q) if q else None
+        where, params = ["s.territory = ?", "s.present = 1"], [territory]
+        if known_at is None:  # the common case: one index range, already in name order
+            where.append("s.recorded_to = ? AND s.valid_from <= ? AND s.valid_to > ?")
+            params += [FOREVER, as_of, as_of]
+        else:
+            where.append(STRUCTURES.where_sql("s"))
+            params += STRUCTURES.where_params(as_of, known_at)
+        if kind:
+            where.append("s.kind = ?")
+            params.append(kind)
+        for column, value in (("communes", commune), ("themes", theme), ("roles", role)):
+            if value:
+                where.append(f"s.{column} LIKE ? ESCAPE '!'")
+                params.append("%|" + _like(search.normalize(value.strip())) + "|%")
+        source, order = "annuaire_structures s", ""
+        if match is not None:
+            params = [*match.params, *params]
+            source, order = match.source, f"{match.rank}, "
+        # Rank and count on narrow rows first, then read the sheets of the page only.
+        sql = (
+            f"SELECT s.row_id, COUNT(*) OVER () AS total FROM {source} WHERE {' AND '.join(where)} "
+            f"ORDER BY {order}s.sort_name, s.entity_id LIMIT ? OFFSET ?"
+        )
+        with self.db.read() as cur:
+            ranked = cur.execute(sql, (*params, max(0, min(limit, 500)), max(0, offset))).fetchall()
+            if ranked:
+                total = int(ranked[0]["total"])
+            elif offset:
+                total = int(cur.scalar(f"SELECT COUNT(*) FROM {source} WHERE {' AND '.join(where)}", params))
+            else:
+                total = 0
+            order_of = {r["row_id"]: i for i, r in enumerate(ranked)}
+            marks = ",".join("?" * len(order_of))
+            rows = cur.execute(
+                "SELECT s.row_id, s.entity_id, s.state, v.version FROM annuaire_structures s "
+                f"JOIN annuaire_structure_streams v ON v.structure_id = s.entity_id WHERE s.row_id IN ({marks})",
+                list(order_of),
+            ).fetchall() if order_of else []
+        rows.sort(key=lambda r: order_of[r["row_id"]])
+        return [_structure_out(r["entity_id"], r["version"], _load(r["state"])) for r in rows], total
+
+    def structures(
+        self, territory: str, ids: Iterable[str], as_of: str | None = None, known_at: str | None = None
+    ) -> dict[str, StructureOut]:
+        """Several sheets by id in one query (relays, other plugins' lists); absent ones are left out."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        as_of = as_of or clock.now()
+        out: dict[str, StructureOut] = {}
+        with self.db.read() as cur:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = cur.execute(
+                    f"SELECT s.entity_id, s.state, v.version FROM annuaire_structures s "
+                    f"JOIN annuaire_structure_streams v ON v.structure_id = s.entity_id "
+                    f"WHERE s.entity_id IN ({marks}) AND s.territory = ? AND s.present = 1 AND {STRUCTURES.where_sql('s')}",
+                    (*chunk, territory, *STRUCTURES.where_params(as_of, known_at)),
+                ).fetchall()
+                out.update({r["entity_id"]: _structure_out(r["entity_id"], r["version"], _load(r["state"])) for r in rows})
+        return out
+
+    def contacts(
+        self, territory: str, structure_id: str, as_of: str | None = None, known_at: str | None = None, *, include_past: bool = False
+    ) -> list[ContactOut]:
+        """Who held which role at the structure at ``as_of`` (or at any time, ``include_past``)."""
+        self._stream(territory, structure_id)
+        return self._contacts(territory, "c.structure_id = ?", structure_id, as_of, known_at, include_past)
+
+    def contacts_of_person(
+        self, territory: str, person_id: str, as_of: str | None = None, known_at: str | None = None, *, include_past: bool = True
+    ) -> list[ContactOut]:
+        """The roles a person held, at any structure (their path between structures)."""
+        self._person_row(territory, person_id)
+        return self._contacts(territory, "c.person_id = ?", person_id, as_of, known_at, include_past)
+
+    def person(self, territory: str, person_id: str) -> PersonOut | None:
+        try:
+            return _person_out(self._person_row(territory, person_id))
+        except NotFound:
+            return None
+
+    def search_people(self, territory: str, q: str, limit: int = 20) -> list[PersonOut]:
+        """People whose name has words starting with those of ``q`` (accents and case ignored)."""
+        terms = search.words(q)
+        if not terms:
+            return []
+        where = " AND ".join("search LIKE ? ESCAPE '!'" for _ in terms)
+        with self.db.read() as cur:
+            rows = cur.execute(
+                f"SELECT * FROM annuaire_people WHERE territory = ? AND erased = 0 AND {where} ORDER BY search LIMIT ?",
+                (territory, *(f"% {_like(t)}%" for t in terms), limit),
+            ).fetchall()
+        return [_person_out(r) for r in rows]
+
+    def history(self, territory: str, *, structure_id: str | None = None, person_id: str | None = None) -> list[HistoryEntry]:
+        """The timeline of a structure (its sheet and its contacts) or of a person, oldest first."""
+        if structure_id is not None:
+            self._stream(territory, structure_id)
+            parts = [
+                ("annuaire_structure_history", "structure_id = ? AND territory = ?", [structure_id, territory]),
+                ("annuaire_people_history", "structure_id = ? AND territory = ?", [structure_id, territory]),
+            ]
+        elif person_id is not None:
+            self._person_row(territory, person_id)
+            parts = [("annuaire_people_history", "person_id = ? AND territory = ?", [person_id, territory])]
+        else:
+            raise ValueError("history() needs a structure_id or a person_id")
+        return self._history(parts, "ASC", 100_000, 0)
+
+    def audit(
+        self,
+        territory: str,
+        *,
+        actor: str | None = None,
+        structure_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[HistoryEntry]:
+        """Every directory change in the territory, newest first; ``actor`` is an account id or e-mail."""
+        where, params = ["territory = ?"], [territory]
+        if actor:
+            account = self.trame.accounts.by_email(actor) if "@" in actor else None
+            where.append("author = ?")
+            params.append(account["account_id"] if account else actor)
+        if structure_id:
+            where.append("structure_id = ?")
+            params.append(structure_id)
+        if since:
+            where.append("recorded_at >= ?")
+            params.append(since)
+        if until:
+            where.append("recorded_at < ?")
+            params.append(until)
+        clause = " AND ".join(where)
+        parts = [("annuaire_structure_history", clause, params), ("annuaire_people_history", clause, params)]
+        return self._history(parts, "DESC", max(0, min(limit, 1000)), max(0, offset))
+
+    def unconfirmed(self, territory: str, before: str) -> list[StructureOut]:
+        """Sheets in the network now whose last confirmation (or joining) is older than ``before``."""
+        with self.db.read() as cur:
+            ids = [
+                r["structure_id"]
+                for r in cur.execute(
+                    "SELECT structure_id FROM annuaire_structure_streams WHERE territory = ? AND confirmed_at < ?", (territory, before)
+                ).fetchall()
+            ]
+        found = self.structures(territory, ids)
+        return sorted(found.values(), key=lambda s: (s.confirmed_at or "", search.normalize(s.name)))
+
+    # == internals ==============================================================================
+    def _write(self, territory: str, author: str, effective: str | None, reason: str | None, *writes: Write) -> None:
+        ctx = Context(author=author, territory=territory, effective=self._effective(effective), reason=(reason or "").strip() or None)
+        self.trame.execute(ctx, *writes)
+
+    def _append(self, territory: str, stream: str, event: Event, author: str, effective: str | None, reason: str | None) -> int:
+        version = self._version(stream)
+        self._write(territory, author, effective, reason, Write(UUID(stream), version, [event]))
+        return version + 1
+
+    @staticmethod
+    def _effective(value: str | None, *, required: bool = False) -> str | None:
+        if value is None or not value.strip():
+            if required:
+                raise DirectoryError("Date d'effet (effective) : obligatoire.")
+            return None
+        return when(value, "Date d'effet (effective)")
+
+    def _version(self, stream: str) -> int:
+        return self.trame.store.version_of(UUID(stream))
+
+    def _expect(self, stream: str, expected: int) -> int:
+        """Refuse early (409) when the stream is not at the version the writer saw."""
+        if self._version(stream) != expected:
+            raise Conflict(UUID(stream), expected)
+        return expected
+
+    def _stream(self, territory: str, structure_id: str) -> None:
+        """The structure exists in this territory (at some time), else NotFound."""
+        try:
+            UUID(structure_id)
+        except ValueError:
+            raise NotFound("Cette structure n'existe pas sur ce territoire.") from None
+        with self.db.read() as cur:
+            found = cur.scalar(
+                "SELECT 1 FROM annuaire_structure_streams WHERE structure_id = ? AND territory = ?", (structure_id, territory)
+            )
+        if found is None:
+            raise NotFound("Cette structure n'existe pas sur ce territoire.")
+
+    def _state_or_refuse(self, structure_id: str, at: str | None, message: str | None = None) -> dict[str, Any]:
+        with self.db.read() as cur:
+            state = STRUCTURES.get(cur, structure_id, as_of=at or clock.now())
+        if state is None:
+            raise DirectoryError(message or "Cette structure n'est pas dans le réseau à cette date.")
+        return state
+
+    def _person_row(self, territory: str, person_id: str, message: str = "Cette personne n'existe pas sur ce territoire.") -> Any:
+        with self.db.read() as cur:
+            row = cur.execute("SELECT * FROM annuaire_people WHERE person_id = ? AND territory = ?", (person_id, territory)).fetchone()
+        if row is None:
+            raise NotFound(message)
+        return row
+
+    def _contact_row(self, territory: str, structure_id: str, contact_id: str) -> Any:
+        with self.db.read() as cur:
+            row = cur.execute(
+                "SELECT * FROM annuaire_contacts WHERE contact_id = ? AND structure_id = ? AND territory = ? AND recorded_to = ?",
+                (contact_id, structure_id, territory, FOREVER),
+            ).fetchone()
+        if row is None:
+            raise NotFound("Ce contact n'existe pas pour cette structure.")
+        return row
+
+    def _check_sheet(self, territory: str, fields: dict[str, Any], structure_id: str | None) -> None:
+        if "name" in fields and not fields["name"]:
+            raise DirectoryError("Le nom de la structure est obligatoire.")
+        if fields.get("kind") and kinds.kind_by_code(fields["kind"]) is None:
+            raise DirectoryError(f"Type de structure inconnu « {fields['kind']} ».")
+        for field, known, label in (("roles", kinds.PARTNER_ROLES, "Rôle de partenaire"), ("themes", kinds.THEMES, "Thème")):
+            unknown = [v for v in fields.get(field) or [] if v not in known]
+            if unknown:
+                raise DirectoryError(f"{label} inconnu : « {unknown[0]} » (valeurs possibles : {', '.join(known)}).")
+        _check_email(fields.get("email"))
+        relays = fields.get("relays") or []
+        if structure_id and structure_id in relays:
+            raise DirectoryError("Une structure ne peut pas être son propre relais.")
+        if relays:
+            with self.db.read() as cur:
+                marks = ",".join("?" * len(relays))
+                found = {
+                    r["structure_id"]
+                    for r in cur.execute(
+                        f"SELECT structure_id FROM annuaire_structure_streams WHERE territory = ? AND structure_id IN ({marks})",
+                        (territory, *relays),
+                    ).fetchall()
+                }
+            missing = [r for r in relays if r not in found]
+            if missing:
+                raise DirectoryError(f"Structure relais inconnue sur ce territoire : {missing[0]}.")
+
+    @staticmethod
+    def _check_contact(role: str, theme: str | None) -> None:
+        if role not in CONTACT_ROLES:
+            raise DirectoryError(f"Rôle de contact inconnu « {role} » (valeurs possibles : {', '.join(CONTACT_ROLES)}).")
+        if theme and theme not in kinds.THEMES:
+            raise DirectoryError(f"Thème inconnu « {theme} ».")
+
+    def _contacts(
+        self, territory: str, condition: str, value: str, as_of: str | None, known_at: str | None, include_past: bool
+    ) -> list[ContactOut]:
+        k = known_at or CURRENT  # as known now: the open rows
+        where = [condition, "c.territory = ?", "c.recorded_from <= ?", "c.recorded_to > ?"]
+        params: list[Any] = [value, territory, k, k]
+        if not include_past:
+            at = as_of or clock.now()
+            where.append("c.since <= ? AND c.until > ?")
+            params += [at, at]
+        with self.db.read() as cur:
+            rows = cur.execute(
+                "SELECT c.contact_id, c.structure_id, c.role, c.theme, c.since, c.until, p.person_id, p.full_name, p.email, p.phone, "
+                "p.version, p.erased FROM annuaire_contacts c JOIN annuaire_people p ON p.person_id = c.person_id "
+                f"WHERE {' AND '.join(where)} ORDER BY c.since, c.contact_id",
+                params,
+            ).fetchall()
+        return [
+            ContactOut(
+                id=r["contact_id"],
+                structure_id=r["structure_id"],
+                person=_person_out(r),
+                role=r["role"],
+                theme=r["theme"],
+                since=clock.day_of(r["since"]),
+                until=None if r["until"] == FOREVER else clock.day_of(r["until"]),
+            )
+            for r in rows
+        ]
+
+    def _history(self, parts: Sequence[tuple[str, str, list[Any]]], direction: str, limit: int, offset: int) -> list[HistoryEntry]:
+        columns = "position, subject_id, structure_id, person_id, event, label, author, recorded_at, effective, reason, changes"
+        union = " UNION ALL ".join(f"SELECT {columns} FROM {table} WHERE {where}" for table, where, _ in parts)
+        params = [p for _, _, ps in parts for p in ps]
+        with self.db.read() as cur:
+            rows = cur.execute(
+                f"SELECT h.*, a.email AS author_email FROM ({union}) h LEFT JOIN accounts a ON a.account_id = h.author "
+                f"ORDER BY h.position {direction} LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            ).fetchall()
+            names = _person_names(cur, {r["person_id"] for r in rows if r["person_id"]})
+        out = []
+        for r in rows:
+            changes = []
+            for field, before, after in _load(r["changes"]):
+                if field == "person":
+                    after = names.get(after, ERASED_NAME)
+                changes.append(FieldChange(field, before, after))
+            out.append(
+                HistoryEntry(
+                    position=r["position"],
+                    event=r["event"],
+                    label=r["label"],
+                    author=r["author"],
+                    author_email=r["author_email"],
+                    recorded_at=r["recorded_at"],
+                    effective=r["effective"],
+                    reason=r["reason"],
+                    changes=changes,
+                    subject_id=r["subject_id"],
+                    structure_id=r["structure_id"],
+                    person_id=r["person_id"],
+                )
+            )
+        return out
+
+
+def _person_names(cur: Cursor, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    wanted = sorted(ids)
+    marks = ",".join("?" * len(wanted))
+    rows = cur.execute(f"SELECT person_id, full_name FROM annuaire_people WHERE person_id IN ({marks})", wanted).fetchall()
+    return {r["person_id"]: r["full_name"] or ERASED_NAME for r in rows}
+
+
+def _structure_out(structure_id: str, version: int, state: dict[str, Any]) -> StructureOut:
+    kind = kinds.kind_by_code(state.get("kind") or "")
+    fields = {f: state.get(f) for f in _SHEET_FIELDS if state.get(f) is not None}
+    return StructureOut(
+        id=structure_id,
+        version=version,
+        kind_label=kind.label if kind else None,
+        former_names=list(state.get("former_names", [])),
+        joined=state.get("joined"),
+        confirmed_at=state.get("confirmed_at"),
+        merged_into=state.get("merged_into"),
+        absorbed=list(state.get("absorbed", [])),
+        **fields,
+    )
+
+
+def _person_out(row: Any) -> PersonOut:
+    erased = bool(row["erased"])
+    return PersonOut(
+        id=row["person_id"],
+        version=row["version"],
+        name=None if erased else row["full_name"],
+        email=row["email"],
+        phone=row["phone"],
+        erased=erased,
+    )
+
+
+def _check_email(email: str | None) -> None:
+    if email and ("@" not in email or " " in email.strip()):
+        raise DirectoryError(f"« {email} » n'est pas une adresse e-mail valide.")
+
+
+def _like(value: str) -> str:
+    return value.replace("!", "!!").replace("%", "!%").replace("_", "!_")

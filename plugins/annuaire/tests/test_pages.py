@@ -1,0 +1,389 @@
+"""The directory's pages, through HTTP as a person would use them (forms, CSRF, redirects)."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pytest
+from markupsafe import Markup, escape
+
+from core import clock
+from core.application import Trame
+from core.hookspecs import hookimpl
+from core.plugins import PageSection, PluginInfo
+from core.store import SYSTEM
+from core.testing import User, login, make_user, post_form
+from plugins.annuaire.schemas import ContactIn, ContactPatch, PersonIn, StructureIn, StructurePatch
+from plugins.annuaire.service import directory
+
+
+class SectionsPlugin:
+    """Adds a section to structure pages, as the meetings plugin would."""
+
+    @hookimpl
+    def plugin_info(self) -> PluginInfo:
+        return PluginInfo(name="rubriques", title="Rubriques d'essai")
+
+    @hookimpl
+    def page_sections(
+        self, trame: Trame, page: str, territory: str, subject_id: str, as_of: str, known_at: str | None
+    ) -> list[PageSection]:
+        if page != "annuaire.structure":
+            return []
+        name = directory(trame).get_structure(territory, subject_id, as_of).name  # type: ignore[union-attr]
+        body = Markup("<p>Rencontres de <em>{}</em> au {}</p>").format(name, as_of[:10])
+        return [PageSection(title="Rencontres <récentes>", html=str(body), order=20, plugin="rubriques")]
+
+
+@pytest.fixture
+def extra_plugins() -> list[object]:
+    return [SectionsPlugin()]
+
+
+T = "agen"
+ROOT = f"/t/{T}/annuaire"
+
+
+def territory(trame: Trame, slug: str = T, plugins: tuple[str, ...] = ("annuaire",)) -> None:
+    trame.territories.create(slug, slug.capitalize(), author=SYSTEM)
+    for plugin in plugins:
+        trame.territories.enable(slug, plugin, author=SYSTEM)
+
+
+def network(trame: Trame, author: str = SYSTEM) -> dict[str, str]:
+    """Pôle emploi (2008) renamed France Travail (2024), a CCAS, an MDS; a contact in 2009-2011."""
+    d = directory(trame)
+    ft, v = d.create_structure(
+        T, StructureIn(name="Pôle emploi", kind="france-travail", email="agence.agen@pole-emploi.example", communes=["Agen"],
+                       effective="2008-12-19", reason="Fusion ANPE et Assédic"), author)  # fmt: skip
+    d.update_structure(T, ft, StructurePatch(name="France Travail", email="agence.agen@francetravail.example", effective="2024-01-01",
+                       reason="Loi pour le plein emploi"), v, author)  # fmt: skip
+    ccas, _ = d.create_structure(
+        T, StructureIn(name="CCAS d'Épernon", acronym="CCAS", kind="ccas", email="accueil@ccas-epernon.example", communes=["Épernon"],
+                       themes=["acces-aux-droits"], effective="2005-01-01"), author)  # fmt: skip
+    mds, _ = d.create_structure(T, StructureIn(name="Maison départementale des solidarités", acronym="MDS", kind="mds",
+                                               phone="05 53 00 00 00", effective="2006-01-01"), author)  # fmt: skip
+    marie, _ = d.create_person(T, PersonIn(name="Marie Dupont", email="marie.dupont@pole-emploi.example"), author)
+    d.start_contact(T, ft, ContactIn(person_id=marie, role="referent", since="2009-01-05"), author)
+    return {"ft": ft, "ccas": ccas, "mds": mds, "marie": marie}
+
+
+def signed_in(client: Any, trame: Trame, email: str, role: str, structure_id: str | None = None) -> User:
+    user = make_user(trame, email, territory=T, role=role, structure_id=structure_id)
+    login(client, email)
+    return user
+
+
+def hidden(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', page)
+    assert match, f"no hidden field {name}"
+    return html.unescape(match.group(1))
+
+
+def results(page: Any) -> str:
+    """The results part of the directory page (the filters name kinds too)."""
+    return str(page.text).split('id="resultats"')[1]
+
+
+def sheet_form(s: Any, **changes: str) -> dict[str, str]:
+    """The edit form as the browser would post it, with some fields changed."""
+    data = {
+        "name": s.name, "acronym": s.acronym or "", "kind": s.kind or "", "public": "", "email": s.email or "", "phone": s.phone or "",
+        "website": s.website or "", "address": s.address or "", "opening_hours": s.opening_hours or "", "missions": s.missions or "",
+        "publics": "\n".join(s.publics), "communes": "\n".join(s.communes), "effective": "", "reason": "",
+    }  # fmt: skip
+    return {**data, **changes}
+
+
+def test_directory_lists_and_searches(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    signed_in(client, trame, "membre@agen.example", "member")
+    page = client.get(f"{ROOT}/")
+    assert page.status_code == 200
+    for name in ("France Travail", "CCAS d&#39;Épernon", "Maison départementale des solidarités"):
+        assert name in page.text
+    assert "agence.agen@francetravail.example" in page.text  # the generic e-mail, in the results
+    assert "Marie Dupont" not in page.text  # nothing personal in the list
+    assert f'href="{ROOT}/structures/{ids["ccas"]}"' in page.text
+    found = client.get(f"{ROOT}/", params={"q": "epernon"})
+    assert "CCAS d&#39;Épernon" in results(found) and ">France Travail</a>" not in results(found)
+    assert 'value="epernon"' in found.text  # the query stays in the box
+    by_acronym = client.get(f"{ROOT}/", params={"q": "mds"})
+    assert "Maison départementale des solidarités" in results(by_acronym) and "CCAS" not in results(by_acronym)
+    by_kind = client.get(f"{ROOT}/", params={"kind": "ccas"})
+    assert "1 structure" in by_kind.text and "CCAS d&#39;Épernon" in results(by_kind)
+    by_theme = client.get(f"{ROOT}/", params={"theme": "acces-aux-droits"})
+    assert "CCAS d&#39;Épernon" in results(by_theme) and ">France Travail</a>" not in results(by_theme)
+    nothing = client.get(f"{ROOT}/", params={"q": "introuvable"})
+    assert "Aucune structure" in nothing.text
+
+
+def test_directory_and_structure_as_of_a_past_date(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    signed_in(client, trame, "membre@agen.example", "member")
+    then = client.get(f"{ROOT}/", params={"q": "Pôle emploi", "as_of": "2010-06-01"})
+    assert then.status_code == 200
+    assert "Annuaire tel qu&#39;il était au 01/06/2010" in then.text
+    assert "Pôle emploi" in results(then) and ">France Travail</a>" not in results(then)
+    assert f"{ROOT}/structures/{ids['ft']}?as_of=2010-06-01" in then.text  # the date follows the link
+    assert 'value="2010-06-01"' in then.text
+
+    sheet_then = client.get(f"{ROOT}/structures/{ids['ft']}", params={"as_of": "2010-06-01"})
+    assert sheet_then.status_code == 200
+    assert re.search(r"<h1[^>]*>Pôle emploi", sheet_then.text)
+    assert "Fiche telle qu&#39;elle était au 01/06/2010" in sheet_then.text
+    assert "Marie Dupont" in sheet_then.text  # our contact in 2010
+    assert "agence.agen@pole-emploi.example" in sheet_then.text
+
+    now = client.get(f"{ROOT}/structures/{ids['ft']}")
+    assert re.search(r"<h1[^>]*>France Travail", now.text)
+    assert "Anciens noms : Pôle emploi" in now.text
+    assert "Changement de nom" in now.text and "Loi pour le plein emploi" in now.text  # the timeline with its reason
+
+    before = client.get(f"{ROOT}/structures/{ids['ft']}", params={"as_of": "2005-01-01"})
+    assert before.status_code == 404
+    assert "ne faisait pas partie du réseau au 01/01/2005" in before.text
+
+    bad = client.get(f"{ROOT}/", params={"as_of": "2010-13-45"})
+    assert bad.status_code == 400 and "as_of" in bad.text
+    bad_sheet = client.get(f"{ROOT}/structures/{ids['ft']}", params={"known_at": "hier"})
+    assert bad_sheet.status_code == 400 and "known_at" in bad_sheet.text
+    assert client.get(f"{ROOT}/structures/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_known_at_ignores_later_corrections(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    d = directory(trame)
+    contact = d.contacts(T, ids["ft"])[0]
+    before_fix = clock.now()
+    d.correct_contact(T, ids["ft"], contact.id, ContactPatch(until="2010-03-01", reason="Partie en mars 2010"), SYSTEM)
+    signed_in(client, trame, "membre@agen.example", "member")
+    corrected = client.get(f"{ROOT}/structures/{ids['ft']}", params={"as_of": "2010-06-01"})
+    assert "Aucun contact enregistré à cette date" in corrected.text
+    as_known = client.get(f"{ROOT}/structures/{ids['ft']}", params={"as_of": "2010-06-01", "known_at": before_fix})
+    assert as_known.status_code == 200
+    assert "Marie Dupont" in as_known.text.split('id="contacts"')[1].split("</table>")[0]
+
+
+def test_referent_edits_own_structure_only(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    signed_in(client, trame, "referente@ccas.example", "referent", ids["ccas"])
+    own = client.get(f"{ROOT}/structures/{ids['ccas']}")
+    assert "Modifier la fiche" in own.text
+    form = client.get(f"{ROOT}/structures/{ids['ccas']}/modifier")
+    assert form.status_code == 200
+    s = directory(trame).get_structure(T, ids["ccas"])
+    data = sheet_form(
+        s, phone="02 37 00 00 00", reason="Nouveau standard", version=hidden(form.text, "version"), base=hidden(form.text, "base")
+    )
+    saved = post_form(client, f"{ROOT}/structures/{ids['ccas']}/modifier", f"{ROOT}/structures/{ids['ccas']}/modifier", data)
+    assert saved.status_code == 303, saved.text
+    sheet = client.get(saved.headers["location"])
+    assert "02 37 00 00 00" in sheet.text and "La fiche a été enregistrée." in sheet.text
+    assert "referente@ccas.example" in sheet.text  # the author, in the timeline
+    assert "Nouveau standard" in sheet.text
+
+    other = client.get(f"{ROOT}/structures/{ids['mds']}")
+    assert "Modifier la fiche" not in other.text
+    assert client.get(f"{ROOT}/structures/{ids['mds']}/modifier").status_code == 403
+    refused = post_form(client, f"{ROOT}/structures/{ids['ccas']}", f"{ROOT}/structures/{ids['mds']}/modifier",
+                        {"name": "Piraté", "version": "1"})  # fmt: skip
+    assert refused.status_code == 403
+    assert directory(trame).get_structure(T, ids["mds"]).name == "Maison départementale des solidarités"  # type: ignore[union-attr]
+    confirmed = post_form(client, f"{ROOT}/structures/{ids['ccas']}", f"{ROOT}/structures/{ids['ccas']}/confirmer", {})
+    assert confirmed.status_code == 303
+    assert "Fiche confirmée" in client.get(f"{ROOT}/structures/{ids['ccas']}").text
+    assert client.get(f"{ROOT}/nouvelle").status_code == 403  # creating is for coordinators
+
+
+def test_member_sees_no_edit_buttons_and_cannot_post(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    signed_in(client, trame, "membre@agen.example", "member")
+    page = client.get(f"{ROOT}/structures/{ids['ccas']}")
+    assert page.status_code == 200
+    for button in ("Modifier la fiche", "Ajouter un contact", "toujours exacte", "Départ du réseau", "Corriger"):
+        assert button not in page.text
+    assert "Ajouter une structure" not in client.get(f"{ROOT}/").text
+    url = f"{ROOT}/structures/{ids['ccas']}"
+    assert post_form(client, url, f"{url}/modifier", {"name": "Autre nom", "version": "1"}).status_code == 403
+    assert post_form(client, url, f"{url}/confirmer", {}).status_code == 403
+    assert post_form(client, url, f"{ROOT}/nouvelle", {"name": "Nouvelle"}).status_code == 403
+    assert post_form(client, url, f"{ROOT}/personnes/{ids['marie']}/effacer", {"confirmation": "oui"}).status_code == 403
+    assert client.get(f"{ROOT}/journal").status_code == 403
+    assert directory(trame).get_structure(T, ids["ccas"]).name == "CCAS d'Épernon"  # type: ignore[union-attr]
+
+
+def test_conflict_shows_both_versions_and_the_second_save_succeeds(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    signed_in(client, trame, "coord@agen.example", "coordinator")
+    colleague = make_user(trame, "collegue@agen.example", territory=T, role="coordinator")
+    url = f"{ROOT}/structures/{ids['mds']}/modifier"
+    form = client.get(url)
+    version, base = hidden(form.text, "version"), hidden(form.text, "base")
+    s = directory(trame).get_structure(T, ids["mds"])
+    # Meanwhile, a colleague changes the phone number.
+    directory(trame).update_structure(T, ids["mds"], StructurePatch(phone="05 53 99 99 99", reason="Standard"), int(version),
+                                      colleague.account_id)  # fmt: skip
+    mine = sheet_form(s, email="accueil@mds.example", version=version, base=base)
+    clash = post_form(client, url, url, mine)
+    assert clash.status_code == 409
+    assert "Quelqu'un a enregistré cette fiche" in clash.text
+    assert "collegue@agen.example" in clash.text
+    table = clash.text.split('class="versions"')[1].split("</table>")[0]
+    assert "05 53 99 99 99" in table and "05 53 00 00 00" in table  # their phone, and the one still in my form
+    assert "accueil@mds.example" in table  # my e-mail
+    # The form keeps their phone and my e-mail, on top of the new version.
+    assert 'value="05 53 99 99 99"' in clash.text and 'value="accueil@mds.example"' in clash.text
+    new_version = hidden(clash.text, "version")
+    assert new_version == str(int(version) + 1)
+    again = {**mine, "phone": "05 53 99 99 99", "version": new_version, "base": hidden(clash.text, "base")}
+    saved = post_form(client, url, url, again)
+    assert saved.status_code == 303, saved.text
+    final = directory(trame).get_structure(T, ids["mds"])
+    assert final is not None and final.phone == "05 53 99 99 99" and final.email == "accueil@mds.example"
+
+
+def test_forms_keep_input_and_name_the_field_in_error(trame: Trame, client: Any) -> None:
+    territory(trame)
+    network(trame)
+    signed_in(client, trame, "coord@agen.example", "coordinator")
+    new = f"{ROOT}/nouvelle"
+    empty = post_form(client, new, new, {"name": "", "acronym": "CS", "missions": "Accueil des familles", "effective": "2012-02-30"})
+    assert empty.status_code == 400
+    assert 'aria-describedby="erreur-name"' in empty.text and 'id="erreur-name"' in empty.text
+    assert "Indiquez le nom de la structure." in empty.text
+    assert 'id="erreur-effective"' in empty.text and "Date d&#39;effet" in empty.text
+    assert 'value="CS"' in empty.text and "Accueil des familles</textarea>" in empty.text  # input kept
+    assert 'href="#name"' in empty.text  # the error summary links to the field
+    bad_mail = post_form(client, new, new, {"name": "Centre social", "email": "pas une adresse"})
+    assert bad_mail.status_code == 400 and 'id="erreur-email"' in bad_mail.text
+    ok = post_form(client, new, new, {"name": "Centre social Montanou", "acronym": "CS", "kind": "centre-social", "themes": "famille",
+                                      "communes": "Agen, Boé", "relay_add": "CCAS d'Épernon", "effective": "2012-01-05"})  # fmt: skip
+    assert ok.status_code == 303, ok.text
+    page = client.get(ok.headers["location"])
+    assert "Centre social Montanou" in page.text and "Agen, Boé" in page.text and "Famille, parentalité" in page.text
+    assert "CCAS d&#39;Épernon</a>" in page.text  # the relay, as a link
+    assert "La structure a été ajoutée" in page.text
+
+
+def test_contacts_added_ended_and_corrected_through_forms(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    signed_in(client, trame, "coord@agen.example", "coordinator")
+    base = f"{ROOT}/structures/{ids['ccas']}"
+    missing = post_form(client, f"{base}/contacts/nouveau", f"{base}/contacts/nouveau", {"person_name": "", "role": "referent"})
+    assert missing.status_code == 400 and 'id="erreur-person_name"' in missing.text
+    added = post_form(client, f"{base}/contacts/nouveau", f"{base}/contacts/nouveau",
+                      {"person_id": "nouvelle", "person_name": "Jean Martin", "person_email": "j.martin@ccas.example",
+                       "role": "direction", "since": "2011-09-01"})  # fmt: skip
+    assert added.status_code == 303, added.text
+    page = client.get(base)
+    assert "Jean Martin" in page.text and "Direction" in page.text
+    contact = directory(trame).contacts(T, ids["ccas"])[0]
+    found = client.get(f"{base}/contacts/nouveau", params={"cherche": "martin"})
+    assert "Jean Martin" in found.text and 'type="radio"' in found.text
+    ended = post_form(client, f"{base}/contacts/{contact.id}/fin", f"{base}/contacts/{contact.id}/fin", {"until": "2015-06-30"})
+    assert ended.status_code == 303
+    fix = f"{base}/contacts/{contact.id}/corriger"
+    correction = {"role": "direction", "theme": "", "since": "2011-09-01", "until": "2014-06-30", "reason": "Erreur de saisie"}
+    fixed = post_form(client, fix, fix, correction)
+    assert fixed.status_code == 303, fixed.text
+    assert directory(trame).contacts(T, ids["ccas"], include_past=True)[0].until == "2014-06-30"
+    sheet = client.get(base)
+    assert "Contacts précédents" in sheet.text and "Correction d&#39;un contact" in sheet.text
+    person = client.get(f"{ROOT}/personnes/{contact.person.id}")
+    assert person.status_code == 200 and "CCAS d&#39;Épernon" in person.text and "j.martin@ccas.example" in person.text
+
+
+def test_erasure_shows_personne_effacee(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    signed_in(client, trame, "coord@agen.example", "coordinator")
+    person_url = f"{ROOT}/personnes/{ids['marie']}"
+    assert "Effacer les données" in client.get(person_url).text
+    step = client.get(f"{person_url}/effacer")
+    assert "irréversible" in step.text
+    unconfirmed = post_form(client, f"{person_url}/effacer", f"{person_url}/effacer", {})
+    assert unconfirmed.status_code == 400 and 'id="erreur-confirmation"' in unconfirmed.text
+    assert directory(trame).person(T, ids["marie"]).erased is False  # type: ignore[union-attr]
+    erased = post_form(client, f"{person_url}/effacer", f"{person_url}/effacer", {"confirmation": "oui"})
+    assert erased.status_code == 303
+    for url, params in ((f"{ROOT}/structures/{ids['ft']}", {"as_of": "2010-06-01"}), (f"{ROOT}/structures/{ids['ft']}", {}),
+                        (person_url, {}), (f"{ROOT}/journal", {})):  # fmt: skip
+        page = client.get(url, params=params)
+        assert page.status_code == 200
+        assert "Marie Dupont" not in page.text and "marie.dupont" not in page.text
+        assert "personne effacée" in page.text
+
+
+def test_plugin_off_pages_404_and_no_navigation(trame: Trame, client: Any) -> None:
+    territory(trame, "joigny", plugins=())
+    make_user(trame, "coord@joigny.example", territory="joigny", role="coordinator")
+    login(client, "coord@joigny.example")
+    assert client.get("/t/joigny/annuaire/").status_code == 404
+    assert client.get("/t/joigny/annuaire/nouvelle").status_code == 404
+    assert client.get("/t/joigny/annuaire/journal").status_code == 404
+    home = client.get("/t/joigny/")
+    assert home.status_code == 200 and 'href="/t/joigny/annuaire/"' not in home.text
+    trame.territories.enable("joigny", "annuaire", author=SYSTEM)
+    assert client.get("/t/joigny/annuaire/").status_code == 200
+    assert 'href="/t/joigny/annuaire/"' in client.get("/t/joigny/").text
+
+
+def test_page_sections_from_plugins_enabled_in_the_territory(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    signed_in(client, trame, "membre@agen.example", "member")
+    url = f"{ROOT}/structures/{ids['ccas']}"
+    assert "Rencontres de" not in client.get(url).text  # the plugin is off here
+    trame.territories.enable(T, "rubriques", author=SYSTEM)
+    page = client.get(url, params={"as_of": "2010-06-01"})
+    assert "<p>Rencontres de <em>CCAS d&#39;Épernon</em> au 2010-06-01</p>" in page.text  # its HTML, as given
+    assert f'<h2 id="section-1">{escape("Rencontres <récentes>")}</h2>' in page.text  # its title, escaped
+
+
+def test_audit_for_coordinators_with_filters(trame: Trame, client: Any) -> None:
+    territory(trame)
+    coord = signed_in(client, trame, "coord@agen.example", "coordinator")
+    ids = network(trame, author=coord.account_id)
+    other = make_user(trame, "autre@agen.example", territory=T, role="coordinator")
+    directory(trame).update_structure(T, ids["mds"], StructurePatch(phone="01 02 03 04 05"), 1, other.account_id)
+    page = client.get(f"{ROOT}/journal")
+    assert page.status_code == 200
+    assert "coord@agen.example" in page.text and "autre@agen.example" in page.text and "Changement de nom" in page.text
+    by_author = client.get(f"{ROOT}/journal", params={"auteur": "autre@agen.example"})
+    assert "01 02 03 04 05" in by_author.text and "Changement de nom" not in by_author.text
+    by_structure = client.get(f"{ROOT}/journal", params={"structure": ids["ft"]})
+    assert "Changement de nom" in by_structure.text and "01 02 03 04 05" not in by_structure.text
+    future = client.get(f"{ROOT}/journal", params={"depuis": "2999-01-01"})
+    assert "Aucune modification" in future.text
+    bad = client.get(f"{ROOT}/journal", params={"depuis": "01/02/2010"})
+    assert bad.status_code == 400 and "depuis" in bad.text
+
+
+def test_leave_merge_and_rejoin(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    signed_in(client, trame, "coord@agen.example", "coordinator")
+    base = f"{ROOT}/structures/{ids['ccas']}"
+    no_date = post_form(client, f"{base}/sortie", f"{base}/sortie", {"effective": ""})
+    assert no_date.status_code == 400 and 'id="erreur-effective"' in no_date.text
+    left = post_form(client, f"{base}/sortie", f"{base}/sortie", {"effective": "2015-01-01", "reason": "Fin de la convention"})
+    assert left.status_code == 303
+    gone = client.get(base)
+    assert gone.status_code == 404 and "Départ du réseau" in gone.text and "Enregistrer son retour" in gone.text
+    assert client.get(base, params={"as_of": "2014-01-01"}).status_code == 200
+    back = post_form(client, f"{base}/retour", f"{base}/retour", {"effective": "2016-01-01"})
+    assert back.status_code == 303 and client.get(base).status_code == 200
+    merge = f"{ROOT}/structures/{ids['mds']}/fusion"
+    merged = post_form(client, merge, merge, {"into": ids["ccas"], "effective": "2020-01-01"})
+    assert merged.status_code == 303 and merged.headers["location"].startswith(base)
+    assert "Maison départementale des solidarités" in client.get(base).text  # listed as absorbed

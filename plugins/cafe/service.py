@@ -1,0 +1,318 @@
+"""Cafés partenaires: planning (monthly, thematic, the yearly plenary), hosting in turn, round table, newcomers.
+
+A café is a ``rencontres`` meeting (plugin "cafe"), so invitations, answers,
+attendance, the sign-in sheet, the feed and the figures come from there; this
+module adds what is particular to cafés.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from core.store import Conflict, Context, Write
+from core.web.errors import UserError
+from plugins.annuaire.kinds import THEMES
+from plugins.cafe import events as ev
+from plugins.cafe.projection import fold
+from plugins.rencontres import partners
+from plugins.rencontres.recurrence import today as paris_today
+from plugins.rencontres.service import Delivery, meetings
+
+if TYPE_CHECKING:
+    from core.application import Trame
+
+PLUGIN = "cafe"
+TITLE = "Café partenaires"
+KINDS = {"cafe": "Café partenaires", "thematique": "Café thématique", "pleniere": "Réunion plénière annuelle"}
+DEFAULT_START, DEFAULT_END = "09:00", "10:30"
+
+
+def hosts_stream(territory: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"trame:cafe:hosts:{territory}")
+
+
+def cafe_stream(meeting_id: str) -> UUID:
+    """Café events of one café live beside (not in) its meeting stream."""
+    return uuid5(NAMESPACE_URL, f"trame:cafe:{meeting_id}")
+
+
+def _like(text: str) -> str:
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+class Cafes:
+    def __init__(self, trame: Trame) -> None:
+        self.trame = trame
+        self.meetings = meetings(trame)
+
+    def _append(self, territory: str, author: str, stream: UUID, events: list[Any]) -> None:
+        for _ in range(3):
+            version = self.trame.store.version_of(stream)
+            try:
+                self.trame.execute(Context(author=author, territory=territory), Write(stream, version, events))
+                return
+            except Conflict:
+                continue
+        raise UserError(409, "Ce café est modifié en ce moment par quelqu'un d'autre ; réessayez.")
+
+    # -- planning ----------------------------------------------------------------------------
+    def start_series(
+        self,
+        territory: str,
+        *,
+        author: str,
+        first_day: str,
+        until: str | None = None,
+        count: int | None = None,
+        start: str = DEFAULT_START,
+        end: str = DEFAULT_END,
+        host_structure_id: str | None = None,
+        place_text: str | None = None,
+    ) -> tuple[str | None, list[str]]:
+        """Monthly cafés on the same weekday rank as the first one (by default a Friday, 9:00-10:30)."""
+        place = self._place(territory, host_structure_id, place_text)
+        series_id, ids = self.meetings.plan_series(
+            territory,
+            author=author,
+            title=TITLE,
+            first_day=first_day,
+            start=start,
+            end=end,
+            place=place,
+            preset="mensuel",
+            until=until,
+            count=count,
+            plugin=PLUGIN,
+            kind="cafe",
+        )
+        return series_id, ids
+
+    def _place(self, territory: str, host_structure_id: str | None, place_text: str | None) -> Any:
+        if host_structure_id:
+            return self.meetings.place(territory, kind="structure", structure_id=host_structure_id)
+        return self.meetings.place(territory, kind="text", text=place_text or "Lieu à préciser")
+
+    def plan(
+        self,
+        territory: str,
+        *,
+        author: str,
+        day: str,
+        start: str = DEFAULT_START,
+        end: str = DEFAULT_END,
+        host_structure_id: str | None = None,
+        place_text: str | None = None,
+        kind: str = "cafe",
+        theme: str | None = None,
+        series_id: str | None = None,
+    ) -> str:
+        """One café; the host's address becomes the place. A thematic café needs a theme; one plenary a year."""
+        if kind not in KINDS:
+            raise UserError(400, f"Type de café inconnu « {kind} ».")
+        if kind == "thematique" and theme not in THEMES:
+            raise UserError(400, "Un café thématique a un thème : choisissez-le dans la liste.")
+        if kind == "pleniere":
+            year = day[:4]
+            others = [
+                m
+                for m in self.meetings.list(territory, plugin=PLUGIN, since=f"{year}-01-01", until=f"{year}-12-31", include_cancelled=False)
+                if m["kind"] == "pleniere"
+            ]
+            if others:
+                raise UserError(400, f"Une réunion plénière est déjà prévue en {year} ({others[0]['date_label']}) : une par an.")
+        title = KINDS[kind] + (f" — {THEMES[theme]}" if kind == "thematique" and theme else "")
+        if series_id is None and kind == "cafe":
+            series = self.meetings.all_series(territory, PLUGIN)
+            series_id = series[-1]["series_id"] if series else None
+        return self.meetings.schedule(
+            territory,
+            author=author,
+            title=title,
+            day=day,
+            start=start,
+            end=end,
+            place=self._place(territory, host_structure_id, place_text),
+            plugin=PLUGIN,
+            kind=kind,
+            series_id=series_id,
+            host_structure_id=host_structure_id,
+            theme=theme if kind == "thematique" else None,
+        )
+
+    def invitation_list(self, territory: str, meeting_id: str) -> list[str]:
+        """Everyone for a café or the plenary; for a thematic café, the structures working on its theme."""
+        m = self.require(territory, meeting_id)
+        theme = m["theme"] if m["kind"] == "thematique" else None
+        return [s.id for s in partners.structures(self.trame, territory, theme=theme)]
+
+    def invite(self, territory: str, meeting_id: str, *, author: str) -> Delivery:
+        return self.meetings.invite(territory, meeting_id, self.invitation_list(territory, meeting_id), author=author)
+
+    def require(self, territory: str, meeting_id: str) -> dict[str, Any]:
+        m = self.meetings.require(territory, meeting_id)
+        if m["plugin"] != PLUGIN:
+            raise UserError(404, "Ce café n'existe pas sur ce territoire.")
+        return m
+
+    def cafes(
+        self, territory: str, *, since: str | None = None, until: str | None = None, descending: bool = False, limit: int = 500
+    ) -> list[dict[str, Any]]:
+        return self.meetings.list(territory, plugin=PLUGIN, since=since, until=until, descending=descending, limit=limit)
+
+    # -- hosting -------------------------------------------------------------------------------
+    def offer_hosting(
+        self, territory: str, structure_id: str, *, author: str, willing: bool, has_room: bool, note: str | None = None
+    ) -> None:
+        if partners.structure(self.trame, territory, structure_id) is None:
+            raise UserError(404, "Cette structure n'est pas dans l'annuaire.")
+        self._append(
+            territory,
+            author,
+            hosts_stream(territory),
+            [ev.HostingOffered(structure_id=structure_id, willing=willing, has_room=has_room, note=(note or "").strip() or None)],
+        )
+
+    def hosts(self, territory: str) -> list[dict[str, Any]]:
+        """Offers with the last café each structure hosted."""
+        with self.trame.db.read() as cur:
+            rows = cur.execute("SELECT structure_id, willing, has_room, note FROM cafe_hosts WHERE territory = ?", (territory,)).fetchall()
+            last = {
+                r["host_structure_id"]: r["last_day"]
+                for r in cur.execute(
+                    "SELECT host_structure_id, MAX(day) AS last_day FROM rencontres_meetings WHERE territory = ? AND plugin = ? "
+                    "AND status <> 'cancelled' AND host_structure_id IS NOT NULL GROUP BY host_structure_id",
+                    (territory, PLUGIN),
+                ).fetchall()
+            }
+        names = partners.names(self.trame, territory)
+        out = [
+            {
+                **dict(r),
+                "willing": bool(r["willing"]),
+                "has_room": bool(r["has_room"]),
+                "name": names.get(r["structure_id"], ""),
+                "last_hosted": last.get(r["structure_id"]),
+            }
+            for r in rows
+            if r["structure_id"] in names
+        ]
+        return sorted(out, key=lambda h: h["name"].casefold())
+
+    def suggest_host(self, territory: str) -> dict[str, Any] | None:
+        """Among structures willing and with a room: one that never hosted, else the one that hosted least recently."""
+        candidates = [h for h in self.hosts(territory) if h["willing"] and h["has_room"]]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda h: (h["last_hosted"] is not None, h["last_hosted"] or "", h["name"].casefold()))
+
+    # -- round table -------------------------------------------------------------------------
+    def record_news(self, territory: str, meeting_id: str, structure_id: str, news: str, *, author: str) -> None:
+        """A structure's news at the tour de table; it also marks the structure present."""
+        m = self.require(territory, meeting_id)
+        if m["status"] == "cancelled":
+            raise UserError(400, "Ce café est annulé.")
+        if not news.strip():
+            raise UserError(400, "Écrivez les nouvelles de la structure.")
+        if partners.structure(self.trame, territory, structure_id) is None:
+            raise UserError(400, "Choisissez une structure de l'annuaire.")
+        self._append(
+            territory,
+            author,
+            cafe_stream(meeting_id),
+            [ev.RoundTableEntryRecorded(meeting_id=meeting_id, structure_id=structure_id, news=news.strip())],
+        )
+        present = {a["structure_id"] for a in self.meetings.attendance(territory, meeting_id) if a["status"] == "present"}
+        if structure_id not in present:
+            self.meetings.record_attendance(territory, meeting_id, [{"structure_id": structure_id, "status": "present"}], author=author)
+
+    def round_table(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
+        names = partners.names(self.trame, territory)
+        with self.trame.db.read() as cur:
+            rows = cur.execute(
+                "SELECT structure_id, news, recorded_at FROM cafe_round_table WHERE territory = ? AND meeting_id = ?",
+                (territory, meeting_id),
+            ).fetchall()
+        return sorted(
+            ({**dict(r), "name": names.get(r["structure_id"], "structure sortie de l'annuaire")} for r in rows),
+            key=lambda e: e["name"].casefold(),
+        )
+
+    def search(self, territory: str, q: str = "", *, structure_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Round-table news, newest café first; ``q`` matches words regardless of case and accents."""
+        sql = (
+            "SELECT r.meeting_id, r.structure_id, r.news, m.day, m.title FROM cafe_round_table r "
+            "JOIN rencontres_meetings m ON m.meeting_id = r.meeting_id WHERE r.territory = ?"
+        )
+        params: list[Any] = [territory]
+        for word in fold(q).split():
+            sql += " AND r.search_text LIKE ? ESCAPE '!'"
+            params.append(f"%{_like(word)}%")
+        if structure_id:
+            sql += " AND r.structure_id = ?"
+            params.append(structure_id)
+        sql += " ORDER BY m.starts_at DESC, r.structure_id LIMIT ?"
+        params.append(limit)
+        with self.trame.db.read() as cur:
+            rows = cur.execute(sql, params).fetchall()
+        names = partners.names(self.trame, territory)
+        return [{**dict(r), "name": names.get(r["structure_id"], "")} for r in rows]
+
+    # -- newcomers ---------------------------------------------------------------------------
+    def present_newcomer(self, territory: str, meeting_id: str, *, author: str, organisation: str, presentation: str = "") -> str:
+        self.require(territory, meeting_id)
+        if not organisation.strip():
+            raise UserError(400, "Indiquez le nom de l'organisation qui se présente.")
+        newcomer_id = str(uuid.uuid4())
+        self._append(
+            territory,
+            author,
+            cafe_stream(meeting_id),
+            [
+                ev.NewcomerPresented(
+                    meeting_id=meeting_id, newcomer_id=newcomer_id, organisation=organisation.strip(), presentation=presentation.strip()
+                )
+            ],
+        )
+        return newcomer_id
+
+    def newcomers(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
+        with self.trame.db.read() as cur:
+            rows = cur.execute(
+                "SELECT * FROM cafe_newcomers WHERE territory = ? AND meeting_id = ? ORDER BY presented_at", (territory, meeting_id)
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def register_newcomer(self, territory: str, meeting_id: str, newcomer_id: str, *, author: str, **sheet: Any) -> str:
+        """Create the newcomer's sheet in the directory, link it, and mark it present at the café."""
+        found = next((n for n in self.newcomers(territory, meeting_id) if n["newcomer_id"] == newcomer_id), None)
+        if found is None:
+            raise UserError(404, "Ce nouveau partenaire n'a pas été présenté à ce café.")
+        if found["structure_id"]:
+            raise UserError(400, "La fiche de ce partenaire existe déjà dans l'annuaire.")
+        fields = {k: v for k, v in sheet.items() if v not in (None, "", [])}
+        fields.setdefault("name", found["organisation"])
+        fields.setdefault("missions", found["presentation"] or None)
+        structure_id = partners.create(self.trame, territory, author=author, **{k: v for k, v in fields.items() if v is not None})
+        self._append(
+            territory,
+            author,
+            cafe_stream(meeting_id),
+            [ev.NewcomerRegistered(meeting_id=meeting_id, newcomer_id=newcomer_id, structure_id=structure_id)],
+        )
+        self.meetings.record_attendance(territory, meeting_id, [{"structure_id": structure_id, "status": "present"}], author=author)
+        return structure_id
+
+
+def cafes(trame: Trame) -> Cafes:
+    return Cafes(trame)
+
+
+def next_friday_rank_day(today: date | None = None) -> str:
+    """The next first Friday: the default day of a monthly café."""
+    from plugins.rencontres.recurrence import occurrences
+
+    today = today or paris_today()
+    return occurrences("FREQ=MONTHLY;BYDAY=+1FR", today, count=1)[0].isoformat()

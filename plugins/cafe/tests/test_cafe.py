@@ -1,0 +1,183 @@
+"""Cafés: hosting in turn, thematic invitations, the plenary, round table (search, annuaire section), newcomers, pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.application import Trame
+from core.store import SYSTEM
+from core.testing import csrf_of, login, make_user, post_form
+from core.web.errors import UserError
+from plugins.cafe.service import cafes
+from plugins.rencontres import partners
+from plugins.rencontres.tests import helpers
+
+
+@pytest.fixture
+def agen(trame: Trame) -> dict[str, str]:
+    helpers.territory(trame, plugins=("annuaire", "rencontres", "cafe"))
+    return helpers.structures(trame)
+
+
+def test_next_host_is_the_one_that_hosted_least_recently_with_a_room(trame: Trame, agen: dict[str, str]) -> None:
+    svc = cafes(trame)
+    assert svc.suggest_host("agen") is None
+    svc.offer_hosting("agen", agen["cs"], author=SYSTEM, willing=True, has_room=True)
+    svc.offer_hosting("agen", agen["cms"], author=SYSTEM, willing=True, has_room=True)
+    svc.offer_hosting("agen", agen["ml"], author=SYSTEM, willing=True, has_room=False)  # no room: never suggested
+    svc.offer_hosting("agen", agen["regie"], author=SYSTEM, willing=False, has_room=True)
+    svc.plan("agen", author=SYSTEM, day="2026-01-02", host_structure_id=agen["cs"])
+    assert svc.suggest_host("agen")["structure_id"] == agen["cms"]  # never hosted comes first
+    mid = svc.plan("agen", author=SYSTEM, day="2026-02-06", host_structure_id=agen["cms"])
+    assert svc.suggest_host("agen")["structure_id"] == agen["cs"]  # hosted least recently
+    m = svc.require("agen", mid)
+    assert m["place_label"] == "Centre médico-social de Montanou, 3 place de Montanou, 47000 Agen"
+    assert (m["start_time"], m["end_time"], m["kind"]) == ("09:00", "10:30", "cafe")
+    svc.meetings.cancel("agen", mid, author=SYSTEM)  # a cancelled café does not count
+    assert svc.suggest_host("agen")["structure_id"] == agen["cms"]
+
+
+def test_thematic_invitation_list_follows_themes_and_one_plenary_a_year(trame: Trame, agen: dict[str, str]) -> None:
+    svc = cafes(trame)
+    mid = svc.plan("agen", author=SYSTEM, day="2026-03-06", kind="thematique", theme="emploi-insertion", place_text="Maison de l'emploi")
+    assert svc.require("agen", mid)["title"] == "Café thématique — Emploi, insertion"
+    assert sorted(svc.invitation_list("agen", mid)) == sorted([agen["ml"], agen["regie"]])
+    delivery = svc.invite("agen", mid, author=SYSTEM)
+    assert {link.structure_id for link in delivery.links} == {agen["ml"], agen["regie"]}
+    with pytest.raises(UserError):
+        svc.plan("agen", author=SYSTEM, day="2026-04-03", kind="thematique", theme=None, place_text="x")
+    svc.plan("agen", author=SYSTEM, day="2026-06-05", kind="pleniere", host_structure_id=agen["cs"])
+    with pytest.raises(UserError, match="une par an"):
+        svc.plan("agen", author=SYSTEM, day="2026-12-04", kind="pleniere", host_structure_id=agen["cs"])
+    svc.plan("agen", author=SYSTEM, day="2027-06-04", kind="pleniere", host_structure_id=agen["cs"])
+
+
+def test_round_table_is_searchable_and_shown_on_the_structure_sheet(trame: Trame, agen: dict[str, str]) -> None:
+    svc = cafes(trame)
+    mid = svc.plan("agen", author=SYSTEM, day="2026-03-06", host_structure_id=agen["cs"])
+    svc.record_news("agen", mid, agen["ml"], "Garantie jeunes : nouvelles entrées en <avril>.", author=SYSTEM)
+    svc.record_news("agen", mid, agen["regie"], "Chantier espaces verts : recrutement en cours.", author=SYSTEM)
+    svc.record_news(
+        "agen", mid, agen["ml"], "Garantie jeunes : entrées en avril, réunion d'information jeudi.", author=SYSTEM
+    )  # a correction
+    assert [e["news"] for e in svc.round_table("agen", mid) if e["structure_id"] == agen["ml"]] == [
+        "Garantie jeunes : entrées en avril, réunion d'information jeudi."
+    ]
+    assert {a["structure_id"] for a in svc.meetings.attendance("agen", mid)} == {agen["ml"], agen["regie"]}  # news means present
+    assert [r["structure_id"] for r in svc.search("agen", "REUNION jeudi")] == [agen["ml"]]  # case and accents ignored
+    assert [r["structure_id"] for r in svc.search("agen", "recrutement")] == [agen["regie"]]
+    assert svc.search("agen", "50%") == []
+    sections = [
+        s
+        for group in trame.pm.hook.page_sections(
+            trame=trame, page="annuaire.structure", territory="agen", subject_id=agen["ml"], as_of="2026-12-31", known_at=None
+        )
+        for s in group
+    ]
+    (section,) = [s for s in sections if s.plugin == "cafe"]
+    assert "réunion d&#39;information jeudi" in section.html and "2026-03-06" in section.html
+    assert not [
+        s
+        for group in trame.pm.hook.page_sections(
+            trame=trame, page="annuaire.structure", territory="agen", subject_id=agen["cms"], as_of="2026-12-31", known_at=None
+        )
+        for s in group
+        if s.plugin == "cafe"
+    ]
+
+
+def test_a_newcomer_gets_its_sheet_created_from_the_cafe(trame: Trame, agen: dict[str, str]) -> None:
+    svc = cafes(trame)
+    mid = svc.plan("agen", author=SYSTEM, day="2009-09-15", host_structure_id=agen["cms"])
+    nid = svc.present_newcomer("agen", mid, author=SYSTEM, organisation="Maison relais de l'Udaf", presentation="Projet d'implantation.")
+    sid = svc.register_newcomer("agen", mid, nid, author=SYSTEM, email="maison.relais@udaf47.example", themes=["logement"])
+    sheet = partners.structure(trame, "agen", sid)
+    assert sheet is not None and sheet.name == "Maison relais de l'Udaf" and sheet.themes == ["logement"]
+    assert svc.newcomers("agen", mid)[0]["structure_id"] == sid
+    assert sid in {a["structure_id"] for a in svc.meetings.attendance("agen", mid)}
+    with pytest.raises(UserError):
+        svc.register_newcomer("agen", mid, nid, author=SYSTEM)
+
+
+def test_a_coordinator_runs_a_cafe_from_the_pages(trame: Trame, agen: dict[str, str], client: Any) -> None:
+    user = helpers.coordinator(trame)
+    login(client, user.email)
+    page = client.get("/t/agen/cafe/")
+    assert page.status_code == 200 and "Programmer un café" in page.text
+    response = post_form(
+        client,
+        "/t/agen/cafe/",
+        "/t/agen/cafe/nouveau",
+        {
+            "day": "2026-05-01",
+            "start": "09:00",
+            "end": "10:30",
+            "kind": "cafe",
+            "host_structure_id": agen["cs"],
+            "theme": "",
+            "place_text": "",
+        },
+    )
+    assert response.status_code == 303, response.text
+    cafe_url = response.headers["location"]
+    page = client.get(cafe_url)
+    assert "jour férié" in page.text and "vendredi 15 mai 2026" in page.text  # 1 May flagged, 15 May proposed
+    invited = client.post(f"{cafe_url}/invitations", data={"_csrf_token": csrf_of(page.text)})
+    assert invited.status_code == 200 and invited.text.count("/rencontres/reponse/") == 4
+    done = post_form(
+        client, cafe_url, f"{cafe_url}/tour-de-table", {"structure_id": agen["ml"], "news": "Forum de l'alternance le 20 mai."}
+    )
+    assert done.status_code == 303
+    page = client.get(cafe_url)
+    assert "Forum de l&#39;alternance le 20 mai." in page.text
+    meeting_id = cafe_url.rsplit("/", 1)[1]
+    moved = post_form(
+        client,
+        f"/t/agen/rencontres/{meeting_id}",
+        f"/t/agen/rencontres/{meeting_id}/report",
+        {"day": "2026-05-15", "start": "09:00", "end": "10:30", "reason": "1er mai"},
+    )
+    assert moved.status_code == 303
+    sheet = client.get(f"/t/agen/rencontres/{meeting_id}/emargement")
+    assert sheet.status_code == 200 and "Feuille d'émargement" in sheet.text and "Régie de quartier" in sheet.text
+    found = client.get("/t/agen/cafe/recherche", params={"q": "alternance"})
+    assert "Mission locale de l&#39;Agenais" in found.text
+    figures = client.get("/t/agen/rencontres/chiffres", params={"du": "2026-01-01", "au": "2026-12-31", "module": "cafe"})
+    assert "25 %" in figures.text  # 1 of 4 invited structures present
+
+
+def test_a_referent_adds_only_its_own_news(trame: Trame, agen: dict[str, str], client: Any) -> None:
+    svc = cafes(trame)
+    mid = svc.plan("agen", author=SYSTEM, day="2026-03-06", host_structure_id=agen["cs"])
+    user = helpers.referent(trame, agen["ml"])
+    response = client.post(
+        f"/api/v1/territories/agen/cafe/cafes/{mid}/round-table", json={"structure_id": agen["cs"], "news": "x"}, headers=user.headers
+    )
+    assert response.status_code == 403
+    response = client.post(
+        f"/api/v1/territories/agen/cafe/cafes/{mid}/round-table",
+        json={"structure_id": agen["ml"], "news": "Nos nouvelles."},
+        headers=user.headers,
+    )
+    assert response.status_code == 201 and response.json()[0]["news"] == "Nos nouvelles."
+    member = make_user(trame, "membre@agen.example", territory="agen", role="member")
+    assert (
+        client.post(
+            f"/api/v1/territories/agen/cafe/cafes/{mid}/round-table", json={"structure_id": agen["ml"], "news": "x"}, headers=member.headers
+        ).status_code
+        == 403
+    )
+
+
+def test_cafe_switched_off_for_joigny_on_for_agen(trame: Trame, agen: dict[str, str], client: Any) -> None:
+    helpers.territory(trame, "joigny", plugins=("annuaire", "rencontres"))
+    joigny = helpers.coordinator(trame, "joigny")
+    agen_user = helpers.coordinator(trame)
+    assert client.get("/api/v1/territories/joigny/cafe/cafes", headers=joigny.headers).status_code == 404
+    assert client.get("/api/v1/territories/agen/cafe/cafes", headers=agen_user.headers).status_code == 200
+    login(client, joigny.email)
+    assert client.get("/t/joigny/cafe/").status_code == 404
+    assert client.get("/t/joigny/rencontres/").status_code == 200
+    assert "Café partenaires" not in client.get("/t/joigny/").text

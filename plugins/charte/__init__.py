@@ -1,0 +1,77 @@
+"""Charte partenariale: a territory's partnership charter (Joigny 2010, seed 003), its versions,
+signatories over time, end, meeting cycle (through ``rencontres``) and yearly evaluation (seed 002 grid).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.hookspecs import hookimpl
+from core.plugins import NavLink, PageSection, PluginInfo
+
+if TYPE_CHECKING:
+    from core.application import Trame
+    from core.events import Event
+    from core.projection import Projection
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@hookimpl
+def plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name="charte",
+        title="Charte partenariale",
+        description="Une charte d'engagements signée par les partenaires, ses rencontres, sa participation et son évaluation.",
+        needs=("annuaire", "rencontres"),
+    )
+
+
+@hookimpl
+def register_events() -> list[type[Event]]:
+    from plugins.charte.events import EVENTS
+
+    return list(EVENTS)
+
+
+@hookimpl
+def register_projections() -> list[Projection]:
+    from plugins.charte.projection import CharterProjection
+
+    return [CharterProjection()]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from plugins.charte import api, pages
+
+    return [*pages.ROUTES, *api.ROUTES]
+
+
+@hookimpl
+def register_templates() -> str | None:
+    return str(TEMPLATES)
+
+
+@hookimpl
+def navigation_links(territory: str, role: str | None) -> list[NavLink]:
+    return [NavLink("Charte", "charte/", order=30)]
+
+
+@hookimpl
+def page_sections(trame: Trame, page: str, territory: str, subject_id: str, as_of: str, known_at: str | None) -> list[PageSection]:
+    """On a structure's sheet: whether it signs the territory's charter(s), since when, which version."""
+    if page != "annuaire.structure":
+        return []
+    from plugins.charte.pages import structure_section
+
+    section = structure_section(trame, territory, subject_id, as_of)
+    return [section] if section is not None else []
+
+
+@hookimpl
+def demo_data(trame: Trame, territory: str) -> None:
+    from plugins.charte.demo import load
+
+    load(trame, territory)

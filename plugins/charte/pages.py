@@ -1,0 +1,435 @@
+"""Charter pages: server-rendered, usable without JavaScript, printable (charter at a date, evaluation)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from markupsafe import Markup
+
+from core.application import Trame
+from core.plugins import PageSection
+from core.web.access import access_of
+from core.web.errors import UserError
+from core.web.rendering import render
+from plugins.charte import links
+from plugins.charte.api import check_signer, check_voter
+from plugins.charte.service import CHANNELS, FORMS, GRID, NO_NAMES, STATUSES, WEEKDAYS, charters, day
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+P = "/t/{territory:str}/charte"
+HERE = Path(__file__).parent
+CSS = HERE / "static" / "charte.css"
+
+
+def one(data: dict[str, Any], key: str, default: str = "") -> str:
+    value = data.get(key, default)
+    if isinstance(value, list):
+        value = value[-1] if value else default
+    return str(value).strip()
+
+
+def many(data: dict[str, Any], key: str) -> list[str]:
+    value = data.get(key, [])
+    return [str(v) for v in (value if isinstance(value, list) else [value]) if v]
+
+
+def _author(request: Request[Any, Any, Any]) -> str:
+    return access_of(request).principal.account_id
+
+
+def _today() -> str:
+    return date.today().isoformat()
+
+
+def _back(territory: str, charter_id: str, suffix: str = "") -> Redirect:
+    return Redirect(f"/t/{territory}/charte/{charter_id}{suffix}", status_code=303)
+
+
+@get("/plugins-static/charte.css", opt={"public": True}, include_in_schema=False, sync_to_thread=False)
+def stylesheet() -> Response[bytes]:
+    """The charter's print styles (the CSP forbids inline styles)."""
+    return Response(CSS.read_bytes(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+
+@get(f"{P}/", sync_to_thread=False)
+def index(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
+    return render(request, "charte/index.html", items=charters(trame).list(territory))
+
+
+@get(f"{P}/nouvelle", opt={"role": "coordinator"}, sync_to_thread=False)
+def new_form(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
+    return render(request, "charte/edit.html", charter=None, current=None, forms=FORMS, structures=links.structures(trame, territory))
+
+
+@post(f"{P}/nouvelle", opt={"role": "coordinator"}, sync_to_thread=True)
+def new_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Form) -> Redirect:
+    cid = charters(trame).draft(
+        territory,
+        author=_author(request),
+        title=one(data, "title"),
+        preamble=one(data, "preamble"),
+        commitments=one(data, "commitments").splitlines(),
+        carrier_structure_id=one(data, "carrier_structure_id"),
+        form=one(data, "form"),
+    )
+    return _back(territory, cid)
+
+
+@get(f"{P}/{{charter_id:str}}", sync_to_thread=False)
+def charter_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, au: str | None = None) -> Template:
+    svc = charters(trame)
+    c = svc.require(territory, charter_id)
+    on = day(au, "Date", required=False) or _today()
+    access = access_of(request)
+    structures = links.structures(trame, territory)
+    mine = access.structure_id
+    return render(
+        request,
+        "charte/charter.html",
+        c=c,
+        on=on,
+        on_label=links.long_date(on),
+        text=svc.version_in_force(territory, charter_id, on) or svc.version(territory, charter_id, c["latest_version"]),
+        versions=svc.versions(territory, charter_id),
+        signatories=svc.signatories(territory, charter_id, on),
+        invited=svc.invited(territory, charter_id, on),
+        history=svc.signatures(territory, charter_id),
+        polls=svc.polls(territory, charter_id),
+        cycles=svc.cycles(territory, charter_id),
+        meetings=svc.meetings(territory, charter_id),
+        carrier=links.structure(trame, territory, c["carrier_structure_id"]),
+        structures=structures,
+        my_structure=next((s for s in structures if s.id == mine), None),
+        my_signature=svc.signature_of(territory, charter_id, mine) if mine else None,
+        statuses=STATUSES,
+        channels=CHANNELS,
+        weekdays=WEEKDAYS,
+        today=_today(),
+        year=date.today().year if c["status"] != "ended" else int((c["status_on"] or _today())[:4]),
+    )
+
+
+@get(f"{P}/{{charter_id:str}}/versions/{{version_no:int}}", sync_to_thread=False)
+def version_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, version_no: int) -> Template:
+    svc = charters(trame)
+    c = svc.require(territory, charter_id)
+    v = svc.version(territory, charter_id, version_no)
+    if v is None:
+        raise UserError(404, f"La version {version_no} de cette charte n'existe pas.")
+    return render(request, "charte/version.html", c=c, v=v, versions=svc.versions(territory, charter_id))
+
+
+@get(f"{P}/{{charter_id:str}}/modifier", opt={"role": "coordinator"}, sync_to_thread=False)
+def edit_form(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str) -> Template:
+    svc = charters(trame)
+    c = svc.require(territory, charter_id)
+    return render(
+        request, "charte/edit.html", charter=c, current=svc.version(territory, charter_id, c["latest_version"]), forms=FORMS, structures=[]
+    )
+
+
+@post(f"{P}/{{charter_id:str}}/modifier", opt={"role": "coordinator"}, sync_to_thread=True)
+def edit_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
+    no = charters(trame).revise(
+        territory,
+        charter_id,
+        author=_author(request),
+        title=one(data, "title"),
+        preamble=one(data, "preamble"),
+        commitments=one(data, "commitments").splitlines(),
+    )
+    return _back(territory, charter_id, f"/versions/{no}")
+
+
+@post(f"{P}/{{charter_id:str}}/adoption", opt={"role": "coordinator"}, sync_to_thread=True)
+def adopt(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
+    try:
+        no = int(one(data, "version_no"))
+    except ValueError:
+        raise UserError(400, "Choisissez la version à adopter.") from None
+    charters(trame).adopt(territory, charter_id, no, author=_author(request), on=one(data, "adopted_on"))
+    return _back(territory, charter_id)
+
+
+@post(f"{P}/{{charter_id:str}}/statut", opt={"role": "coordinator"}, sync_to_thread=True)
+def status(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
+    charters(trame).set_status(
+        territory, charter_id, one(data, "status"), author=_author(request), on=one(data, "on"), reason=one(data, "reason") or None
+    )
+    return _back(territory, charter_id)
+
+
+@post(f"{P}/{{charter_id:str}}/signatures", opt={"role": "referent"}, sync_to_thread=True)
+def sign(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
+    access = access_of(request)
+    structure_id = one(data, "structure_id") or (access.structure_id or "")
+    channel = check_signer(access, structure_id, one(data, "document_ref") or None)
+    version = one(data, "version_no")
+    charters(trame).sign(
+        territory,
+        charter_id,
+        author=_author(request),
+        structure_id=structure_id,
+        signatory_name=one(data, "signatory_name"),
+        signatory_role=one(data, "signatory_role"),
+        signed_on=one(data, "signed_on"),
+        version_no=int(version) if version.isdigit() else None,
+        adaptation=one(data, "adaptation") or None,
+        channel=channel,
+        document_ref=one(data, "document_ref") or None,
+    )
+    return _back(territory, charter_id, "#signataires")
+
+
+@post(f"{P}/{{charter_id:str}}/signatures/{{signature_id:str}}/retrait", opt={"role": "referent"}, sync_to_thread=True)
+def withdraw(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, signature_id: str, data: Form) -> Redirect:
+    svc = charters(trame)
+    s = svc.signature(territory, charter_id, signature_id)
+    if s is None:
+        raise UserError(404, "Cette signature n'existe pas.")
+    if not access_of(request).may_edit_structure(s["structure_id"]):
+        raise UserError(403, "Seule la structure signataire ou la coordination peut retirer cette signature.")
+    svc.withdraw(
+        territory, charter_id, signature_id, author=_author(request), on=one(data, "withdrawn_on"), reason=one(data, "reason") or None
+    )
+    return _back(territory, charter_id, "#signataires")
+
+
+@post(f"{P}/{{charter_id:str}}/invites", opt={"role": "coordinator"}, sync_to_thread=True)
+def invite_partner(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
+    charters(trame).invite_partner(
+        territory,
+        charter_id,
+        one(data, "structure_id"),
+        author=_author(request),
+        since=one(data, "since") or _today(),
+        note=one(data, "note") or None,
+    )
+    return _back(territory, charter_id, "#invites")
+
+
+@post(f"{P}/{{charter_id:str}}/sondages", opt={"role": "coordinator"}, sync_to_thread=True)
+def open_poll(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
+    slots = []
+    for i in range(1, 5):
+        wd, start, end = one(data, f"weekday{i}"), one(data, f"start{i}"), one(data, f"end{i}")
+        if wd != "" and start and end:
+            slots.append((int(wd), start, end))
+    pid = charters(trame).open_poll(territory, charter_id, author=_author(request), question=one(data, "question"), slots=slots)
+    return _back(territory, charter_id, f"/sondages/{pid}")
+
+
+@get(f"{P}/{{charter_id:str}}/sondages/{{poll_id:str}}", sync_to_thread=False)
+def poll_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str) -> Template:
+    svc = charters(trame)
+    c = svc.require(territory, charter_id)
+    p = svc.poll(territory, poll_id)
+    if p is None or p["charter_id"] != charter_id:
+        raise UserError(404, "Ce sondage n'existe pas.")
+    access = access_of(request)
+    mine = next((v for v in p["voters"] if v["structure_id"] == access.structure_id), None)
+    return render(
+        request,
+        "charte/poll.html",
+        c=c,
+        p=p,
+        mine=mine,
+        structures=links.structures(trame, territory),
+        today=_today(),
+        adopted_label=p["slot_labels"].get(p["adopted_slot_id"] or "", ""),
+    )
+
+
+@post(f"{P}/{{charter_id:str}}/sondages/{{poll_id:str}}/vote", opt={"role": "referent"}, sync_to_thread=True)
+def poll_vote(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str, data: Form) -> Redirect:
+    access = access_of(request)
+    structure_id = one(data, "structure_id") or (access.structure_id or "")
+    check_voter(access, structure_id)
+    charters(trame).vote(territory, poll_id, author=_author(request), structure_id=structure_id, slot_ids=many(data, "slot"))
+    return _back(territory, charter_id, f"/sondages/{poll_id}")
+
+
+@post(f"{P}/{{charter_id:str}}/sondages/{{poll_id:str}}/adoption", opt={"role": "coordinator"}, sync_to_thread=True)
+def poll_adopt(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str, data: Form) -> Redirect:
+    charters(trame).adopt_poll(territory, poll_id, author=_author(request), slot_id=one(data, "slot_id") or None)
+    return _back(territory, charter_id, f"/sondages/{poll_id}")
+
+
+@post(f"{P}/{{charter_id:str}}/cycle", opt={"role": "coordinator"}, sync_to_thread=True)
+def plan_cycle(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
+    count = one(data, "count")
+    charters(trame).plan_cycle(
+        territory,
+        charter_id,
+        author=_author(request),
+        first_day=one(data, "first_day"),
+        place=one(data, "place"),
+        until=one(data, "until") or None,
+        count=int(count) if count.isdigit() else None,
+        poll_id=one(data, "poll_id") or None,
+        start=one(data, "start") or None,
+        end=one(data, "end") or None,
+    )
+    return _back(territory, charter_id, "#rencontres")
+
+
+@get(f"{P}/{{charter_id:str}}/rencontres/{{meeting_id:str}}", sync_to_thread=False)
+def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, meeting_id: str) -> Template:
+    svc = charters(trame)
+    c = svc.require(territory, charter_id)
+    m = svc.charter_meeting(territory, charter_id, meeting_id)
+    expected = svc.expected_at(territory, charter_id, m["day"])
+    names = links.names(trame, territory, set(expected))
+    suggested = svc.suggested_presenter(territory, charter_id, meeting_id) if not m["presenter_id"] else None
+    minutes = links.minutes(trame, territory, meeting_id)
+    parts = {s["title"]: s["body"] for s in (minutes or {}).get("sections", [])}
+    return render(
+        request,
+        "charte/meeting.html",
+        c=c,
+        m=m,
+        agenda=links.AGENDA,
+        expected=sorted(expected, key=lambda s: names[s].casefold()),
+        names=names,
+        suggested=suggested,
+        invitations=links.invitations(trame, territory, meeting_id),
+        minutes=minutes,
+        parts=[parts.get(a, "") for a in links.AGENDA],
+        no_names=NO_NAMES,
+    )
+
+
+@post(f"{P}/{{charter_id:str}}/rencontres/{{meeting_id:str}}/invitations", opt={"role": "coordinator"}, sync_to_thread=True)
+def meeting_invite(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, meeting_id: str) -> Redirect:
+    charters(trame).invite_to_meeting(territory, charter_id, meeting_id, author=_author(request))
+    return _back(territory, charter_id, f"/rencontres/{meeting_id}")
+
+
+@post(f"{P}/{{charter_id:str}}/rencontres/{{meeting_id:str}}/intervenant", opt={"role": "coordinator"}, sync_to_thread=True)
+def meeting_presenter(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, meeting_id: str, data: Form
+) -> Redirect:
+    charters(trame).choose_presenter(territory, charter_id, meeting_id, author=_author(request), structure_id=one(data, "structure_id"))
+    return _back(territory, charter_id, f"/rencontres/{meeting_id}")
+
+
+@post(f"{P}/{{charter_id:str}}/rencontres/{{meeting_id:str}}/compte-rendu", opt={"role": "coordinator"}, sync_to_thread=True)
+def meeting_minutes(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, meeting_id: str, data: Form
+) -> Redirect:
+    charters(trame).write_meeting_minutes(
+        territory,
+        charter_id,
+        meeting_id,
+        author=_author(request),
+        parts=[one(data, f"part{i}") for i in (1, 2, 3)],
+        decisions=one(data, "decisions").splitlines(),
+    )
+    return _back(territory, charter_id, f"/rencontres/{meeting_id}")
+
+
+@get(f"{P}/{{charter_id:str}}/participation", sync_to_thread=True)
+def participation_page(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, du: str | None = None, au: str | None = None
+) -> Template:
+    svc = charters(trame)
+    c = svc.require(territory, charter_id)
+    adopted = [v["adopted_on"] for v in svc.versions(territory, charter_id) if v["adopted_on"]]
+    since = day(du, "Du", required=False) or (min(adopted) if adopted else f"{date.today().year}-01-01")
+    until = day(au, "Au", required=False) or (c["status_on"] if c["status"] == "ended" and c["status_on"] else _today())
+    return render(request, "charte/participation.html", c=c, f=svc.participation(territory, charter_id, since, until))
+
+
+@get(f"{P}/{{charter_id:str}}/evaluation/{{year:int}}", sync_to_thread=True)
+def evaluation_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, year: int) -> Template:
+    return render(request, "charte/evaluation.html", r=charters(trame).evaluation(territory, charter_id, year), grid=GRID)
+
+
+@post(f"{P}/{{charter_id:str}}/evaluation/{{year:int}}", opt={"role": "coordinator"}, sync_to_thread=True)
+def evaluation_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, year: int, data: Form) -> Redirect:
+    charters(trame).write_evaluation(territory, charter_id, year, author=_author(request), texts={k: one(data, k) for k in GRID})
+    return _back(territory, charter_id, f"/evaluation/{year}")
+
+
+@get(f"{P}/{{charter_id:str}}/impression", sync_to_thread=False)
+def print_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, au: str | None = None) -> Template:
+    """The charter as a document: text in force at the date, commitments, signatories at the date (A4)."""
+    svc = charters(trame)
+    c = svc.require(territory, charter_id)
+    on = day(au, "Date", required=False) or _today()
+    return render(
+        request,
+        "charte/print.html",
+        c=c,
+        on=on,
+        on_label=links.long_date(on),
+        text=svc.version_in_force(territory, charter_id, on) or svc.version(territory, charter_id, c["latest_version"]),
+        signatories=svc.signatories(territory, charter_id, on),
+        carrier=links.structure(trame, territory, c["carrier_structure_id"]),
+    )
+
+
+# -- the section on a structure's sheet (annuaire) -----------------------------------------------------------------
+_env: Environment | None = None
+
+
+def _environment() -> Environment:
+    global _env
+    if _env is None:
+        _env = Environment(
+            loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True, default_for_string=True)
+        )
+    return _env
+
+
+def structure_section(trame: Trame, territory: str, structure_id: str, as_of: str) -> PageSection | None:
+    svc = charters(trame)
+    items = svc.list(territory)
+    if not items:
+        return None
+    on = as_of[:10]
+    rows = []
+    for c in items:
+        history = [s for s in svc.structure_history(territory, structure_id) if s["charter_id"] == c["charter_id"]]
+        current = next((s for s in history if s["signed_on"] <= on < s["ended_on"]), None)
+        invited = structure_id in {p["structure_id"] for p in svc.invited(territory, c["charter_id"], on)}
+        rows.append({"c": c, "current": current, "history": history, "invited": invited})
+    html = _environment().get_template("charte/_section.html").render(rows=rows, territory=territory, on=on, on_label=links.long_date(on))
+    return PageSection(title="Charte partenariale", html=Markup(html), order=40, plugin="charte")  # noqa: S704 - autoescaped template
+
+
+ROUTES = [
+    stylesheet,
+    index,
+    new_form,
+    new_submit,
+    charter_page,
+    version_page,
+    edit_form,
+    edit_submit,
+    adopt,
+    status,
+    sign,
+    withdraw,
+    invite_partner,
+    open_poll,
+    poll_page,
+    poll_vote,
+    poll_adopt,
+    plan_cycle,
+    meeting_page,
+    meeting_invite,
+    meeting_presenter,
+    meeting_minutes,
+    participation_page,
+    evaluation_page,
+    evaluation_submit,
+    print_page,
+]

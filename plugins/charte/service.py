@@ -1,0 +1,815 @@
+"""The charter's commands and queries: what pages, the API and the demo call (no HTTP here).
+
+``charters(trame)`` gives the service. Commands validate against the read model, then
+append to the charter's (or the poll's) stream at the version read before validating:
+a concurrent change makes the command retry on fresh state. Every query filters by
+territory; an id of another territory answers 404 like an unknown one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import msgspec
+
+from core import clock
+from core.store import Conflict, Context, Write
+from core.web.errors import UserError
+from plugins.charte import events as ev
+from plugins.charte import links
+from plugins.charte.projection import OPEN_DAY
+
+if TYPE_CHECKING:
+    from core.application import Trame
+
+FORMS = {
+    "initiative": "Partenariat d'initiative (ou spontané)",
+    "palliatif": "Partenariat palliatif (ou de ressource)",
+    "impose": "Partenariat imposé (par une politique publique)",
+}
+STATUSES = {"draft": "Projet", "active": "En vigueur", "suspended": "Suspendue", "ended": "Terminée"}
+CHANNELS = {"referent": "Signée en ligne par la structure", "papier": "Enregistrée par la coordination d'après l'exemplaire papier"}
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+#: The seed 002 grid of a partnership's evaluation: field -> French heading.
+GRID = {
+    "what_works": "Ce qui fonctionne dans le partenariat, et pourquoi",
+    "obstacles": "Limites, freins, points bloquants, difficultés rencontrées",
+    "steering": "Coordination et pilotage du partenariat (est-il équitable pour l'ensemble des acteurs ?)",
+    "communication": "Communication",
+    "public_feedback": "Retour du public",
+    "evolution": "Évolution envisagée du partenariat",
+}
+NO_NAMES = (
+    "Secret partagé : ne nommez aucune personne accompagnée. Décrivez la situation et la coordination "
+    "sans nom, initiales, date de naissance ni adresse."
+)
+
+
+def day(value: str | None, label: str, *, required: bool = True) -> str | None:
+    """A calendar day typed by a person (AAAA-MM-JJ); the error names the field."""
+    if value is None or not str(value).strip():
+        if required:
+            raise UserError(400, f"{label} : indiquez une date (AAAA-MM-JJ).")
+        return None
+    try:
+        return date.fromisoformat(str(value).strip()[:10]).isoformat()
+    except ValueError:
+        raise UserError(400, f"{label} : « {value} » n'est pas une date (attendu AAAA-MM-JJ).") from None
+
+
+def _hhmm(value: str, label: str) -> str:
+    v = value.strip().replace("h", ":")
+    if v.endswith(":"):
+        v += "00"
+    try:
+        hh, mm = (int(x) for x in [*v.split(":"), "0"][:2])
+    except ValueError:
+        raise UserError(400, f"{label} : « {value} » n'est pas une heure (HH:MM).") from None
+    if not (0 <= hh < 24 and 0 <= mm < 60):
+        raise UserError(400, f"{label} : « {value} » n'est pas une heure valide.")
+    return f"{hh:02d}:{mm:02d}"
+
+
+def hour_label(hhmm: str) -> str:
+    """« 9 h », « 14 h 30 »."""
+    hh, mm = hhmm.split(":")
+    return f"{int(hh)} h" + ("" if mm == "00" else f" {mm}")
+
+
+def slot_label(slot: dict[str, Any]) -> str:
+    return f"{WEEKDAYS[slot['weekday']]} {hour_label(slot['start'])} – {hour_label(slot['end'])}"
+
+
+@dataclass
+class MeetingFigure:
+    meeting_id: str
+    day: str
+    title: str
+    expected: int
+    present: int
+    excused: int
+    cancelled: bool = False
+
+    @property
+    def rate(self) -> float | None:
+        return None if not self.expected else self.present / self.expected
+
+
+@dataclass
+class PartnerFigure:
+    structure_id: str
+    name: str
+    expected: int
+    present: int
+    signatory: bool
+
+    @property
+    def rate(self) -> float | None:
+        return None if not self.expected else self.present / self.expected
+
+
+@dataclass
+class Participation:
+    since: str
+    until: str
+    meetings: list[MeetingFigure] = field(default_factory=list)
+    partners: list[PartnerFigure] = field(default_factory=list)
+    never_came: list[str] = field(default_factory=list)  # signatories expected at least once, never present
+    invited_not_signed: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float | None:
+        expected = sum(m.expected for m in self.meetings)
+        return None if not expected else sum(m.present for m in self.meetings) / expected
+
+
+class Charters:
+    def __init__(self, trame: Trame) -> None:
+        self.trame = trame
+
+    # == plumbing ================================================================================
+    def _command(
+        self,
+        territory: str,
+        author: str,
+        stream: str,
+        build: Callable[[], list[Any]],
+        *,
+        effective: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Read the stream version, validate and build the events, append at that version; retry on a race."""
+        sid = UUID(stream)
+        for _ in range(3):
+            version = self.trame.store.version_of(sid)
+            events = build()
+            try:
+                self.trame.execute(
+                    Context(author=author, territory=territory, effective=effective, reason=reason), Write(sid, version, events)
+                )
+                return
+            except Conflict:
+                continue
+        raise UserError(409, "Cette charte est modifiée en ce moment par quelqu'un d'autre ; réessayez.")
+
+    @staticmethod
+    def _effective(on: str) -> str:
+        return clock.parse(on)
+
+    def _structure_or_refuse(self, territory: str, structure_id: str, label: str = "Structure") -> Any:
+        s = links.structure(self.trame, territory, structure_id)
+        if s is None:
+            raise UserError(400, f"{label} : cette structure n'est pas dans l'annuaire du territoire.")
+        return s
+
+    @staticmethod
+    def _commitments(items: list[str]) -> list[str]:
+        clean = [c.strip() for c in items if c and c.strip()]
+        if not clean:
+            raise UserError(400, "Une charte comporte au moins un engagement.")
+        return clean
+
+    # == charters and versions ===================================================================
+    def draft(
+        self, territory: str, *, author: str, title: str, preamble: str, commitments: list[str], carrier_structure_id: str, form: str
+    ) -> str:
+        if not title.strip():
+            raise UserError(400, "Donnez un titre à la charte.")
+        if form not in FORMS:
+            raise UserError(400, "Choisissez la forme du partenariat : d'initiative, palliatif ou imposé.")
+        self._structure_or_refuse(territory, carrier_structure_id, "Structure porteuse")
+        charter_id = str(uuid.uuid4())
+        event = ev.CharterDrafted(
+            charter_id=charter_id,
+            title=title.strip(),
+            preamble=preamble.strip(),
+            commitments=self._commitments(commitments),
+            carrier_structure_id=carrier_structure_id,
+            form=form,  # type: ignore[arg-type]
+        )
+        self.trame.execute(Context(author=author, territory=territory), Write(UUID(charter_id), 0, [event]))
+        return charter_id
+
+    def revise(self, territory: str, charter_id: str, *, author: str, title: str, preamble: str, commitments: list[str]) -> int:
+        result: list[int] = []
+
+        def build() -> list[Any]:
+            c = self.require(territory, charter_id)
+            if c["status"] == "ended":
+                raise UserError(400, "Cette charte est terminée : son texte ne change plus.")
+            latest = self.version(territory, charter_id, c["latest_version"])
+            items = self._commitments(commitments)
+            if latest and (latest["title"], latest["preamble"], latest["commitments"]) == (title.strip(), preamble.strip(), items):
+                raise UserError(400, "Le texte n'a pas changé : aucune nouvelle version.")
+            result[:] = [c["latest_version"] + 1]
+            return [
+                ev.CharterRevised(
+                    charter_id=charter_id,
+                    version_no=result[0],
+                    title=title.strip() or c["title"],
+                    preamble=preamble.strip(),
+                    commitments=items,
+                )
+            ]
+
+        self._command(territory, author, charter_id, build)
+        return result[0]
+
+    def adopt(self, territory: str, charter_id: str, version_no: int, *, author: str, on: str) -> None:
+        adopted_on = day(on, "Date d'adoption")
+        assert adopted_on is not None
+
+        def build() -> list[Any]:
+            c = self.require(territory, charter_id)
+            v = self.version(territory, charter_id, version_no)
+            if v is None:
+                raise UserError(404, f"La version {version_no} de cette charte n'existe pas.")
+            if v["adopted_on"]:
+                raise UserError(400, f"La version {version_no} a déjà été adoptée le {links.long_date(v['adopted_on'])}.")
+            if c["status"] == "ended":
+                raise UserError(400, "Cette charte est terminée.")
+            if c["adopted_on"] and adopted_on < c["adopted_on"]:
+                raise UserError(400, "Une version ne peut pas être adoptée avant la version en vigueur.")
+            return [ev.VersionAdopted(charter_id=charter_id, version_no=version_no, adopted_on=adopted_on)]
+
+        self._command(territory, author, charter_id, build, effective=self._effective(adopted_on))
+
+    def set_status(self, territory: str, charter_id: str, status: str, *, author: str, on: str, reason: str | None) -> None:
+        when = day(on, "Date")
+        assert when is not None
+        if status not in ("active", "suspended", "ended"):
+            raise UserError(400, "Statut inconnu : suspendre, terminer ou remettre en vigueur.")
+        if status in ("suspended", "ended") and not (reason or "").strip():
+            raise UserError(400, "Indiquez la raison (par exemple : « action plus portée par le CCAS »).")
+
+        def build() -> list[Any]:
+            c = self.require(territory, charter_id)
+            if c["status"] == "ended":
+                raise UserError(400, "Cette charte est déjà terminée ; elle reste lisible comme historique.")
+            if c["status"] == "draft":
+                raise UserError(400, "Adoptez d'abord une version de la charte.")
+            if status == c["status"]:
+                raise UserError(400, f"La charte est déjà : {STATUSES[status].lower()}.")
+            return [ev.CharterStatusChanged(charter_id=charter_id, status=status, on=when, reason=(reason or "").strip() or None)]  # type: ignore[arg-type]
+
+        self._command(territory, author, charter_id, build, effective=self._effective(when), reason=reason)
+
+    # == signatures ==============================================================================
+    def sign(
+        self,
+        territory: str,
+        charter_id: str,
+        *,
+        author: str,
+        structure_id: str,
+        signatory_name: str,
+        signatory_role: str,
+        signed_on: str,
+        version_no: int | None = None,
+        adaptation: str | None = None,
+        channel: str = "referent",
+        document_ref: str | None = None,
+    ) -> str:
+        """A structure signs (or re-signs a newer version, which supersedes its earlier signature)."""
+        on = day(signed_on, "Date de signature")
+        assert on is not None
+        if on > date.today().isoformat():
+            raise UserError(400, "La date de signature ne peut pas être dans le futur.")
+        if not signatory_name.strip() or not signatory_role.strip():
+            raise UserError(400, "Indiquez le nom et la fonction de la personne qui signe pour la structure.")
+        if channel not in CHANNELS:
+            raise UserError(400, "Mode de signature inconnu.")
+        if channel == "papier" and not (document_ref or "").strip():
+            raise UserError(400, "Indiquez la référence de l'exemplaire papier signé (par exemple son numéro d'archivage).")
+        self._structure_or_refuse(territory, structure_id)
+        signature_id = str(uuid.uuid4())
+
+        def build() -> list[Any]:
+            c = self.require(territory, charter_id)
+            if c["status"] in ("ended", "suspended"):
+                raise UserError(400, f"Cette charte est {STATUSES[c['status']].lower()} : elle ne peut plus être signée.")
+            no = version_no or c["adopted_version"]
+            if not no:
+                raise UserError(400, "Aucune version de cette charte n'est encore adoptée.")
+            v = self.version(territory, charter_id, no)
+            if v is None or not v["adopted_on"]:
+                raise UserError(400, f"La version {no} n'est pas adoptée : elle ne peut pas être signée.")
+            if on < v["adopted_on"]:
+                raise UserError(
+                    400, f"La version {no} a été adoptée le {links.long_date(v['adopted_on'])} : signature antérieure impossible."
+                )
+            current = self.signature_of(territory, charter_id, structure_id)
+            replaces = None
+            if current is not None:
+                if current["version_no"] >= no:
+                    raise UserError(400, f"Cette structure a déjà signé la version {current['version_no']} de la charte.")
+                if on < current["signed_on"]:
+                    raise UserError(400, "La nouvelle signature ne peut pas précéder la signature en cours.")
+                replaces = current["signature_id"]
+            return [
+                ev.CharterSigned(
+                    charter_id=charter_id,
+                    signature_id=signature_id,
+                    structure_id=structure_id,
+                    version_no=no,
+                    signatory_id=f"signataire:{signature_id}",
+                    signatory_name=signatory_name.strip(),
+                    signatory_role=signatory_role.strip(),
+                    signed_on=on,
+                    adaptation=(adaptation or "").strip() or None,
+                    channel=channel,  # type: ignore[arg-type]
+                    document_ref=(document_ref or "").strip() or None,
+                    replaces=replaces,
+                )
+            ]
+
+        self._command(territory, author, charter_id, build, effective=self._effective(on))
+        return signature_id
+
+    def withdraw(self, territory: str, charter_id: str, signature_id: str, *, author: str, on: str, reason: str | None = None) -> None:
+        when = day(on, "Date du retrait")
+        assert when is not None
+
+        def build() -> list[Any]:
+            s = self.signature(territory, charter_id, signature_id)
+            if s is None:
+                raise UserError(404, "Cette signature n'existe pas.")
+            if s["ended_on"] != OPEN_DAY:
+                raise UserError(400, "Cette signature n'est plus en cours.")
+            if when <= s["signed_on"]:
+                raise UserError(400, "Le retrait doit suivre la date de signature.")
+            return [
+                ev.SignatureWithdrawn(
+                    charter_id=charter_id,
+                    signature_id=signature_id,
+                    structure_id=s["structure_id"],
+                    withdrawn_on=when,
+                    reason=(reason or "").strip() or None,
+                )
+            ]
+
+        self._command(territory, author, charter_id, build, effective=self._effective(when), reason=reason)
+
+    def erase_signatory(self, territory: str, charter_id: str, signature_id: str, *, author: str) -> None:
+        """Right to erasure: shred the key of the signatory's name; the signature (structure, role, date) stays."""
+        s = self.signature(territory, charter_id, signature_id)
+        if s is None:
+            raise UserError(404, "Cette signature n'existe pas.")
+        self._command(
+            territory,
+            author,
+            charter_id,
+            lambda: [ev.SignatoryErased(charter_id=charter_id, signature_id=signature_id)],
+            reason="effacement des données personnelles",
+        )
+        self.trame.keys.shred(s["signatory_id"])
+
+    def invite_partner(
+        self, territory: str, charter_id: str, structure_id: str, *, author: str, since: str, note: str | None = None
+    ) -> None:
+        on = day(since, "Date")
+        assert on is not None
+        self._structure_or_refuse(territory, structure_id)
+
+        def build() -> list[Any]:
+            self.require(territory, charter_id)
+            if structure_id in {p["structure_id"] for p in self.invited(territory, charter_id, on)}:
+                raise UserError(400, "Ce partenaire est déjà invité.")
+            return [ev.PartnerInvited(charter_id=charter_id, structure_id=structure_id, since=on, note=(note or "").strip() or None)]
+
+        self._command(territory, author, charter_id, build, effective=self._effective(on))
+
+    def end_invitation(self, territory: str, charter_id: str, structure_id: str, *, author: str, until: str) -> None:
+        on = day(until, "Date")
+        assert on is not None
+
+        def build() -> list[Any]:
+            if structure_id not in {p["structure_id"] for p in self.invited(territory, charter_id, on)}:
+                raise UserError(400, "Ce partenaire n'est pas invité à cette date.")
+            return [ev.PartnerInvitationEnded(charter_id=charter_id, structure_id=structure_id, until=on)]
+
+        self._command(territory, author, charter_id, build, effective=self._effective(on))
+
+    # == date poll ===============================================================================
+    def open_poll(self, territory: str, charter_id: str, *, author: str, question: str, slots: list[tuple[int, str, str]]) -> str:
+        c = self.require(territory, charter_id)
+        if c["status"] == "ended":
+            raise UserError(400, "Cette charte est terminée.")
+        clean = []
+        for weekday, start, end in slots:
+            s, e = _hhmm(start, "Début"), _hhmm(end, "Fin")
+            if e <= s:
+                raise UserError(400, "Chaque créneau finit après avoir commencé.")
+            if not 0 <= int(weekday) <= 6:
+                raise UserError(400, "Jour de la semaine inconnu.")
+            clean.append(ev.Slot(slot_id=f"c{len(clean) + 1}", weekday=int(weekday), start=s, end=e))
+        if len(clean) < 2:
+            raise UserError(400, "Proposez au moins deux créneaux.")
+        poll_id = str(uuid.uuid4())
+        event = ev.PollOpened(
+            poll_id=poll_id, charter_id=charter_id, question=question.strip() or "Quel créneau pour nos rencontres ?", slots=clean
+        )
+        self.trame.execute(Context(author=author, territory=territory), Write(UUID(poll_id), 0, [event]))
+        return poll_id
+
+    def vote(self, territory: str, poll_id: str, *, author: str, structure_id: str, slot_ids: list[str]) -> None:
+        """The slots a structure can make; voting again replaces the structure's earlier choice."""
+        self._structure_or_refuse(territory, structure_id)
+
+        def build() -> list[Any]:
+            p = self.poll(territory, poll_id)
+            if p is None:
+                raise UserError(404, "Ce sondage n'existe pas.")
+            if p["status"] != "open":
+                raise UserError(400, "Ce sondage est clos : le créneau a été adopté.")
+            known = {s["slot_id"] for s in p["slots"]}
+            chosen = [s for s in dict.fromkeys(slot_ids) if s]
+            if not chosen or any(s not in known for s in chosen):
+                raise UserError(400, "Cochez au moins un des créneaux proposés.")
+            return [ev.PollVoted(poll_id=poll_id, charter_id=p["charter_id"], structure_id=structure_id, slot_ids=chosen)]
+
+        self._command(territory, author, poll_id, build)
+
+    def adopt_poll(self, territory: str, poll_id: str, *, author: str, slot_id: str | None = None) -> str:
+        """Adopt the majority slot (on a tie, the coordination picks one of the leading slots)."""
+        chosen: list[str] = []
+
+        def build() -> list[Any]:
+            p = self.poll(territory, poll_id)
+            if p is None:
+                raise UserError(404, "Ce sondage n'existe pas.")
+            if p["status"] != "open":
+                raise UserError(400, "Ce sondage est déjà clos.")
+            if not p["voters"]:
+                raise UserError(400, "Personne n'a encore voté.")
+            leaders = p["leaders"]
+            pick = slot_id or (leaders[0] if len(leaders) == 1 else None)
+            if pick is None:
+                labels = ", ".join(p["slot_labels"][s] for s in leaders)
+                raise UserError(400, f"Égalité entre {labels} : choisissez le créneau à adopter.")
+            if pick not in leaders:
+                raise UserError(400, "Seul un créneau arrivé en tête peut être adopté.")
+            chosen[:] = [pick]
+            return [ev.PollAdopted(poll_id=poll_id, charter_id=p["charter_id"], slot_id=pick, votes=p["tally"][pick])]
+
+        self._command(territory, author, poll_id, build)
+        return chosen[0]
+
+    # == meeting cycle ===========================================================================
+    def plan_cycle(
+        self,
+        territory: str,
+        charter_id: str,
+        *,
+        author: str,
+        first_day: str,
+        place: str,
+        until: str | None = None,
+        count: int | None = None,
+        poll_id: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> str:
+        """Plan the meetings every two months except July and August, at the slot adopted by the poll."""
+        c = self.require(territory, charter_id)
+        if c["status"] in ("ended", "suspended"):
+            raise UserError(400, f"Cette charte est {STATUSES[c['status']].lower()}.")
+        first = day(first_day, "Première rencontre")
+        assert first is not None
+        if poll_id:
+            p = self.poll(territory, poll_id)
+            if p is None or p["charter_id"] != charter_id:
+                raise UserError(404, "Ce sondage n'existe pas.")
+            if p["status"] != "adopted":
+                raise UserError(400, "Adoptez d'abord le créneau majoritaire du sondage.")
+            slot = next(s for s in p["slots"] if s["slot_id"] == p["adopted_slot_id"])
+            if date.fromisoformat(first).weekday() != slot["weekday"]:
+                raise UserError(400, f"Le créneau adopté est le {WEEKDAYS[slot['weekday']]} : choisissez une première date ce jour-là.")
+            start, end = slot["start"], slot["end"]
+        if not start or not end:
+            raise UserError(400, "Indiquez l'horaire des rencontres, ou choisissez-le par un sondage.")
+        if not place.strip():
+            raise UserError(400, "Indiquez le lieu des rencontres (par exemple la salle communale).")
+        description = "Ordre du jour :\n" + "\n".join(f"{i}. {p}" for i, p in enumerate(links.AGENDA, 1))
+        series_id, rule, _ids = links.plan_series(
+            self.trame,
+            territory,
+            author=author,
+            title=f"Rencontre partenariale — {c['title']}",
+            first_day=first,
+            start=_hhmm(start, "Début"),
+            end=_hhmm(end, "Fin"),
+            place_text=place.strip(),
+            until=day(until, "Jusqu'au", required=False),
+            count=count,
+            description=description,
+        )
+        event = ev.CyclePlanned(
+            charter_id=charter_id,
+            series_id=series_id,
+            rule=rule,
+            first_day=first,
+            start=_hhmm(start, "Début"),
+            end=_hhmm(end, "Fin"),
+            poll_id=poll_id,
+        )
+        self._command(territory, author, charter_id, lambda: [event])
+        return series_id
+
+    def expected_at(self, territory: str, charter_id: str, on: str) -> list[str]:
+        """Who is invited to a meeting on that day: the carrier, the signatories, and the partners invited without signing."""
+        c = self.require(territory, charter_id)
+        ids = [c["carrier_structure_id"]] + [s["structure_id"] for s in self.signatories(territory, charter_id, on)]
+        ids += [p["structure_id"] for p in self.invited(territory, charter_id, on)]
+        return list(dict.fromkeys(ids))
+
+    def invite_to_meeting(self, territory: str, charter_id: str, meeting_id: str, *, author: str, send: bool = True) -> int:
+        m = self.charter_meeting(territory, charter_id, meeting_id)
+        current = set(links.names(self.trame, territory))
+        wanted = [s for s in self.expected_at(territory, charter_id, m["day"]) if s in current]
+        return links.invite(self.trame, territory, meeting_id, wanted, author=author, send=send)
+
+    def choose_presenter(self, territory: str, charter_id: str, meeting_id: str, *, author: str, structure_id: str) -> None:
+        self.charter_meeting(territory, charter_id, meeting_id)
+        self._structure_or_refuse(territory, structure_id)
+        self._command(
+            territory,
+            author,
+            charter_id,
+            lambda: [ev.PresenterChosen(charter_id=charter_id, meeting_id=meeting_id, structure_id=structure_id)],
+        )
+
+    def suggested_presenter(self, territory: str, charter_id: str, meeting_id: str) -> str | None:
+        """In turn: among those expected, the one who presented least recently (never first), then by name."""
+        m = self.charter_meeting(territory, charter_id, meeting_id)
+        expected = self.expected_at(territory, charter_id, m["day"])
+        if not expected:
+            return None
+        last: dict[str, str] = {}
+        for other in self.meetings(territory, charter_id):
+            if other["day"] < m["day"] and other.get("presenter_id"):
+                last[other["presenter_id"]] = other["day"]
+        names = links.names(self.trame, territory, set(expected))
+        return min(expected, key=lambda sid: (last.get(sid, ""), names.get(sid, "").casefold()))
+
+    def write_meeting_minutes(
+        self, territory: str, charter_id: str, meeting_id: str, *, author: str, parts: list[str], decisions: list[str]
+    ) -> None:
+        """The three-part minutes. Part 1 discusses situations without any name (no field exists for one)."""
+        self.charter_meeting(territory, charter_id, meeting_id)
+        bodies = [*parts, "", "", ""][:3]
+        links.write_minutes(self.trame, territory, meeting_id, list(zip(links.AGENDA, bodies, strict=True)), decisions, author=author)
+
+    def write_evaluation(self, territory: str, charter_id: str, year: int, *, author: str, texts: dict[str, str]) -> None:
+        self.require(territory, charter_id)
+        unknown = set(texts) - set(GRID)
+        if unknown:
+            raise UserError(400, f"Rubrique(s) inconnue(s) : {', '.join(sorted(unknown))}.")
+        fields = {k: (texts.get(k) or "").strip() for k in GRID}
+        self._command(territory, author, charter_id, lambda: [ev.EvaluationWritten(charter_id=charter_id, year=year, **fields)])
+
+    # == queries =================================================================================
+    def list(self, territory: str) -> list[dict[str, Any]]:
+        with self.trame.db.read() as cur:
+            rows = cur.execute("SELECT * FROM charte_charters WHERE territory = ? ORDER BY drafted_at, charter_id", (territory,)).fetchall()
+        return [self._decorate(dict(r)) for r in rows]
+
+    def get(self, territory: str, charter_id: str) -> dict[str, Any] | None:
+        with self.trame.db.read() as cur:
+            row = cur.execute("SELECT * FROM charte_charters WHERE territory = ? AND charter_id = ?", (territory, charter_id)).fetchone()
+        return None if row is None else self._decorate(dict(row))
+
+    def require(self, territory: str, charter_id: str) -> dict[str, Any]:
+        c = self.get(territory, charter_id)
+        if c is None:
+            raise UserError(404, "Cette charte n'existe pas sur ce territoire.")
+        return c
+
+    @staticmethod
+    def _decorate(c: dict[str, Any]) -> dict[str, Any]:
+        c["form_label"] = FORMS[c["form"]]
+        c["status_label"] = STATUSES[c["status"]]
+        return c
+
+    def versions(self, territory: str, charter_id: str) -> list[dict[str, Any]]:
+        self.require(territory, charter_id)
+        with self.trame.db.read() as cur:
+            rows = cur.execute("SELECT * FROM charte_versions WHERE charter_id = ? ORDER BY version_no", (charter_id,)).fetchall()
+        return [{**dict(r), "commitments": msgspec.json.decode(r["commitments"])} for r in rows]
+
+    def version(self, territory: str, charter_id: str, version_no: int) -> dict[str, Any] | None:
+        return next((v for v in self.versions(territory, charter_id) if v["version_no"] == version_no), None)
+
+    def version_in_force(self, territory: str, charter_id: str, on: str) -> dict[str, Any] | None:
+        """The latest version adopted on or before that day."""
+        adopted = [v for v in self.versions(territory, charter_id) if v["adopted_on"] and v["adopted_on"] <= on]
+        return max(adopted, key=lambda v: (v["adopted_on"], v["version_no"])) if adopted else None
+
+    def _signature_rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        with self.trame.db.read() as cur:
+            rows = cur.execute(sql, params).fetchall()
+        out = [dict(r) for r in rows]
+        for s in out:
+            s["channel_label"] = CHANNELS[s["channel"]]
+            s["open"] = s["ended_on"] == OPEN_DAY
+        return out
+
+    def signatories(self, territory: str, charter_id: str, on: str, known_at: str | None = None) -> list[dict[str, Any]]:
+        """The structures whose signature was in force on that day (as known at ``known_at``, default now), by name."""
+        if known_at is None:
+            rows = self._signature_rows(
+                "SELECT * FROM charte_signatures WHERE territory = ? AND charter_id = ? AND signed_on <= ? AND ended_on > ?",
+                (territory, charter_id, on, on),
+            )
+        else:
+            rows = self._signature_rows(
+                "SELECT * FROM charte_signatures WHERE territory = ? AND charter_id = ? AND signed_on <= ? AND recorded_at <= ? "
+                "AND (ended_on > ? OR end_recorded_at > ?)",
+                (territory, charter_id, on, known_at, on, known_at),
+            )
+        names = links.names(self.trame, territory, {r["structure_id"] for r in rows})
+        for r in rows:
+            r["structure_name"] = names.get(r["structure_id"], "")
+        return sorted(rows, key=lambda r: r["structure_name"].casefold())
+
+    def signatures(self, territory: str, charter_id: str) -> list[dict[str, Any]]:
+        """Every signature ever given, withdrawn and superseded ones included, in date order."""
+        rows = self._signature_rows(
+            "SELECT * FROM charte_signatures WHERE territory = ? AND charter_id = ? ORDER BY signed_on, recorded_at",
+            (territory, charter_id),
+        )
+        names = links.names(self.trame, territory, {r["structure_id"] for r in rows})
+        for r in rows:
+            r["structure_name"] = names.get(r["structure_id"], "")
+        return rows
+
+    def signature(self, territory: str, charter_id: str, signature_id: str) -> dict[str, Any] | None:
+        rows = self._signature_rows(
+            "SELECT * FROM charte_signatures WHERE territory = ? AND charter_id = ? AND signature_id = ?",
+            (territory, charter_id, signature_id),
+        )
+        return rows[0] if rows else None
+
+    def signature_of(self, territory: str, charter_id: str, structure_id: str) -> dict[str, Any] | None:
+        """The structure's signature in force now (not withdrawn nor superseded)."""
+        rows = self._signature_rows(
+            "SELECT * FROM charte_signatures WHERE territory = ? AND charter_id = ? AND structure_id = ? AND ended_on = ?",
+            (territory, charter_id, structure_id, OPEN_DAY),
+        )
+        return rows[0] if rows else None
+
+    def structure_history(self, territory: str, structure_id: str) -> list[dict[str, Any]]:
+        """A structure's signatures of every charter of the territory (for its sheet in the directory)."""
+        rows = self._signature_rows(
+            "SELECT s.*, c.title AS charter_title, c.status AS charter_status FROM charte_signatures s "
+            "JOIN charte_charters c ON c.charter_id = s.charter_id WHERE s.territory = ? AND s.structure_id = ? ORDER BY s.signed_on",
+            (territory, structure_id),
+        )
+        return rows
+
+    def invited(self, territory: str, charter_id: str, on: str) -> list[dict[str, Any]]:
+        with self.trame.db.read() as cur:
+            rows = [
+                dict(r)
+                for r in cur.execute(
+                    "SELECT * FROM charte_invited WHERE territory = ? AND charter_id = ? AND since <= ? AND until > ?",
+                    (territory, charter_id, on, on),
+                ).fetchall()
+            ]
+        names = links.names(self.trame, territory, {r["structure_id"] for r in rows})
+        for r in rows:
+            r["structure_name"] = names.get(r["structure_id"], "")
+        return sorted(rows, key=lambda r: r["structure_name"].casefold())
+
+    def polls(self, territory: str, charter_id: str) -> list[dict[str, Any]]:
+        with self.trame.db.read() as cur:
+            ids = [
+                r["poll_id"]
+                for r in cur.execute(
+                    "SELECT poll_id FROM charte_polls WHERE territory = ? AND charter_id = ? ORDER BY opened_at", (territory, charter_id)
+                ).fetchall()
+            ]
+        return [p for p in (self.poll(territory, i) for i in ids) if p]
+
+    def poll(self, territory: str, poll_id: str) -> dict[str, Any] | None:
+        """The poll with its tally: votes per slot, the leading slot(s), who voted what."""
+        with self.trame.db.read() as cur:
+            row = cur.execute("SELECT * FROM charte_polls WHERE territory = ? AND poll_id = ?", (territory, poll_id)).fetchone()
+            if row is None:
+                return None
+            votes = cur.execute(
+                "SELECT structure_id, slot_ids, voted_at FROM charte_votes WHERE poll_id = ? ORDER BY position", (poll_id,)
+            ).fetchall()
+        p = dict(row)
+        p["slots"] = msgspec.json.decode(row["slots"])
+        p["slot_labels"] = {s["slot_id"]: slot_label(s) for s in p["slots"]}
+        tally = {s["slot_id"]: 0 for s in p["slots"]}
+        voters = []
+        for v in votes:
+            chosen = msgspec.json.decode(v["slot_ids"])
+            for s in chosen:
+                if s in tally:
+                    tally[s] += 1
+            voters.append({"structure_id": v["structure_id"], "slot_ids": chosen, "voted_at": v["voted_at"]})
+        names = links.names(self.trame, territory, {v["structure_id"] for v in voters})
+        for v in voters:
+            v["structure_name"] = names.get(v["structure_id"], "")
+        top = max(tally.values()) if tally else 0
+        p["tally"] = tally
+        p["voters"] = sorted(voters, key=lambda v: v["structure_name"].casefold())
+        p["leaders"] = [s for s, n in tally.items() if n == top and top > 0]
+        p["majority"] = p["adopted_slot_id"] or (p["leaders"][0] if len(p["leaders"]) == 1 else None)
+        return p
+
+    def cycles(self, territory: str, charter_id: str) -> list[dict[str, Any]]:
+        with self.trame.db.read() as cur:
+            rows = cur.execute(
+                "SELECT * FROM charte_cycles WHERE territory = ? AND charter_id = ? ORDER BY first_day", (territory, charter_id)
+            ).fetchall()
+        return [{**dict(r), "rule_label": links.describe_rule(r["rule"])} for r in rows]
+
+    def meetings(self, territory: str, charter_id: str) -> list[dict[str, Any]]:
+        """The charter's meetings (all its cycles), in date order, with the presenting partner of part 3."""
+        out: list[dict[str, Any]] = []
+        for cycle in self.cycles(territory, charter_id):
+            out.extend(links.series_meetings(self.trame, territory, cycle["series_id"]))
+        with self.trame.db.read() as cur:
+            presenters = {
+                r["meeting_id"]: r["structure_id"]
+                for r in cur.execute(
+                    "SELECT meeting_id, structure_id FROM charte_presenters WHERE charter_id = ?", (charter_id,)
+                ).fetchall()
+            }
+        names = links.names(self.trame, territory, set(presenters.values()))
+        for m in out:
+            m["presenter_id"] = presenters.get(m["meeting_id"])
+            m["presenter_name"] = names.get(m["presenter_id"] or "", "")
+        return sorted(out, key=lambda m: (m["day"], m["start_time"]))
+
+    def charter_meeting(self, territory: str, charter_id: str, meeting_id: str) -> dict[str, Any]:
+        m = next((m for m in self.meetings(territory, charter_id) if m["meeting_id"] == meeting_id), None)
+        if m is None:
+            raise UserError(404, "Cette rencontre n'appartient pas à cette charte.")
+        return m
+
+    def participation(self, territory: str, charter_id: str, since: str, until: str) -> Participation:
+        """Rates per meeting (present / expected) and per partner over the charter's meetings of a period.
+
+        Computed here rather than by the meetings plugin's figures, which cannot be restricted
+        to one charter's series."""
+        out = Participation(since=since, until=until)
+        expected_by: dict[str, int] = {}
+        present_by: dict[str, int] = {}
+        for m in self.meetings(territory, charter_id):
+            if not since <= m["day"] <= until:
+                continue
+            if m["status"] == "cancelled":
+                continue
+            invited = {i["structure_id"] for i in links.invitations(self.trame, territory, m["meeting_id"])}
+            rows = links.attendance(self.trame, territory, m["meeting_id"])
+            present = {a["structure_id"] for a in rows if a["status"] == "present"}
+            excused = {a["structure_id"] for a in rows if a["status"] == "excused"} - present
+            expected = invited | present
+            for sid in expected:
+                expected_by[sid] = expected_by.get(sid, 0) + 1
+            for sid in present:
+                present_by[sid] = present_by.get(sid, 0) + 1
+            out.meetings.append(MeetingFigure(m["meeting_id"], m["day"], m["title"], len(expected), len(present), len(excused)))
+        signed = {s["structure_id"] for s in self.signatures(territory, charter_id) if s["signed_on"] <= until and s["ended_on"] > since}
+        invited_now = self.invited(territory, charter_id, until)
+        names = links.names(self.trame, territory, set(expected_by) | signed | {p["structure_id"] for p in invited_now})
+        for sid, n in expected_by.items():
+            out.partners.append(PartnerFigure(sid, names.get(sid, sid), n, present_by.get(sid, 0), sid in signed))
+        out.partners.sort(key=lambda p: (-(p.rate or 0), p.name.casefold()))
+        out.never_came = sorted((names[s] for s in signed if expected_by.get(s) and not present_by.get(s)), key=str.casefold)
+        out.invited_not_signed = sorted((p["structure_name"] for p in invited_now if p["structure_id"] not in signed), key=str.casefold)
+        return out
+
+    def evaluation(self, territory: str, charter_id: str, year: int) -> dict[str, Any]:
+        """The yearly report: figures from the data, and the coordination's written answers to the grid."""
+        c = self.require(territory, charter_id)
+        since, until = f"{year}-01-01", f"{year}-12-31"
+        with self.trame.db.read() as cur:
+            row = cur.execute("SELECT * FROM charte_evaluations WHERE charter_id = ? AND year = ?", (charter_id, year)).fetchone()
+        texts = {k: (row[k] if row else "") for k in GRID}
+        all_signatures = self.signatures(territory, charter_id)
+        return {
+            "charter": c,
+            "year": year,
+            "texts": texts,
+            "written": dict(row) if row else None,
+            "participation": self.participation(territory, charter_id, since, until),
+            "signatories_start": self.signatories(territory, charter_id, since),
+            "signatories_end": self.signatories(territory, charter_id, until),
+            "signed_in_year": [s for s in all_signatures if since <= s["signed_on"] <= until],
+            "withdrawn_in_year": [s for s in all_signatures if s["end_kind"] == "withdrawn" and since <= s["ended_on"] <= until],
+        }
+
+
+def charters(trame: Trame) -> Charters:
+    return Charters(trame)

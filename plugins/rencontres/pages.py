@@ -1,0 +1,393 @@
+"""Meeting pages: list, schedule, one meeting (invite, attendance, actions), minutes, sign-in sheet,
+answer links, figures and the calendar feed. Server-rendered, usable without JavaScript.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from core.application import Trame
+from core.web.access import access_of
+from core.web.errors import UserError
+from core.web.rendering import render
+from plugins.rencontres import figures as fig
+from plugins.rencontres import partners
+from plugins.rencontres.api import calendar_response, default_period, feed_urls
+from plugins.rencontres.events import Section
+from plugins.rencontres.recurrence import PRESETS
+from plugins.rencontres.recurrence import today as paris_today
+from plugins.rencontres.service import ANSWERS, PRESENCES, meetings
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+P = "/t/{territory:str}/rencontres"
+CSS = Path(__file__).parent / "static" / "rencontres.css"
+
+
+def one(data: dict[str, Any], key: str, default: str = "") -> str:
+    """A single form value (the last one if the field was repeated)."""
+    value = data.get(key, default)
+    if isinstance(value, list):
+        value = value[-1] if value else default
+    return str(value).strip()
+
+
+def many(data: dict[str, Any], key: str) -> list[str]:
+    value = data.get(key, [])
+    return [v for v in (value if isinstance(value, list) else [value]) if v]
+
+
+def _author(request: Request[Any, Any, Any]) -> str:
+    return access_of(request).principal.account_id
+
+
+def place_from_form(trame: Trame, territory: str, data: dict[str, Any]) -> Any:
+    return meetings(trame).place(
+        territory,
+        kind=one(data, "place_kind", "text"),
+        structure_id=one(data, "place_structure_id") or None,
+        text=one(data, "place_text") or None,
+        url=one(data, "place_url") or None,
+    )
+
+
+@get("/plugins-static/rencontres.css", opt={"public": True}, include_in_schema=False, sync_to_thread=False)
+def stylesheet() -> Response[bytes]:
+    """The plugin's print and chart styles (the CSP forbids inline styles)."""
+    return Response(CSS.read_bytes(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+
+@get(f"{P}/", sync_to_thread=False)
+def index(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
+    svc = meetings(trame)
+    today = paris_today().isoformat()
+    return render(
+        request,
+        "rencontres/index.html",
+        upcoming=svc.list(territory, since=today),
+        past=svc.list(territory, until=today, descending=True, limit=30),
+        actions=svc.open_actions(territory),
+        names=partners.names(trame, territory),
+        series=svc.all_series(territory),
+    )
+
+
+def _new_form(
+    request: Request[Any, Any, Any],
+    trame: Trame,
+    territory: str,
+    status_code: int = 200,
+    error: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> Template:
+    return render(
+        request,
+        "rencontres/new.html",
+        status_code=status_code,
+        error=error,
+        values=values or {},
+        presets=PRESETS,
+        structures=partners.structures(trame, territory),
+    )
+
+
+@get(f"{P}/nouvelle", opt={"role": "coordinator"}, sync_to_thread=False)
+def new_form(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
+    return _new_form(request, trame, territory)
+
+
+@post(f"{P}/nouvelle", opt={"role": "coordinator"}, sync_to_thread=True)
+def new_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Form) -> Response[Any]:
+    try:
+        count = one(data, "count")
+        _series, ids = meetings(trame).plan_series(
+            territory,
+            author=_author(request),
+            title=one(data, "title"),
+            first_day=one(data, "day"),
+            start=one(data, "start", "09:00"),
+            end=one(data, "end", "10:30"),
+            place=place_from_form(trame, territory, data),
+            preset=one(data, "preset"),
+            until=one(data, "until") or None,
+            count=int(count) if count.isdigit() else None,
+            description=one(data, "description"),
+        )
+    except UserError as exc:
+        return _new_form(request, trame, territory, status_code=exc.status, error=exc.detail, values=data)
+    return Redirect(f"/t/{territory}/rencontres/{ids[0]}" if len(ids) == 1 else f"/t/{territory}/rencontres/", status_code=303)
+
+
+def meeting_context(trame: Trame, territory: str, meeting_id: str) -> dict[str, Any]:
+    """Everything a meeting page shows; shared with the café page."""
+    svc = meetings(trame)
+    m = svc.require(territory, meeting_id)
+    invitations = svc.invitations(territory, meeting_id)
+    attendance = svc.attendance(territory, meeting_id)
+    structures = partners.structures(trame, territory)
+    names = {x.id: x.name for x in structures}
+    by_structure = {a["structure_id"]: a["status"] for a in attendance if not a["person_key"]}
+    for a in attendance:  # a person present makes the structure present
+        if a["person_key"] and a["status"] == "present":
+            by_structure[a["structure_id"]] = "present"
+    invited_ids = [i["structure_id"] for i in invitations]
+    roster = invited_ids + sorted((sid for sid in by_structure if sid not in invited_ids), key=lambda x: names.get(x, x).casefold())
+    people = partners.person_names(trame, territory, {a["structure_id"] for a in attendance if a["person_id"]})
+    return {
+        "m": m,
+        "invitations": invitations,
+        "attendance": attendance,
+        "people": people,
+        "names": names,
+        "structures": structures,
+        "status_of": by_structure,
+        "roster": roster,
+        "minutes": svc.minutes(territory, meeting_id),
+        "actions": svc.actions_of(territory, meeting_id),
+        "carried": svc.carried_over(territory, meeting_id),
+        "answers": ANSWERS,
+        "presences": PRESENCES,
+        "series": svc.series(territory, m["series_id"]) if m["series_id"] else None,
+    }
+
+
+@get(f"{P}/{{meeting_id:uuid}}", sync_to_thread=False)
+def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Template:
+    return render(request, "rencontres/meeting.html", **meeting_context(trame, territory, str(meeting_id)), delivery=None, error=None)
+
+
+def _back(territory: str, meeting_id: UUID, anchor: str = "") -> Redirect:
+    return Redirect(f"/t/{territory}/rencontres/{meeting_id}{anchor}", status_code=303)
+
+
+@post(f"{P}/{{meeting_id:uuid}}/report", opt={"role": "coordinator"}, sync_to_thread=True)
+def reschedule(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
+    place = place_from_form(trame, territory, data) if one(data, "place_kind") else None
+    meetings(trame).reschedule(
+        territory,
+        str(meeting_id),
+        author=_author(request),
+        day=one(data, "day"),
+        start=one(data, "start"),
+        end=one(data, "end"),
+        place=place,
+        host_structure_id=place.structure_id if place else None,
+        reason=one(data, "reason") or None,
+    )
+    return _back(territory, meeting_id)
+
+
+@post(f"{P}/{{meeting_id:uuid}}/annulation", opt={"role": "coordinator"}, sync_to_thread=True)
+def cancel(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
+    meetings(trame).cancel(territory, str(meeting_id), author=_author(request), reason=one(data, "reason") or None)
+    return _back(territory, meeting_id)
+
+
+@post(f"{P}/{{meeting_id:uuid}}/invitations", opt={"role": "coordinator"}, sync_to_thread=True)
+def invite(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Template:
+    delivery = meetings(trame).invite(territory, str(meeting_id), many(data, "structure_id"), author=_author(request))
+    return render(request, "rencontres/meeting.html", **meeting_context(trame, territory, str(meeting_id)), delivery=delivery, error=None)
+
+
+@post(f"{P}/{{meeting_id:uuid}}/reponse", opt={"role": "referent"}, sync_to_thread=True)
+def answer_as_referent(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
+    access = access_of(request)
+    structure_id = one(data, "structure_id") or access.structure_id or ""
+    if not access.may_edit_structure(structure_id):
+        raise UserError(403, "Vous ne pouvez répondre que pour votre propre structure.")
+    meetings(trame).answer_as_member(
+        territory,
+        str(meeting_id),
+        structure_id=structure_id,
+        answer=one(data, "answer"),
+        author=access.principal.account_id,
+        comment=one(data, "comment") or None,
+    )
+    return _back(territory, meeting_id, "#invitations")
+
+
+@post(f"{P}/{{meeting_id:uuid}}/presences", opt={"role": "coordinator"}, sync_to_thread=True)
+def attendance(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
+    entries = [{"structure_id": key[len("presence_") :], "status": one(data, key)} for key in data if key.startswith("presence_")]
+    if one(data, "person_name") or one(data, "person_id"):
+        entries.append(
+            {
+                "structure_id": one(data, "person_structure_id"),
+                "status": one(data, "person_status", "present"),
+                "person_id": one(data, "person_id") or None,
+                "person_name": one(data, "person_name") or None,
+            }
+        )
+    meetings(trame).record_attendance(territory, str(meeting_id), entries, author=_author(request))
+    target = one(data, "next")
+    if target.startswith("/t/") and "//" not in target:
+        return Redirect(target, status_code=303)
+    return _back(territory, meeting_id, "#presences")
+
+
+@post(f"{P}/{{meeting_id:uuid}}/actions", opt={"role": "coordinator"}, sync_to_thread=True)
+def add_action(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
+    meetings(trame).open_action(
+        territory,
+        str(meeting_id),
+        author=_author(request),
+        title=one(data, "title"),
+        owner_structure_id=one(data, "owner_structure_id") or None,
+        due=one(data, "due") or None,
+    )
+    return _back(territory, meeting_id, "#actions")
+
+
+@post(f"{P}/actions/{{action_id:uuid}}/cloture", opt={"role": "coordinator"}, sync_to_thread=True)
+def close_action(request: Request[Any, Any, Any], trame: Trame, territory: str, action_id: UUID, data: Form) -> Response[Any]:
+    meeting_id = one(data, "meeting_id") or None
+    meetings(trame).close_action(territory, str(action_id), author=_author(request), meeting_id=meeting_id, note=one(data, "note") or None)
+    return Redirect(f"/t/{territory}/rencontres/{meeting_id}#actions" if meeting_id else f"/t/{territory}/rencontres/", status_code=303)
+
+
+@get(f"{P}/{{meeting_id:uuid}}/compte-rendu", sync_to_thread=False)
+def minutes_page(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, modifier: bool = False) -> Template:
+    ctx = meeting_context(trame, territory, str(meeting_id))
+    editing = modifier and access_of(request).at_least("coordinator")
+    return render(
+        request,
+        "rencontres/minutes.html",
+        **ctx,
+        editing=editing or (ctx["minutes"] is None and access_of(request).at_least("coordinator")),
+        delivery=None,
+    )
+
+
+@post(f"{P}/{{meeting_id:uuid}}/compte-rendu", opt={"role": "coordinator"}, sync_to_thread=True)
+def minutes_save(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
+    titles, bodies = many(data, "section_title"), data.get("section_body", [])
+    bodies = bodies if isinstance(bodies, list) else [bodies]
+    sections = [Section(title=t, body=(bodies[i] if i < len(bodies) else "")) for i, t in enumerate(titles)]
+    meetings(trame).write_minutes(
+        territory,
+        str(meeting_id),
+        author=_author(request),
+        sections=sections,
+        decisions=one(data, "decisions").splitlines(),
+        next_meeting=one(data, "next_meeting") or None,
+    )
+    return Redirect(f"/t/{territory}/rencontres/{meeting_id}/compte-rendu", status_code=303)
+
+
+@post(f"{P}/{{meeting_id:uuid}}/compte-rendu/publication", opt={"role": "coordinator"}, sync_to_thread=True)
+def minutes_publish(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Template:
+    delivery = meetings(trame).publish_minutes(territory, str(meeting_id), author=_author(request))
+    return render(
+        request, "rencontres/minutes.html", **meeting_context(trame, territory, str(meeting_id)), editing=False, delivery=delivery
+    )
+
+
+@get(f"{P}/{{meeting_id:uuid}}/emargement", sync_to_thread=False)
+def sign_in_sheet(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Template:
+    """The feuille d'émargement: one row per invited structure, blank lines for others; A4 when printed."""
+    return render(request, "rencontres/sheet.html", **meeting_context(trame, territory, str(meeting_id)), blanks=range(6))
+
+
+def _enabled(trame: Trame, territory: str) -> None:
+    if trame.territories.get(territory) is None or not trame.territories.is_enabled(territory, "rencontres"):
+        raise NotFoundException("Cette page n'existe pas sur ce territoire.")
+
+
+def _answer_context(trame: Trame, territory: str, token: str) -> dict[str, Any]:
+    _enabled(trame, territory)
+    svc = meetings(trame)
+    inv = svc.invitation_by_token(territory, token)
+    if inv is None:
+        raise UserError(404, "Ce lien de réponse n'est pas valable. Demandez-en un nouveau à la coordination du réseau.")
+    m = svc.require(territory, inv["meeting_id"])
+    s = partners.structure(trame, territory, inv["structure_id"])
+    return {
+        "inv": inv,
+        "m": m,
+        "structure_name": s.name if s else "",
+        "answers": ANSWERS,
+        "token": token,
+        "territory_title": (trame.territories.get(territory) or {}).get("title", ""),
+    }
+
+
+@get(f"{P}/reponse/{{token:str}}", opt={"public": True}, sync_to_thread=False)
+def answer_form(request: Request[Any, Any, Any], trame: Trame, territory: str, token: str) -> Template:
+    return render(request, "rencontres/answer.html", **_answer_context(trame, territory, token), done=False)
+
+
+@post(f"{P}/reponse/{{token:str}}", opt={"public": True}, sync_to_thread=True)
+def answer_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, token: str, data: Form) -> Template:
+    ctx = _answer_context(trame, territory, token)
+    meetings(trame).answer_with_token(
+        territory, token, structure_id=one(data, "structure_id"), answer=one(data, "answer"), comment=one(data, "comment") or None
+    )
+    return render(request, "rencontres/answer.html", **_answer_context(trame, territory, token) | {"token": ctx["token"]}, done=True)
+
+
+@get(f"{P}/chiffres", sync_to_thread=True)
+def figures_page(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, du: str | None = None, au: str | None = None, module: str | None = None
+) -> Template:
+    since, until = default_period(du, au)
+    figures = fig.compute(trame, territory, since, until, module or None)
+    return render(request, "rencontres/figures.html", f=figures, chart=fig.bar_chart(figures), module=module or "")
+
+
+@get(f"{P}/agenda", sync_to_thread=False)
+def agenda_page(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
+    return render(request, "rencontres/agenda.html", urls=None, issued_at=meetings(trame).feed_issued_at(territory))
+
+
+@post(f"{P}/agenda", opt={"role": "coordinator"}, sync_to_thread=True)
+def agenda_issue(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
+    token = meetings(trame).issue_feed_token(territory, author=_author(request))
+    return render(
+        request, "rencontres/agenda.html", urls=feed_urls(trame, territory, token), issued_at=meetings(trame).feed_issued_at(territory)
+    )
+
+
+@get(f"{P}/agenda/{{file:str}}", opt={"public": True}, sync_to_thread=True)
+def agenda_feed(trame: Trame, territory: str, file: str) -> Response[bytes]:
+    """The subscribable feed: ``/agenda/SECRET.ics`` (a calendar app cannot sign in, hence the secret)."""
+    return calendar_response(trame, territory, file.removesuffix(".ics"), None)
+
+
+@get(f"{P}/agenda/{{token:str}}/{{file:str}}", opt={"public": True}, sync_to_thread=True)
+def agenda_plugin_feed(trame: Trame, territory: str, token: str, file: str) -> Response[bytes]:
+    """The same feed narrowed to one plugin: ``/agenda/SECRET/cafe.ics``."""
+    return calendar_response(trame, territory, token, file.removesuffix(".ics"))
+
+
+ROUTES = [
+    stylesheet,
+    index,
+    new_form,
+    new_submit,
+    meeting_page,
+    reschedule,
+    cancel,
+    invite,
+    answer_as_referent,
+    attendance,
+    add_action,
+    close_action,
+    minutes_page,
+    minutes_save,
+    minutes_publish,
+    sign_in_sheet,
+    answer_form,
+    answer_submit,
+    figures_page,
+    agenda_page,
+    agenda_issue,
+    agenda_feed,
+    agenda_plugin_feed,
+]

@@ -1,0 +1,772 @@
+"""Meetings: the commands that write ``rencontres.*`` events and the queries over their read model.
+
+Other plugins (cafe, charte) schedule and read meetings through :func:`meetings`; web
+handlers only translate HTTP to these calls. Every query filters by territory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import msgspec
+
+from core.store import Conflict, Context, Write
+from core.web.errors import UserError
+from plugins.rencontres import events as ev
+from plugins.rencontres import ics, mail, partners
+from plugins.rencontres.recurrence import PARIS, RuleError, describe, holiday_flag, long_date, occurrences, preset_rule
+
+if TYPE_CHECKING:
+    from core.application import Trame
+
+ANSWERS = {"coming": "Vient", "not_coming": "Ne vient pas", "someone_else": "Quelqu'un d'autre de la structure viendra"}
+PRESENCES = {"present": "Présent·e", "excused": "Excusé·e", "absent": "Absent·e"}
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def feed_stream(territory: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"trame:rencontres:feed:{territory}")
+
+
+@dataclass
+class IssuedLink:
+    """An answer link, shown or sent once: only its digest is stored."""
+
+    structure_id: str
+    structure_name: str
+    url: str
+    addresses: list[str]
+    sent: bool = False
+
+
+@dataclass
+class Delivery:
+    sent_to: list[str] = field(default_factory=list)
+    to_copy: list[str] = field(default_factory=list)
+    links: list[IssuedLink] = field(default_factory=list)
+
+
+def _spoken(hhmm: str) -> str:
+    """« 9 h », « 10 h 30 »: how a French invitation writes a time."""
+    hours, minutes = hhmm.split(":")
+    return f"{int(hours)} h" + (f" {minutes}" if minutes != "00" else "")
+
+
+def _day(value: str) -> str:
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise UserError(400, f"« {value} » n'est pas une date (attendu AAAA-MM-JJ).") from None
+
+
+def _time(value: str) -> str:
+    v = value.strip().replace("h", ":").replace("H", ":")
+    if v.endswith(":"):
+        v += "00"
+    parts = v.split(":")
+    try:
+        hh, mm = int(parts[0]), int(parts[1]) if len(parts) > 1 and parts[1] else 0
+    except ValueError:
+        raise UserError(400, f"« {value} » n'est pas une heure (attendu HH:MM).") from None
+    if not (0 <= hh < 24 and 0 <= mm < 60):
+        raise UserError(400, f"« {value} » n'est pas une heure valide.")
+    return f"{hh:02d}:{mm:02d}"
+
+
+class Meetings:
+    def __init__(self, trame: Trame) -> None:
+        self.trame = trame
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _append(self, territory: str, author: str, stream: UUID, events: list[Any], reason: str | None = None) -> None:
+        """Append to an existing stream, retrying when another writer got there first."""
+        for _ in range(3):
+            version = self.trame.store.version_of(stream)
+            try:
+                self.trame.execute(Context(author=author, territory=territory, reason=reason), Write(stream, version, events))
+                return
+            except Conflict:
+                continue
+        raise UserError(409, "Cette rencontre est modifiée en ce moment par quelqu'un d'autre ; réessayez.")
+
+    def place(
+        self, territory: str, *, kind: str, structure_id: str | None = None, text: str | None = None, url: str | None = None
+    ) -> ev.Place:
+        """A place from a form: a structure (its name and address copied), free text, or an online link."""
+        if kind == "structure":
+            s = partners.structure(self.trame, territory, structure_id)
+            if s is None:
+                raise UserError(400, "Choisissez la structure qui accueille la rencontre.")
+            label = ", ".join(x for x in (s.name, s.address) if x)
+            return ev.Place(kind="structure", structure_id=s.id, text=label)
+        if kind == "online":
+            if not url or not url.startswith(("https://", "http://")):
+                raise UserError(400, "Indiquez le lien de la visioconférence (https://…).")
+            return ev.Place(kind="online", url=url.strip(), text=(text or "En ligne").strip())
+        if not (text or "").strip():
+            raise UserError(400, "Indiquez le lieu de la rencontre.")
+        return ev.Place(kind="text", text=(text or "").strip())
+
+    def _check_times(self, start: str, end: str) -> tuple[str, str]:
+        start, end = _time(start), _time(end)
+        if end <= start:
+            raise UserError(400, "L'heure de fin doit suivre l'heure de début.")
+        return start, end
+
+    # -- commands ----------------------------------------------------------------------------
+    def schedule(
+        self,
+        territory: str,
+        *,
+        author: str,
+        title: str,
+        day: str,
+        start: str,
+        end: str,
+        place: ev.Place,
+        plugin: str = "rencontres",
+        kind: str = "reunion",
+        series_id: str | None = None,
+        host_structure_id: str | None = None,
+        theme: str | None = None,
+        description: str | None = None,
+        reason: str | None = None,
+    ) -> str:
+        """Schedule one meeting; a public holiday is flagged with a proposed day, not refused."""
+        event = self._scheduled(
+            territory,
+            title=title,
+            day=day,
+            start=start,
+            end=end,
+            place=place,
+            plugin=plugin,
+            kind=kind,
+            series_id=series_id,
+            host_structure_id=host_structure_id,
+            theme=theme,
+            description=description,
+        )
+        self.trame.execute(Context(author=author, territory=territory, reason=reason), Write(UUID(event.meeting_id), 0, [event]))
+        return event.meeting_id
+
+    def _scheduled(
+        self,
+        territory: str,
+        *,
+        title: str,
+        day: str,
+        start: str,
+        end: str,
+        place: ev.Place,
+        plugin: str,
+        kind: str,
+        series_id: str | None,
+        host_structure_id: str | None,
+        theme: str | None,
+        description: str | None,
+    ) -> ev.MeetingScheduled:
+        if not title.strip():
+            raise UserError(400, "Donnez un titre à la rencontre.")
+        day = _day(day)
+        start, end = self._check_times(start, end)
+        holiday, proposed = holiday_flag(date.fromisoformat(day))
+        return ev.MeetingScheduled(
+            meeting_id=str(uuid.uuid4()),
+            plugin=plugin,
+            kind=kind,
+            series_id=series_id,
+            title=title.strip(),
+            day=day,
+            start=start,
+            end=end,
+            timezone=PARIS,
+            place=place,
+            host_structure_id=host_structure_id,
+            theme=theme or None,
+            description=(description or "").strip() or None,
+            holiday=holiday,
+            proposed_day=proposed,
+        )
+
+    def plan_series(
+        self,
+        territory: str,
+        *,
+        author: str,
+        title: str,
+        first_day: str,
+        start: str,
+        end: str,
+        place: ev.Place,
+        preset: str = "",
+        rule: str | None = None,
+        until: str | None = None,
+        count: int | None = None,
+        plugin: str = "rencontres",
+        kind: str = "reunion",
+        theme: str | None = None,
+        description: str | None = None,
+    ) -> tuple[str | None, list[str]]:
+        """Schedule every occurrence of a rhythm at once (each its own meeting, movable alone)."""
+        first = date.fromisoformat(_day(first_day))
+        try:
+            text = (rule or "").strip() or preset_rule(preset, first)
+        except RuleError as exc:
+            raise UserError(400, str(exc)) from exc
+        if text is None:
+            return None, [
+                self.schedule(
+                    territory,
+                    author=author,
+                    title=title,
+                    day=first.isoformat(),
+                    start=start,
+                    end=end,
+                    place=place,
+                    plugin=plugin,
+                    kind=kind,
+                    theme=theme,
+                    description=description,
+                )
+            ]
+        if until is None and count is None:
+            raise UserError(400, "Indiquez jusqu'à quand (date de fin) ou combien de rencontres prévoir.")
+        try:
+            days = occurrences(text, first, until=date.fromisoformat(_day(until)) if until else None, count=count)
+        except RuleError as exc:
+            raise UserError(400, str(exc)) from exc
+        if not days:
+            raise UserError(400, "Ce rythme ne donne aucune date dans la période choisie.")
+        start, end = self._check_times(start, end)
+        series_id = str(uuid.uuid4())
+        writes = [
+            Write(
+                UUID(series_id),
+                0,
+                [
+                    ev.SeriesPlanned(
+                        series_id=series_id,
+                        plugin=plugin,
+                        title=title.strip(),
+                        rule=text,
+                        first_day=first.isoformat(),
+                        start=start,
+                        end=end,
+                        place=place,
+                    )
+                ],
+            )
+        ]
+        for d in days:
+            e = self._scheduled(
+                territory,
+                title=title,
+                day=d.isoformat(),
+                start=start,
+                end=end,
+                place=place,
+                plugin=plugin,
+                kind=kind,
+                series_id=series_id,
+                host_structure_id=None,
+                theme=theme,
+                description=description,
+            )
+            writes.append(Write(UUID(e.meeting_id), 0, [e]))
+        self.trame.execute(Context(author=author, territory=territory), *writes)
+        return series_id, [str(w.stream_id) for w in writes[1:]]
+
+    def reschedule(
+        self,
+        territory: str,
+        meeting_id: str,
+        *,
+        author: str,
+        day: str,
+        start: str,
+        end: str,
+        place: ev.Place | None = None,
+        host_structure_id: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        m = self.require(territory, meeting_id)
+        if m["status"] == "cancelled":
+            raise UserError(400, "Cette rencontre est annulée : programmez-en une nouvelle.")
+        day = _day(day)
+        start, end = self._check_times(start, end)
+        holiday, proposed = holiday_flag(date.fromisoformat(day))
+        self._append(
+            territory,
+            author,
+            UUID(meeting_id),
+            [
+                ev.MeetingRescheduled(
+                    meeting_id=meeting_id,
+                    day=day,
+                    start=start,
+                    end=end,
+                    place=place,
+                    host_structure_id=host_structure_id if place is not None else None,
+                    holiday=holiday,
+                    proposed_day=proposed,
+                )
+            ],
+            reason,
+        )
+        self._notify_change(territory, meeting_id, "Rencontre déplacée", reason)
+
+    def cancel(self, territory: str, meeting_id: str, *, author: str, reason: str | None = None) -> None:
+        m = self.require(territory, meeting_id)
+        if m["status"] == "cancelled":
+            raise UserError(400, "Cette rencontre est déjà annulée.")
+        self._append(territory, author, UUID(meeting_id), [ev.MeetingCancelled(meeting_id=meeting_id)], reason)
+        self._notify_change(territory, meeting_id, "Rencontre annulée", reason)
+
+    def _notify_change(self, territory: str, meeting_id: str, what: str, reason: str | None) -> list[str]:
+        """Mail the invited structures the updated .ics (same UID, higher SEQUENCE): their calendars
+        move or cancel the entry they imported. Without SMTP the meeting page and the feed suffice."""
+        if not mail.configured(self.trame.settings):
+            return []
+        m = self.require(territory, meeting_id)
+        to: list[str] = []
+        for inv in self.invitations(territory, meeting_id):
+            for address in partners.addresses(self.trame, territory, inv["structure_id"], inv["person_ids"]):
+                if address not in to:
+                    to.append(address)
+        body = "\n".join(
+            [
+                "Bonjour,",
+                "",
+                f"{what} : {m['title']}",
+                f"Désormais : {m['date_label']}, {m['hours']} — {m['place_label']}"
+                if m["status"] != "cancelled"
+                else "Elle n'aura pas lieu.",
+                f"Motif : {reason}" if reason else "",
+                "",
+                "Le fichier agenda joint met à jour l'entrée de votre agenda ; votre lien de réponse reste valable.",
+            ]
+        )
+        attachment = ics.calendar([m], name=m["title"], base_url=self.trame.settings.base_url, method="PUBLISH")
+        mail.send(self.trame.settings, to, f"{what} : {m['title']} — {m['date_label']}", body, attachment)
+        return to
+
+    def invite(
+        self,
+        territory: str,
+        meeting_id: str,
+        structure_ids: list[str],
+        *,
+        author: str,
+        person_ids: dict[str, list[str]] | None = None,
+        send: bool = True,
+    ) -> Delivery:
+        """One unguessable answer link per structure not yet invited; mailed with an .ics when SMTP is set
+        (and ``send``: demo data and imports of past meetings write to nobody)."""
+        m = self.require(territory, meeting_id)
+        if m["status"] == "cancelled":
+            raise UserError(400, "Cette rencontre est annulée.")
+        already = {i["structure_id"] for i in self.invitations(territory, meeting_id)}
+        known = partners.names(self.trame, territory)
+        new = [s for s in dict.fromkeys(structure_ids) if s and s not in already]
+        unknown = [s for s in new if s not in known]
+        if unknown:
+            raise UserError(400, f"Structure(s) inconnue(s) de l'annuaire : {', '.join(unknown)}.")
+        events: list[Any] = []
+        delivery = Delivery()
+        base = self.trame.settings.base_url
+        for sid in new:
+            token = secrets.token_urlsafe(32)
+            people = (person_ids or {}).get(sid, [])
+            events.append(
+                ev.StructureInvited(
+                    meeting_id=meeting_id, invitation_id=str(uuid.uuid4()), structure_id=sid, digest=digest(token), person_ids=people
+                )
+            )
+            url = f"{base}/t/{territory}/rencontres/reponse/{token}"
+            delivery.links.append(IssuedLink(sid, known[sid], url, partners.addresses(self.trame, territory, sid, people)))
+        if not events:
+            return delivery
+        self._append(territory, author, UUID(meeting_id), events)
+        m = self.require(territory, meeting_id)
+        attachment = ics.calendar([m], name=m["title"], base_url=base, method="PUBLISH")
+        for link in delivery.links:
+            body = invitation_text(m, link.structure_name, link.url)
+            if send and mail.send(
+                self.trame.settings, link.addresses, f"Invitation : {m['title']} — {long_date(m['day'])}", body, attachment
+            ):
+                link.sent = True
+                delivery.sent_to.extend(link.addresses)
+            else:
+                delivery.to_copy.extend(link.addresses)
+        return delivery
+
+    def answer_with_token(
+        self, territory: str, token: str, *, structure_id: str, answer: str, comment: str | None = None, meeting_id: str | None = None
+    ) -> dict[str, Any]:
+        """An answer from an e-mailed link: valid only for the structure (and meeting) it was issued to."""
+        inv = self.invitation_by_token(territory, token)
+        if inv is None or (meeting_id is not None and inv["meeting_id"] != meeting_id):
+            raise UserError(404, "Ce lien de réponse n'est pas valable.")
+        if inv["structure_id"] != structure_id:
+            raise UserError(403, "Ce lien de réponse a été envoyé à une autre structure : il ne permet pas de répondre pour celle-ci.")
+        self._answer(territory, inv, answer, comment, author=f"lien:{inv['invitation_id']}")
+        return inv
+
+    def answer_as_member(
+        self, territory: str, meeting_id: str, *, structure_id: str, answer: str, author: str, comment: str | None = None
+    ) -> None:
+        inv = next((i for i in self.invitations(territory, meeting_id) if i["structure_id"] == structure_id), None)
+        if inv is None:
+            raise UserError(400, "Votre structure n'est pas invitée à cette rencontre.")
+        self._answer(territory, inv, answer, comment, author=author)
+
+    def _answer(self, territory: str, inv: dict[str, Any], answer: str, comment: str | None, *, author: str) -> None:
+        if answer not in ANSWERS:
+            raise UserError(400, "Choisissez une réponse : je viens, je ne viens pas, ou quelqu'un d'autre de ma structure viendra.")
+        m = self.require(territory, inv["meeting_id"])
+        if m["status"] == "cancelled":
+            raise UserError(400, "Cette rencontre est annulée.")
+        self._append(
+            territory,
+            author,
+            UUID(inv["meeting_id"]),
+            [
+                ev.InvitationAnswered(
+                    meeting_id=inv["meeting_id"],
+                    invitation_id=inv["invitation_id"],
+                    structure_id=inv["structure_id"],
+                    answer=answer,  # type: ignore[arg-type]
+                    comment=(comment or "").strip()[:300] or None,
+                )
+            ],
+        )
+
+    def record_attendance(self, territory: str, meeting_id: str, entries: list[dict[str, Any]], *, author: str) -> int:
+        """Entries: {structure_id, status, person_id?, person_name?}; unchanged ones are skipped."""
+        self.require(territory, meeting_id)
+        current = {(a["structure_id"], a["person_key"]): a["status"] for a in self.attendance(territory, meeting_id)}
+        events: list[Any] = []
+        for entry in entries:
+            status = entry.get("status") or "absent"
+            if status not in PRESENCES:
+                raise UserError(400, f"Présence inconnue « {status} ».")
+            sid = entry.get("structure_id")
+            if not sid:
+                raise UserError(400, "Chaque présence se rattache à une structure.")
+            person_id = entry.get("person_id") or None
+            name = (entry.get("person_name") or "").strip() or None
+            if name and not person_id:
+                person_id = f"participant:{uuid.uuid4()}"  # the subject key of a name typed here, erasable
+            if current.get((sid, person_id or ""), "absent") == status and not name:
+                continue
+            if name:
+                events.append(
+                    ev.GuestAttendanceRecorded(
+                        meeting_id=meeting_id,
+                        structure_id=sid,
+                        status=status,
+                        person_id=person_id,  # type: ignore[arg-type]
+                        person_name=name,
+                    )
+                )
+            else:
+                events.append(ev.AttendanceRecorded(meeting_id=meeting_id, structure_id=sid, status=status, person_id=person_id))  # type: ignore[arg-type]
+        if events:
+            self._append(territory, author, UUID(meeting_id), events)
+        return len(events)
+
+    def write_minutes(
+        self,
+        territory: str,
+        meeting_id: str,
+        *,
+        author: str,
+        sections: list[ev.Section],
+        decisions: list[str],
+        next_meeting: str | None = None,
+        next_meeting_id: str | None = None,
+    ) -> None:
+        self.require(territory, meeting_id)
+        self._append(
+            territory,
+            author,
+            UUID(meeting_id),
+            [
+                ev.MinutesWritten(
+                    meeting_id=meeting_id,
+                    sections=[s for s in sections if s.title.strip() or s.body.strip()],
+                    decisions=[d.strip() for d in decisions if d.strip()],
+                    next_meeting=(next_meeting or "").strip() or None,
+                    next_meeting_id=next_meeting_id or None,
+                )
+            ],
+        )
+
+    def publish_minutes(self, territory: str, meeting_id: str, *, author: str) -> Delivery:
+        """Record the publication and send the minutes to the structures present (or list their addresses)."""
+        m = self.require(territory, meeting_id)
+        minutes = self.minutes(territory, meeting_id)
+        if minutes is None:
+            raise UserError(400, "Rédigez le compte rendu avant de le publier.")
+        present = sorted({a["structure_id"] for a in self.attendance(territory, meeting_id) if a["status"] == "present"})
+        people = {a["structure_id"]: [] for a in self.attendance(territory, meeting_id)}  # type: dict[str, list[str]]
+        for a in self.attendance(territory, meeting_id):
+            if a["person_id"] and a["status"] == "present":
+                people[a["structure_id"]].append(a["person_id"])
+        to: list[str] = []
+        for sid in present:
+            for address in partners.addresses(self.trame, territory, sid, people.get(sid)):
+                if address not in to:
+                    to.append(address)
+        delivery = Delivery()
+        body = minutes_text(m, minutes, self.actions_of(territory, meeting_id), partners.names(self.trame, territory))
+        if mail.send(self.trame.settings, to, f"Compte rendu : {m['title']} — {long_date(m['day'])}", body):
+            delivery.sent_to = to
+        else:
+            delivery.to_copy = to
+        self._append(territory, author, UUID(meeting_id), [ev.MinutesPublished(meeting_id=meeting_id, recipients=len(to))])
+        return delivery
+
+    def open_action(
+        self, territory: str, meeting_id: str, *, author: str, title: str, owner_structure_id: str | None = None, due: str | None = None
+    ) -> str:
+        self.require(territory, meeting_id)
+        if not title.strip():
+            raise UserError(400, "Décrivez la suite à donner.")
+        action_id = str(uuid.uuid4())
+        event = ev.ActionOpened(
+            action_id=action_id,
+            meeting_id=meeting_id,
+            title=title.strip(),
+            owner_structure_id=owner_structure_id or None,
+            due=_day(due) if due else None,
+        )
+        self.trame.execute(Context(author=author, territory=territory), Write(UUID(action_id), 0, [event]))
+        return action_id
+
+    def close_action(self, territory: str, action_id: str, *, author: str, meeting_id: str | None = None, note: str | None = None) -> None:
+        with self.trame.db.read() as cur:
+            row = cur.execute(
+                "SELECT status FROM rencontres_actions WHERE territory = ? AND action_id = ?", (territory, action_id)
+            ).fetchone()
+        if row is None:
+            raise UserError(404, "Cette suite à donner n'existe pas.")
+        if row["status"] == "closed":
+            raise UserError(400, "Cette suite à donner est déjà close.")
+        self._append(
+            territory,
+            author,
+            UUID(action_id),
+            [ev.ActionClosed(action_id=action_id, meeting_id=meeting_id or None, note=(note or "").strip() or None)],
+        )
+
+    def issue_feed_token(self, territory: str, *, author: str) -> str:
+        """A new calendar-feed secret for the territory (the previous one stops working); returned once."""
+        token = secrets.token_urlsafe(32)
+        self._append(territory, author, feed_stream(territory), [ev.FeedTokenIssued(digest=digest(token))])
+        return token
+
+    # -- queries -----------------------------------------------------------------------------
+    def _decorate(self, row: Any) -> dict[str, Any]:
+        m = dict(row)
+        m["place_label"] = m.get("place_text") or m.get("place_url") or ""
+        m["date_label"] = long_date(m["day"])
+        m["proposed_label"] = long_date(m["proposed_day"]) if m.get("proposed_day") else ""
+        m["hours"] = f"{_spoken(m['start_time'])} – {_spoken(m['end_time'])}"
+        return m
+
+    def get(self, territory: str, meeting_id: str) -> dict[str, Any] | None:
+        with self.trame.db.read() as cur:
+            row = cur.execute(
+                "SELECT * FROM rencontres_meetings WHERE territory = ? AND meeting_id = ?", (territory, meeting_id)
+            ).fetchone()
+        return None if row is None else self._decorate(row)
+
+    def require(self, territory: str, meeting_id: str) -> dict[str, Any]:
+        m = self.get(territory, meeting_id)
+        if m is None:
+            raise UserError(404, "Cette rencontre n'existe pas sur ce territoire.")
+        return m
+
+    def list(
+        self,
+        territory: str,
+        *,
+        plugin: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        series_id: str | None = None,
+        include_cancelled: bool = True,
+        descending: bool = False,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM rencontres_meetings WHERE territory = ?"
+        params: list[Any] = [territory]
+        if plugin:
+            sql += " AND plugin = ?"
+            params.append(plugin)
+        if since:
+            sql += " AND day >= ?"
+            params.append(since)
+        if until:
+            sql += " AND day <= ?"
+            params.append(until)
+        if series_id:
+            sql += " AND series_id = ?"
+            params.append(series_id)
+        if not include_cancelled:
+            sql += " AND status <> 'cancelled'"
+        sql += f" ORDER BY starts_at {'DESC' if descending else 'ASC'}, meeting_id LIMIT ?"
+        params.append(limit)
+        with self.trame.db.read() as cur:
+            return [self._decorate(r) for r in cur.execute(sql, params).fetchall()]
+
+    def series(self, territory: str, series_id: str) -> dict[str, Any] | None:
+        with self.trame.db.read() as cur:
+            row = cur.execute("SELECT * FROM rencontres_series WHERE territory = ? AND series_id = ?", (territory, series_id)).fetchone()
+        if row is None:
+            return None
+        s = dict(row)
+        s["rule_label"] = describe(s["rule"])
+        s["place"] = msgspec.json.decode(s["place"])
+        return s
+
+    def all_series(self, territory: str, plugin: str | None = None) -> list[dict[str, Any]]:
+        with self.trame.db.read() as cur:
+            sql = "SELECT series_id FROM rencontres_series WHERE territory = ?" + (" AND plugin = ?" if plugin else "")
+            rows = cur.execute(sql + " ORDER BY first_day, series_id", (territory, plugin) if plugin else (territory,)).fetchall()
+        return [s for s in (self.series(territory, r["series_id"]) for r in rows) if s]
+
+    def invitations(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
+        with self.trame.db.read() as cur:
+            rows = cur.execute(
+                "SELECT invitation_id, meeting_id, structure_id, person_ids, invited_at, answer, comment, answered_at "
+                "FROM rencontres_invitations WHERE territory = ? AND meeting_id = ? ORDER BY invited_at, structure_id",
+                (territory, meeting_id),
+            ).fetchall()
+        return [
+            {**dict(r), "person_ids": msgspec.json.decode(r["person_ids"]), "answer_label": ANSWERS.get(r["answer"] or "", "")}
+            for r in rows
+        ]
+
+    def invitation_by_token(self, territory: str, token: str) -> dict[str, Any] | None:
+        with self.trame.db.read() as cur:
+            row = cur.execute(
+                "SELECT invitation_id, meeting_id, structure_id, answer, comment FROM rencontres_invitations "
+                "WHERE territory = ? AND digest = ?",
+                (territory, digest(token)),
+            ).fetchone()
+        return None if row is None else dict(row)
+
+    def attendance(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
+        with self.trame.db.read() as cur:
+            rows = cur.execute(
+                "SELECT structure_id, person_key, person_id, person_name, status FROM rencontres_attendance "
+                "WHERE territory = ? AND meeting_id = ? ORDER BY structure_id, person_key",
+                (territory, meeting_id),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def minutes(self, territory: str, meeting_id: str) -> dict[str, Any] | None:
+        with self.trame.db.read() as cur:
+            row = cur.execute("SELECT * FROM rencontres_minutes WHERE territory = ? AND meeting_id = ?", (territory, meeting_id)).fetchone()
+        if row is None:
+            return None
+        out = dict(row)
+        out["sections"] = msgspec.json.decode(row["sections"])
+        out["decisions"] = msgspec.json.decode(row["decisions"])
+        return out
+
+    def actions_of(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
+        """The follow-up actions decided at this meeting."""
+        with self.trame.db.read() as cur:
+            rows = cur.execute(
+                "SELECT * FROM rencontres_actions WHERE territory = ? AND meeting_id = ? ORDER BY opened_at, action_id",
+                (territory, meeting_id),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def carried_over(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
+        """Actions from earlier meetings of the same series (or plugin, for a lone meeting) still open at this one."""
+        m = self.require(territory, meeting_id)
+        scope, value = ("m.series_id", m["series_id"]) if m["series_id"] else ("m.plugin", m["plugin"])
+        with self.trame.db.read() as cur:
+            rows = cur.execute(
+                "SELECT a.*, m.day AS from_day, m.title AS from_title FROM rencontres_actions a "
+                "JOIN rencontres_meetings m ON m.meeting_id = a.meeting_id "
+                f"WHERE a.territory = ? AND {scope} = ? AND m.starts_at < ? AND m.meeting_id <> ? "
+                "AND (a.status = 'open' OR a.closed_meeting_id = ?) ORDER BY m.starts_at, a.opened_at",
+                (territory, value, m["starts_at"], meeting_id, meeting_id),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def open_actions(self, territory: str) -> list[dict[str, Any]]:
+        with self.trame.db.read() as cur:
+            rows = cur.execute(
+                "SELECT a.*, m.day AS from_day, m.title AS from_title, m.plugin FROM rencontres_actions a "
+                "JOIN rencontres_meetings m ON m.meeting_id = a.meeting_id WHERE a.territory = ? AND a.status = 'open' "
+                "ORDER BY a.due, m.day",
+                (territory,),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def feed_allows(self, territory: str, token: str) -> bool:
+        with self.trame.db.read() as cur:
+            stored = cur.scalar("SELECT digest FROM rencontres_feeds WHERE territory = ?", (territory,))
+        return stored is not None and secrets.compare_digest(stored, digest(token))
+
+    def feed_issued_at(self, territory: str) -> str | None:
+        with self.trame.db.read() as cur:
+            value: str | None = cur.scalar("SELECT issued_at FROM rencontres_feeds WHERE territory = ?", (territory,))
+        return value
+
+    def feed(self, territory: str, *, plugin: str | None = None, name: str) -> bytes:
+        return ics.calendar(self.list(territory, plugin=plugin), name=name, base_url=self.trame.settings.base_url)
+
+
+def meetings(trame: Trame) -> Meetings:
+    return Meetings(trame)
+
+
+def invitation_text(m: dict[str, Any], structure_name: str, url: str) -> str:
+    lines = [
+        "Bonjour,",
+        "",
+        f"{structure_name} est invitée à : {m['title']}",
+        f"Quand : {m['date_label']}, {m['hours']}",
+        f"Où : {m['place_label']}",
+        "",
+        "Merci de répondre (je viens / je ne viens pas / quelqu'un d'autre de la structure viendra) avec ce lien,",
+        "propre à votre structure et sans compte à créer :",
+        url,
+        "",
+        "L'invitation est jointe au format agenda (.ics).",
+    ]
+    return "\n".join(lines)
+
+
+def minutes_text(m: dict[str, Any], minutes: dict[str, Any], actions: list[dict[str, Any]], names: dict[str, str]) -> str:
+    lines = [f"Compte rendu — {m['title']}", f"{m['date_label']}, {m['hours']} — {m['place_label']}", ""]
+    for s in minutes["sections"]:
+        lines += [s["title"], s["body"], ""]
+    if minutes["decisions"]:
+        lines += ["Décisions :"] + [f"- {d}" for d in minutes["decisions"]] + [""]
+    if actions:
+        lines.append("Suites à donner :")
+        for a in actions:
+            owner = names.get(a["owner_structure_id"] or "", "")
+            lines.append(f"- {a['title']}" + (f" ({owner})" if owner else "") + (f", pour le {long_date(a['due'])}" if a["due"] else ""))
+        lines.append("")
+    if minutes["next_meeting"]:
+        lines.append(f"Prochaine rencontre : {minutes['next_meeting']}")
+    return "\n".join(lines)

@@ -1,0 +1,82 @@
+"""Bitemporal tables: as-of reads, corrections that keep what was known before, list appends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from core.application import Trame
+from core.bitemporal import BitemporalTable, fold
+
+T = BitemporalTable("essai_bt", columns=("name", ("upper", lambda s: (s.get("name") or "").upper())))
+
+
+@pytest.fixture
+def table(trame: Trame) -> Iterator[BitemporalTable]:
+    with trame.db.write() as cur:
+        for stmt in T.schema():
+            cur.execute(stmt)
+    yield T
+
+
+def _record(trame: Trame, effective: str, recorded: str, seq: int, patch: dict[str, object], entity: str = "e1") -> None:
+    with trame.db.write() as cur:
+        T.record(cur, territory="t", entity_id=entity, effective=effective, recorded_at=recorded, seq=seq, patch=patch)
+
+
+def _get(trame: Trame, as_of: str, known_at: str | None = None, entity: str = "e1") -> dict[str, object] | None:
+    with trame.db.read() as cur:
+        return T.get(cur, entity, as_of=as_of, known_at=known_at)
+
+
+def test_as_of_and_known_at_with_a_late_correction(trame: Trame, table: BitemporalTable) -> None:
+    _record(trame, "2007", "2020-01", 1, {"exists": True, "name": "ANPE"})
+    _record(trame, "2024", "2020-02", 2, {"name": "France Travail"})
+    # Entered in 2021: the name changed already in 2008.
+    _record(trame, "2008", "2021-01", 3, {"name": "Pôle emploi", "+former_names": "ANPE"})
+    assert _get(trame, "2006") is None
+    assert _get(trame, "2007-06")["name"] == "ANPE"  # type: ignore[index]
+    assert _get(trame, "2010")["name"] == "Pôle emploi"  # type: ignore[index]
+    assert _get(trame, "2025") == {"exists": True, "name": "France Travail", "former_names": ["ANPE"]}
+    # As known before the correction, 2010 was still the ANPE; before anything, nothing.
+    assert _get(trame, "2010", known_at="2020-06")["name"] == "ANPE"  # type: ignore[index]
+    assert _get(trame, "2010", known_at="2019") is None
+
+
+def test_leaving_makes_the_entity_absent_and_lists_follow(trame: Trame, table: BitemporalTable) -> None:
+    _record(trame, "2007", "2020-01", 1, {"exists": True, "name": "Ligue"})
+    _record(trame, "2007", "2020-01", 2, {"exists": True, "name": "Autre"}, entity="e2")
+    _record(trame, "2013", "2020-02", 3, {"exists": False})
+    _record(trame, "2015", "2020-03", 4, {"exists": True})
+    with trame.db.read() as cur:
+        assert sorted(e for e, _ in T.list(cur, "t", as_of="2014")) == ["e2"]
+        assert sorted(e for e, _ in T.list(cur, "t", as_of="2016")) == ["e1", "e2"]
+        assert sorted(e for e, _ in T.list(cur, "t", as_of="2014", known_at="2020-02-15")) == ["e2"]
+        assert sorted(e for e, _ in T.list(cur, "t", as_of="2016", known_at="2020-02-15")) == ["e2"]
+        assert cur.scalar("SELECT upper FROM essai_bt WHERE entity_id = 'e1' AND recorded_to > '9999' AND valid_from = '2015'") == "LIGUE"
+
+
+def test_record_returns_rows_with_unique_ids(trame: Trame, table: BitemporalTable) -> None:
+    with trame.db.write() as cur:
+        first = T.record(cur, territory="t", entity_id="e1", effective="2007", recorded_at="2020", seq=1, patch={"exists": True})
+        later = T.record(cur, territory="t", entity_id="e1", effective="2010", recorded_at="2021", seq=2, patch={"name": "x"})
+    assert [(v.valid_from, v.valid_to[:4]) for v in later] == [("2007", "2010"), ("2010", "9999")]
+    ids = [v.row_id for v in first + later]
+    assert len(set(ids)) == len(ids)
+
+
+def test_fold_appends_with_a_plus_key() -> None:
+    assert fold({"a": 1, "l": ["x"]}, {"a": 2, "+l": "y", "+m": "z"}) == {"a": 2, "l": ["x", "y"], "m": ["z"]}
+
+
+def test_rewrite_blanks_a_field_everywhere(trame: Trame, table: BitemporalTable) -> None:
+    _record(trame, "2007", "2020-01", 1, {"exists": True, "name": "Secret"})
+    _record(trame, "2010", "2020-02", 2, {"name": "Secret 2"})
+    with trame.db.write() as cur:
+        T.rewrite(cur, "e1", {"name": None})
+    with trame.db.read() as cur:
+        rows = cur.execute("SELECT state, name FROM essai_bt").fetchall()
+        facts = cur.execute("SELECT patch FROM essai_bt_facts").fetchall()
+    assert all("Secret" not in r["state"] and r["name"] is None for r in rows)
+    assert all("Secret" not in f["patch"] for f in facts)
