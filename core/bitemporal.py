@@ -221,7 +221,7 @@ class BitemporalTable:
         k = known_at or CURRENT
         return (as_of, as_of, k, k)
 
-    def list(self, cur: Cursor, territory: str, *, as_of: str, known_at: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    def all_at(self, cur: Cursor, territory: str, *, as_of: str, known_at: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         rows = cur.execute(
             f"SELECT entity_id, state FROM {self.name} WHERE territory = ? AND present = 1 AND {self.where_sql()}",
             (territory, *self.where_params(as_of, known_at)),

@@ -36,11 +36,11 @@ def build_demo(trame: Trame) -> list[tuple[str, str]]:
         email = f"coordination.{slug}@trame.example"
         account_id = trame.accounts.create(email, PASSWORD, display_name=f"Coordination {title}")
         trame.accounts.grant(account_id, slug, "coordinator", author=SYSTEM)
-        created.append((email, f"coordination de {title}"))
+        created.append((email, f"coordination — {title}"))
         member = f"membre.{slug}@trame.example"
         member_id = trame.accounts.create(member, PASSWORD)
         trame.accounts.grant(member_id, slug, "member", author=SYSTEM)
-        created.append((member, f"membre de {title}"))
+        created.append((member, f"membre — {title}"))
         enabled = trame.territories.enabled_plugins(slug)
         for plugin in _in_dependency_order(trame, enabled):
             others = [p for p in trame.pm.get_plugins() if p is not plugin]

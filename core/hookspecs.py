@@ -65,6 +65,13 @@ def register_templates() -> str | None:
 
 
 @hookspec
+def register_static() -> str | None:
+    """Return the directory of this plugin's static files (stylesheets, images), served
+    publicly at ``/static/<plugin>/``. Templates add their stylesheet in the layout's
+    ``head`` block: ``{% block head %}<link rel="stylesheet" href="/static/<plugin>/x.css">{% endblock %}``."""
+
+
+@hookspec
 def navigation_links(territory: str, role: str | None) -> list[NavLink]:
     """Return the links this plugin adds to the territory's main navigation, for a
     visitor holding ``role`` there (``None`` for a platform admin without a role)."""

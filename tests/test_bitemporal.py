@@ -50,10 +50,10 @@ def test_leaving_makes_the_entity_absent_and_lists_follow(trame: Trame, table: B
     _record(trame, "2013", "2020-02", 3, {"exists": False})
     _record(trame, "2015", "2020-03", 4, {"exists": True})
     with trame.db.read() as cur:
-        assert sorted(e for e, _ in T.list(cur, "t", as_of="2014")) == ["e2"]
-        assert sorted(e for e, _ in T.list(cur, "t", as_of="2016")) == ["e1", "e2"]
-        assert sorted(e for e, _ in T.list(cur, "t", as_of="2014", known_at="2020-02-15")) == ["e2"]
-        assert sorted(e for e, _ in T.list(cur, "t", as_of="2016", known_at="2020-02-15")) == ["e2"]
+        assert sorted(e for e, _ in T.all_at(cur, "t", as_of="2014")) == ["e2"]
+        assert sorted(e for e, _ in T.all_at(cur, "t", as_of="2016")) == ["e1", "e2"]
+        assert sorted(e for e, _ in T.all_at(cur, "t", as_of="2014", known_at="2020-02-15")) == ["e2"]
+        assert sorted(e for e, _ in T.all_at(cur, "t", as_of="2016", known_at="2020-02-15")) == ["e2"]
         assert cur.scalar("SELECT upper FROM essai_bt WHERE entity_id = 'e1' AND recorded_to > '9999' AND valid_from = '2015'") == "LIGUE"
 
 

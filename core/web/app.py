@@ -62,8 +62,15 @@ def _templates(trame: Trame) -> TemplateConfig[JinjaTemplateEngine]:
 
 
 def _plugin_routers(trame: Trame) -> list[Router]:
-    routers = []
+    routers: list[Router] = []
     for plugin in trame.pm.get_plugins():
+        static = getattr(plugin, "register_static", None)
+        directory = static() if static else None
+        if directory:
+            name = plugin.plugin_info().name
+            routers.append(
+                create_static_files_router(path=f"/static/{name}", directories=[directory], opt={"public": True}, include_in_schema=False)
+            )
         register = getattr(plugin, "register_routes", None)
         if register is None:
             continue

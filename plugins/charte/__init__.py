@@ -55,6 +55,11 @@ def register_templates() -> str | None:
 
 
 @hookimpl
+def register_static() -> str | None:
+    return str(Path(__file__).parent / "static")
+
+
+@hookimpl
 def navigation_links(territory: str, role: str | None) -> list[NavLink]:
     return [NavLink("Charte", "charte/", order=30)]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from litestar import Request, Response, get, post
+from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
@@ -25,7 +25,6 @@ from plugins.charte.service import CHANNELS, FORMS, GRID, NO_NAMES, STATUSES, WE
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 P = "/t/{territory:str}/charte"
 HERE = Path(__file__).parent
-CSS = HERE / "static" / "charte.css"
 
 
 def one(data: dict[str, Any], key: str, default: str = "") -> str:
@@ -50,12 +49,6 @@ def _today() -> str:
 
 def _back(territory: str, charter_id: str, suffix: str = "") -> Redirect:
     return Redirect(f"/t/{territory}/charte/{charter_id}{suffix}", status_code=303)
-
-
-@get("/plugins-static/charte.css", opt={"public": True}, include_in_schema=False, sync_to_thread=False)
-def stylesheet() -> Response[bytes]:
-    """The charter's print styles (the CSP forbids inline styles)."""
-    return Response(CSS.read_bytes(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @get(f"{P}/", sync_to_thread=False)
@@ -406,7 +399,6 @@ def structure_section(trame: Trame, territory: str, structure_id: str, as_of: st
 
 
 ROUTES = [
-    stylesheet,
     index,
     new_form,
     new_submit,

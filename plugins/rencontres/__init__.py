@@ -53,5 +53,10 @@ def register_templates() -> str | None:
 
 
 @hookimpl
+def register_static() -> str | None:
+    return str(Path(__file__).parent / "static")
+
+
+@hookimpl
 def navigation_links(territory: str, role: str | None) -> list[NavLink]:
     return [NavLink("Rencontres", "rencontres/", order=20), NavLink("Participation", "rencontres/chiffres", order=60)]

@@ -27,10 +27,11 @@ class MeetingFigure:
     invited: int
     present: int
     excused: int
+    recorded: bool = True  # attendance was entered; without it the meeting has no rate
 
     @property
     def rate(self) -> float | None:
-        return None if not self.invited else self.present / self.invited
+        return None if not self.invited or not self.recorded else self.present / self.invited
 
     @property
     def date_label(self) -> str:
@@ -61,8 +62,8 @@ class Figures:
 
     @property
     def overall_rate(self) -> float | None:
-        invited = sum(m.invited for m in self.meetings)
-        return None if not invited else sum(m.present for m in self.meetings) / invited
+        invited = sum(m.invited for m in self.meetings if m.recorded)
+        return None if not invited else sum(m.present for m in self.meetings if m.recorded) / invited
 
 
 def compute(trame: Trame, territory: str, since: str, until: str, plugin: str | None = None) -> Figures:
@@ -106,9 +107,14 @@ def compute(trame: Trame, territory: str, since: str, until: str, plugin: str | 
         mid = r["meeting_id"]
         # A structure that came without an invitation still counts as expected.
         expected = invited[mid] | present[mid]
-        out.meetings.append(MeetingFigure(mid, r["day"], r["title"], len(expected), len(present[mid]), len(excused[mid] - present[mid])))
+        recorded = bool(present[mid] or excused[mid])
+        out.meetings.append(
+            MeetingFigure(mid, r["day"], r["title"], len(expected), len(present[mid]), len(excused[mid] - present[mid]), recorded)
+        )
+    # Rates per structure only over meetings whose attendance was entered (a meeting to come is nobody's absence).
+    ids = [m.meeting_id for m in out.meetings if m.recorded]
     seen: set[str] = set()
-    involved = set().union(*invited.values(), *present.values(), *excused.values()) if ids else set()
+    involved: set[str] = set().union(*(invited[i] | present[i] | excused[i] for i in ids))
     for sid in involved:
         exp = sum(1 for i in ids if sid in invited[i] or sid in present[i])
         pres = sum(1 for i in ids if sid in present[i])

@@ -4,7 +4,6 @@ answer links, figures and the calendar feed. Server-rendered, usable without Jav
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -28,7 +27,6 @@ from plugins.rencontres.service import ANSWERS, PRESENCES, meetings
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 P = "/t/{territory:str}/rencontres"
-CSS = Path(__file__).parent / "static" / "rencontres.css"
 
 
 def one(data: dict[str, Any], key: str, default: str = "") -> str:
@@ -56,12 +54,6 @@ def place_from_form(trame: Trame, territory: str, data: dict[str, Any]) -> Any:
         text=one(data, "place_text") or None,
         url=one(data, "place_url") or None,
     )
-
-
-@get("/plugins-static/rencontres.css", opt={"public": True}, include_in_schema=False, sync_to_thread=False)
-def stylesheet() -> Response[bytes]:
-    """The plugin's print and chart styles (the CSP forbids inline styles)."""
-    return Response(CSS.read_bytes(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 @get(f"{P}/", sync_to_thread=False)
@@ -149,6 +141,7 @@ def meeting_context(trame: Trame, territory: str, meeting_id: str) -> dict[str, 
         "structures": structures,
         "status_of": by_structure,
         "roster": roster,
+        "invited_names": sorted((names.get(i["structure_id"], "") for i in invitations), key=str.casefold),
         "minutes": svc.minutes(territory, meeting_id),
         "actions": svc.actions_of(territory, meeting_id),
         "carried": svc.carried_over(territory, meeting_id),
@@ -367,7 +360,6 @@ def agenda_plugin_feed(trame: Trame, territory: str, token: str, file: str) -> R
 
 
 ROUTES = [
-    stylesheet,
     index,
     new_form,
     new_submit,

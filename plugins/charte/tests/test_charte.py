@@ -265,10 +265,10 @@ def test_printable_charter_lists_signatories_at_a_date(trame: Trame, client: Any
     assert "Signataires au samedi 1er janvier 2011" in page.text
     assert "Claire Martin, directrice" in page.text and "Marc Roux, coordinateur" in page.text
     assert all(c in page.text for c in h.COMMITMENTS)
-    assert "/plugins-static/charte.css" in page.text
+    assert "/static/charte/charte.css" in page.text
     later = client.get(f"/t/joigny/charte/{cid}/impression", params={"au": "2011-07-01"})
     assert "Claire Martin" not in later.text and "Marc Roux" in later.text
-    css = client.get("/plugins-static/charte.css")
+    css = client.get("/static/charte/charte.css")
     assert css.status_code == 200 and "@media print" in css.text
 
 

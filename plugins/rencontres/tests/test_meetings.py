@@ -189,12 +189,17 @@ def test_figures(trame: Trame, agen: dict[str, str], client: Any) -> None:
         ],
         author=SYSTEM,
     )
+    upcoming = svc.schedule(
+        "agen", author=SYSTEM, title="Café", day="2026-12-04", start="09:00", end="10:30", place=_place(trame, agen["cs"])
+    )
+    svc.invite("agen", upcoming, [agen["regie"]], author=SYSTEM)  # attendance not entered yet: no rate, nobody absent
     f = compute(trame, "agen", "2026-02-01", "2026-02-28")
     assert [(m.invited, m.present, m.rate) for m in f.meetings] == [(3, 2, 2 / 3)]  # the ML came uninvited: expected too
     assert f.newcomers == ["Mission locale de l'Agenais"]
     assert f.never_seen == ["Centre médico-social de Montanou", "Régie de quartier"]
     year = compute(trame, "agen", "2026-01-01", "2026-12-31")
-    assert [(m.invited, m.present, m.excused) for m in year.meetings] == [(4, 2, 1), (3, 2, 0)]
+    assert [(m.invited, m.present, m.excused, m.recorded) for m in year.meetings] == [(4, 2, 1, True), (3, 2, 0, True), (1, 0, 0, False)]
+    assert year.meetings[2].rate is None
     rates = {s.name: (s.expected, s.present, s.rate) for s in year.structures}
     assert rates["Centre social Nord-Est d'Agen"] == (2, 2, 1.0)
     assert rates["Centre médico-social de Montanou"] == (2, 1, 0.5)

@@ -100,7 +100,7 @@ def test_working_group_from_the_pages(trame: Trame, client: Any) -> None:
     assert "Suites à donner des rencontres précédentes" in second.text and "Faire une fiche projet" in second.text
     sheet = client.get(f"{first}/emargement")
     assert "Centre social Nord-Est" in sheet.text and "Mission locale" in sheet.text
-    css = client.get("/plugins-static/rencontres.css")
+    css = client.get("/static/rencontres/rencontres.css")
     assert css.status_code == 200 and "size: A4" in css.text
 
 
