@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from core.database import Cursor
@@ -28,21 +30,32 @@ class JournalProjection(Projection):
         ]
 
     def apply(self, cur: Cursor, rec: Recorded) -> None:
-        data = msgspec.to_builtins(rec.event)
-        for field in (*type(rec.event).personal, *SECRETS):
-            data.pop(field, None)
-        cur.execute(
+        self.apply_many(cur, [rec])
+
+    def apply_many(self, cur: Cursor, records: Sequence[Recorded]) -> None:
+        cur.executemany(
             "INSERT INTO journal (position, territory, stream_id, event, author, recorded_at, effective, reason, data) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                rec.position,
-                rec.territory,
-                str(rec.stream_id),
-                rec.name,
-                rec.author,
-                rec.recorded_at,
-                rec.effective,
-                rec.reason,
-                msgspec.json.encode(data).decode(),
-            ),
+            [
+                (
+                    rec.position,
+                    rec.territory,
+                    str(rec.stream_id),
+                    rec.name,
+                    rec.author,
+                    rec.recorded_at,
+                    rec.effective,
+                    rec.reason,
+                    _public_data(rec),
+                )
+                for rec in records
+            ],
         )
+
+
+def _public_data(rec: Recorded) -> str:
+    """The payload without personal fields or secrets, as JSON."""
+    data = msgspec.to_builtins(rec.event)
+    for field in (*type(rec.event).personal, *SECRETS):
+        data.pop(field, None)
+    return msgspec.json.encode(data).decode()

@@ -21,16 +21,16 @@ import smtplib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID, uuid4
 
 import msgspec
 
-from core import clock
+from core import clock, mail
 from core.database import Cursor
 from core.events import Event, Recorded
 from core.projection import Projection
+from core.settings import Settings
 from core.store import Context, Write
 from core.territories import NotFound, TerritoryError
 from plugins.annuaire.schemas import ContactOut, StructureOut
@@ -436,7 +436,7 @@ class Campaigns:
 
     # -- internals -----------------------------------------------------------------------------
     def _links(self, territory: str, campaign_id: str, scope: list[StructureOut]) -> tuple[list[IssuedLink], list[Event]]:
-        mail = bool(self.trame.settings.smtp_host)
+        can_mail = mail.configured(self.trame.settings)
         expires = clock.instant(clock.to_datetime(clock.now()) + timedelta(days=LINK_DAYS))
         links: list[IssuedLink] = []
         events: list[Event] = []
@@ -444,7 +444,7 @@ class Campaigns:
             token = secrets.token_urlsafe(32)
             digest = digest_of(token)
             recipient = recipient_of(self.trame, territory, structure)
-            channel = "email" if mail and recipient.email else "copy"
+            channel = "email" if can_mail and recipient.email else "copy"
             links.append(IssuedLink(structure, recipient, review_url(self.trame, territory, token), digest))
             events.append(
                 ReviewLinkIssued(
@@ -469,10 +469,10 @@ class Campaigns:
         failed: list[str] = []
         error: str | None = None
         try:
-            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
+            with mail.connect(settings) as smtp:
                 for link in to_send:
                     try:
-                        smtp.send_message(_review_mail(settings.mail_from, territory_title, title, message, link))
+                        smtp.send_message(_review_mail(settings, territory_title, title, message, link))
                     except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
                         log.warning("review mail refused for %s: %s", link.structure.id, exc)
                         failed.append(link.digest)
@@ -564,13 +564,8 @@ def _all_structures(trame: Trame, territory: str) -> list[StructureOut]:
     return current_structures(trame, territory)
 
 
-def _review_mail(sender: str, territory_title: str, title: str, message: str | None, link: IssuedLink) -> EmailMessage:
-    mail = EmailMessage()
-    mail["From"] = sender
-    mail["To"] = link.recipient.email or ""
-    mail["Subject"] = f"Annuaire partagé {territory_title} : la fiche « {link.structure.name} » est-elle à jour ?"
-    mail["Date"] = formatdate(localtime=True)
-    mail["Message-ID"] = make_msgid(domain="trame")
+def _review_mail(settings: Settings, territory_title: str, title: str, message: str | None, link: IssuedLink) -> EmailMessage:
+    subject = f"Annuaire partagé {territory_title} : la fiche « {link.structure.name} » est-elle à jour ?"
     body = [
         "Bonjour,",
         "",
@@ -589,8 +584,7 @@ def _review_mail(sender: str, territory_title: str, title: str, message: str | N
         "",
         "Merci pour le réseau !",
     ]
-    mail.set_content("\n".join(body))
-    return mail
+    return mail.build(settings, [link.recipient.email or ""], subject, "\n".join(body))
 
 
 def campaigns(trame: Trame) -> Campaigns:

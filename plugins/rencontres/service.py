@@ -16,10 +16,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 
+from core import mail
 from core.store import Conflict, Context, Write
 from core.web.errors import UserError
 from plugins.rencontres import events as ev
-from plugins.rencontres import ics, mail, partners
+from plugins.rencontres import ics, partners
 from plugins.rencontres.recurrence import PARIS, RuleError, describe, holiday_flag, long_date, occurrences, preset_rule
 
 if TYPE_CHECKING:

@@ -7,6 +7,8 @@ small network often mails from its own address book, and that must keep working.
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -15,6 +17,13 @@ from core.settings import Settings
 
 def configured(settings: Settings) -> bool:
     return bool(settings.smtp_host)
+
+
+@contextmanager
+def connect(settings: Settings) -> Iterator[smtplib.SMTP]:
+    """One SMTP session, for sending several messages (a campaign's links)."""
+    with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=20) as smtp:
+        yield smtp
 
 
 def build(settings: Settings, to: list[str], subject: str, body: str, ics: bytes | None = None) -> EmailMessage:
@@ -34,6 +43,6 @@ def send(settings: Settings, to: list[str], subject: str, body: str, ics: bytes 
     """Send one message; False (nothing sent) when SMTP is not configured or nobody to write to."""
     if not configured(settings) or not to:
         return False
-    with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=20) as smtp:
+    with connect(settings) as smtp:
         smtp.send_message(build(settings, to, subject, body, ics))
     return True
