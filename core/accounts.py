@@ -35,6 +35,7 @@ INVITATION_DAYS = 14
 
 class AccountCreated(Event, frozen=True):
     name = "core.AccountCreated"
+    journal_label = "Compte créé"
     personal = ("email", "display_name")
     subject = "account_id"
     account_id: str
@@ -44,6 +45,7 @@ class AccountCreated(Event, frozen=True):
 
 class PasswordSet(Event, frozen=True):
     name = "core.PasswordSet"
+    journal_label = "Mot de passe défini"
     personal = ("password_hash",)
     subject = "account_id"
     account_id: str
@@ -52,11 +54,13 @@ class PasswordSet(Event, frozen=True):
 
 class AdminGranted(Event, frozen=True):
     name = "core.AdminGranted"
+    journal_label = "Droits d'administration accordés"
     account_id: str
 
 
 class MembershipGranted(Event, frozen=True):
     name = "core.MembershipGranted"
+    journal_label = "Rôle accordé sur le territoire"
     account_id: str
     territory: str
     role: Role
@@ -65,12 +69,14 @@ class MembershipGranted(Event, frozen=True):
 
 class MembershipRevoked(Event, frozen=True):
     name = "core.MembershipRevoked"
+    journal_label = "Rôle retiré sur le territoire"
     account_id: str
     territory: str
 
 
 class ApiTokenIssued(Event, frozen=True):
     name = "core.ApiTokenIssued"
+    journal_label = "Jeton d'API créé"
     account_id: str
     token_id: str
     digest: str
@@ -79,6 +85,7 @@ class ApiTokenIssued(Event, frozen=True):
 
 class InvitationIssued(Event, frozen=True):
     name = "core.InvitationIssued"
+    journal_label = "Invitation envoyée"
     personal = ("email",)
     subject = "invitation_id"
     invitation_id: str
@@ -94,11 +101,13 @@ class AccountErased(Event, frozen=True):
     """The person asked to be forgotten: personal fields shredded, access removed."""
 
     name = "core.AccountErased"
+    journal_label = "Compte effacé (RGPD)"
     account_id: str
 
 
 class InvitationAccepted(Event, frozen=True):
     name = "core.InvitationAccepted"
+    journal_label = "Invitation acceptée"
     invitation_id: str
     account_id: str
 
@@ -291,7 +300,7 @@ class Accounts:
     def territories_of(self, account_id: str) -> list[dict[str, str]]:
         with self.trame.db.read() as cur:
             rows = cur.execute(
-                "SELECT m.territory, m.role, t.title FROM memberships m JOIN territories t ON t.slug = m.territory "
+                "SELECT m.territory AS slug, m.role, t.title FROM memberships m JOIN territories t ON t.slug = m.territory "
                 "WHERE m.account_id = ? ORDER BY t.title",
                 (account_id,),
             ).fetchall()

@@ -8,6 +8,7 @@ ordering them in time, identically on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 #: The open end of an interval ("still valid", "still the current knowledge").
 FOREVER = "9999-12-31T23:59:59.999999Z"
@@ -57,5 +58,28 @@ def to_datetime(value: str) -> datetime:
 
 
 def day_of(value: str) -> str:
-    """The calendar date part, for display."""
+    """The calendar date part (ISO), for forms and URLs."""
     return value[:10]
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris_today() -> str:
+    """Today's date in France (ISO), for "past" and "upcoming" in pages."""
+    return datetime.now(PARIS).date().isoformat()
+
+
+def french_date(value: str | None) -> str:
+    """"2010-06-01..." -> "01/06/2010", as French readers write dates."""
+    if not value:
+        return ""
+    return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
+
+
+def french_moment(value: str | None) -> str:
+    """A recording instant in Paris time: "25/11/2026 à 13:31"."""
+    if not value:
+        return ""
+    local = to_datetime(value).astimezone(PARIS)
+    return local.strftime("%d/%m/%Y à %H:%M")

@@ -24,6 +24,8 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     """Base of every event payload."""
 
     name: ClassVar[str]
+    #: What happened, in French, for the journal ("Structure entrée dans le réseau").
+    journal_label: ClassVar[str] = ""
     class_version: ClassVar[int] = 1
     personal: ClassVar[tuple[str, ...]] = ()
     subject: ClassVar[str | None] = None

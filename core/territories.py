@@ -22,17 +22,20 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 class TerritoryCreated(Event, frozen=True):
     name = "core.TerritoryCreated"
+    journal_label = "Territoire créé"
     slug: Slug
     title: Name
 
 
 class PluginEnabled(Event, frozen=True):
     name = "core.PluginEnabled"
+    journal_label = "Module activé"
     plugin: str
 
 
 class PluginDisabled(Event, frozen=True):
     name = "core.PluginDisabled"
+    journal_label = "Module désactivé"
     plugin: str
 
 

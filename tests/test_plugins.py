@@ -125,3 +125,8 @@ def test_every_hook_is_documented_and_called_with_keywords() -> None:
         if spec.__name__ in ("plugin_info",):
             continue
         assert spec.__name__ in source.replace("hookspecs.py", ""), f"the core never calls {spec.__name__}"
+
+
+def test_every_installed_event_has_a_french_label_for_the_journal(trame: Trame) -> None:
+    unlabelled = [e.name for e in trame.events() if not e.journal_label and not e.name.startswith("essai.")]
+    assert unlabelled == []

@@ -102,3 +102,14 @@ def test_coordinator_switches_modules_from_the_page_without_javascript(trame: Tr
     assert response.status_code == 303
     assert trame.territories.is_enabled("agen", "annuaire")
     assert 'href="/t/agen/annuaire/"' in client.get("/t/agen/").text
+
+
+def test_signed_in_member_reaches_their_territory_from_home_and_errors_keep_the_header(trame: Trame, client: TestClient[Any]) -> None:
+    trame.territories.create("agen", "Agen", author="system")
+    make_user(trame, "membre@exemple.fr", territory="agen", role="member")
+    login(client, "membre@exemple.fr")
+    home = client.get("/").text
+    assert 'href="/t/agen/"' in home
+    assert client.get("/t/agen/").status_code == 200
+    missing = client.get("/nulle-part").text
+    assert "membre@exemple.fr" in missing and "Se déconnecter" in missing

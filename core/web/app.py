@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, MediaType, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
@@ -15,11 +14,11 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
-from core import clock
 from core.application import Trame
 from core.web import api, pages
 from core.web.access import access_guard
 from core.web.errors import handle
+from core.web.rendering import environment
 from core.web.sessions import Sessions
 
 HERE = Path(__file__).parent
@@ -54,11 +53,7 @@ def health(trame: Trame) -> dict[str, Any]:
 
 
 def _templates(trame: Trame) -> TemplateConfig[JinjaTemplateEngine]:
-    dirs = [str(HERE / "templates")] + [d for d in trame.pm.hook.register_templates() if d]
-    env = Environment(loader=FileSystemLoader(dirs), autoescape=select_autoescape(default=True, default_for_string=True))
-    env.globals["day"] = clock.day_of
-    env.filters["day"] = clock.day_of
-    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment(trame)))
 
 
 def _plugin_routers(trame: Trame) -> list[Router]:

@@ -16,7 +16,7 @@ from core.clock import BadInstant
 from core.events import InvalidEvent
 from core.store import Conflict
 from core.territories import NotFound, TerritoryError
-from core.web.access import LoginRequired, is_api
+from core.web.access import LoginRequired, Principal, is_api, resolve_principal
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,18 @@ def respond(request: Request[Any, Any, Any], status: int, detail: str, headers: 
         return Response({"detail": detail, "status": status}, status_code=status, headers=headers, media_type="application/json")
     return Template(
         "error.html",
-        context={"status": status, "title": TITLES.get(status, "Erreur"), "detail": detail, "request": request},
+        context={"status": status, "title": TITLES.get(status, "Erreur"), "detail": detail, "principal": _principal(request)},
         status_code=status,
         headers=headers,
     )
+
+
+def _principal(request: Request[Any, Any, Any]) -> Principal | None:
+    """Who is signed in, so that the error page keeps the usual header; None if that fails too."""
+    try:
+        return resolve_principal(request)
+    except Exception:  # an error page must render even when the database is what failed
+        return None
 
 
 def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

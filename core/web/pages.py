@@ -223,7 +223,21 @@ def journal_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
             "ORDER BY j.position DESC LIMIT ? OFFSET ?",
             (territory, size, (max(page, 1) - 1) * size),
         ).fetchall()
-    return render(request, "journal.html", entries=[dict(r) for r in rows], page=page, size=size)
+    entries = [dict(r) for r in rows]
+    for entry in entries:
+        entry["label"] = _event_label(trame, entry["event"])
+        entry["author_label"] = entry["author_email"] or AUTHORS.get(entry["author"], entry["author"])
+    return render(request, "journal.html", entries=entries, page=page, size=size)
+
+
+AUTHORS = {"system": "système", "import": "import", "invitation": "invitation"}
+
+
+def _event_label(trame: Trame, name: str) -> str:
+    """The event's French label; its technical name when its plugin gives none (or is gone)."""
+    if name in trame.registry:
+        return trame.registry.type_of(name).journal_label or name
+    return name
 
 
 ROUTES = [

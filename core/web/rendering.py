@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request
 from litestar.response import Template
+from markupsafe import Markup
 
+from core import clock
 from core.application import Trame
 from core.plugins import NavLink
 from core.web.access import Access, resolve_principal
+
+_environments: WeakKeyDictionary[Trame, Environment] = WeakKeyDictionary()
+
+
+def environment(trame: Trame) -> Environment:
+    """The one Jinja environment of an app: the core's templates, then each plugin's."""
+    env = _environments.get(trame)
+    if env is None:
+        dirs = [str(Path(__file__).parent / "templates")] + [d for d in trame.pm.hook.register_templates() if d]
+        env = Environment(loader=FileSystemLoader(dirs), autoescape=select_autoescape(default=True, default_for_string=True))
+        env.globals["today"] = clock.paris_today
+        env.filters["day"] = clock.day_of
+        env.filters["date_fr"] = clock.french_date
+        env.filters["moment_fr"] = clock.french_moment
+        _environments[trame] = env
+    return env
+
+
+def fragment(trame: Trame, template: str, **context: Any) -> Markup:
+    """A piece of HTML rendered outside a request (page sections), autoescaped like pages."""
+    return Markup(environment(trame).get_template(template).render(**context))  # noqa: S704 - autoescaping environment
 
 
 def navigation(trame: Trame, access: Access) -> list[NavLink]:

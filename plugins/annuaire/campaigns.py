@@ -54,6 +54,7 @@ RECIPIENT_KINDS = ("person", "account", "structure", "none")
 # == events ==================================================================================
 class CampaignLaunched(Event, frozen=True):
     name = "annuaire.CampaignLaunched"
+    journal_label = "Campagne de mise à jour lancée"
     campaign_id: str
     title: Title
     message: Message | None = None
@@ -64,6 +65,7 @@ class ReviewLinkIssued(Event, frozen=True):
     """A review link for one structure; a later one for the same structure replaces it."""
 
     name = "annuaire.ReviewLinkIssued"
+    journal_label = "Lien de vérification de fiche créé"
     campaign_id: str
     structure_id: str
     token_digest: Digest  # SHA-256 of the token: the token itself is only in the link
@@ -77,6 +79,7 @@ class ReviewMailsSent(Event, frozen=True):
     """What the SMTP server accepted (``sent``) or refused (``failed``), by token digest."""
 
     name = "annuaire.ReviewMailsSent"
+    journal_label = "Courriels de vérification envoyés"
     campaign_id: str
     sent: list[Digest] = msgspec.field(default_factory=list)
     failed: list[Digest] = msgspec.field(default_factory=list)
@@ -87,6 +90,7 @@ class ReviewAnswered(Event, frozen=True):
     """The link was used: "confirmed" (still correct) or "edit" (went to the edit form)."""
 
     name = "annuaire.ReviewAnswered"
+    journal_label = "Réponse à une vérification de fiche"
     campaign_id: str
     structure_id: str
     token_digest: Digest
@@ -97,6 +101,7 @@ class CampaignClosed(Event, frozen=True):
     """The campaign is over: its links stop working."""
 
     name = "annuaire.CampaignClosed"
+    journal_label = "Campagne de mise à jour clôturée"
     campaign_id: str
 
 

@@ -67,6 +67,7 @@ def present_fields(struct: msgspec.Struct) -> dict[str, Any]:
 # -- structures ------------------------------------------------------------------------------
 class StructureJoined(Event, frozen=True):
     name = "annuaire.StructureJoined"
+    journal_label = "Structure entrée dans le réseau"
     structure_id: str
     sheet: Sheet
 
@@ -77,6 +78,7 @@ class StructureChanged(Event, frozen=True):
     ``previous_name`` keeps the name it had, so that past names stay searchable."""
 
     name = "annuaire.StructureChanged"
+    journal_label = "Fiche de structure modifiée"
     structure_id: str
     changes: SheetChanges
     previous_name: str | None = None
@@ -86,12 +88,14 @@ class StructureMerged(Event, frozen=True):
     """This structure ceased, absorbed by ``into`` (written with StructureAbsorbed on ``into``)."""
 
     name = "annuaire.StructureMerged"
+    journal_label = "Structure fusionnée"
     structure_id: str
     into: str
 
 
 class StructureAbsorbed(Event, frozen=True):
     name = "annuaire.StructureAbsorbed"
+    journal_label = "Absorption d'une autre structure"
     structure_id: str
     absorbed: str
     absorbed_name: str
@@ -99,11 +103,13 @@ class StructureAbsorbed(Event, frozen=True):
 
 class StructureLeft(Event, frozen=True):
     name = "annuaire.StructureLeft"
+    journal_label = "Structure sortie du réseau"
     structure_id: str
 
 
 class StructureRejoined(Event, frozen=True):
     name = "annuaire.StructureRejoined"
+    journal_label = "Structure revenue dans le réseau"
     structure_id: str
 
 
@@ -111,12 +117,14 @@ class StructureConfirmed(Event, frozen=True):
     """The referent checked the sheet: "still correct" (update campaigns)."""
 
     name = "annuaire.StructureConfirmed"
+    journal_label = "Fiche de structure confirmée"
     structure_id: str
 
 
 # -- people ----------------------------------------------------------------------------------
 class PersonRegistered(Event, frozen=True):
     name = "annuaire.PersonRegistered"
+    journal_label = "Personne ajoutée à l'annuaire"
     personal = ("full_name", "email", "phone")
     subject = "person_id"
     person_id: str
@@ -127,6 +135,7 @@ class PersonRegistered(Event, frozen=True):
 
 class PersonChanged(Event, frozen=True, omit_defaults=True):
     name = "annuaire.PersonChanged"
+    journal_label = "Coordonnées d'une personne modifiées"
     personal = ("full_name", "email", "phone")
     subject = "person_id"
     person_id: str
@@ -139,6 +148,7 @@ class PersonErased(Event, frozen=True):
     """GDPR erasure: the person's key is shredded right after this is written."""
 
     name = "annuaire.PersonErased"
+    journal_label = "Personne effacée (RGPD)"
     person_id: str
 
 
@@ -149,6 +159,7 @@ class ContactStarted(Event, frozen=True):
     Version 2 renamed ``function`` to ``role`` and added ``theme``."""
 
     name = "annuaire.ContactStarted"
+    journal_label = "Prise de fonction d'un contact"
     class_version = 2
     contact_id: str
     person_id: str
@@ -165,6 +176,7 @@ class ContactStarted(Event, frozen=True):
 
 class ContactEnded(Event, frozen=True):
     name = "annuaire.ContactEnded"
+    journal_label = "Fin de fonction d'un contact"
     contact_id: str
     until: str
 
@@ -173,6 +185,7 @@ class ContactCorrected(Event, frozen=True, omit_defaults=True):
     """A correction of what was recorded (dates or role), not a change in the world."""
 
     name = "annuaire.ContactCorrected"
+    journal_label = "Fonction d'un contact corrigée"
     contact_id: str
     role: Short | UnsetType = UNSET
     theme: Short | UnsetType | None = UNSET

@@ -22,6 +22,7 @@ class HostingOffered(Event, frozen=True, kw_only=True):
     """A structure says whether it is willing to host cafés and has a room; a later offer replaces it."""
 
     name = "cafe.HostingOffered"
+    journal_label = "Proposition d'accueil d'un café"
     structure_id: Id
     willing: bool
     has_room: bool
@@ -33,6 +34,7 @@ class RoundTableEntryRecorded(Event, frozen=True, kw_only=True):
     News of a structure, never about a person helped."""
 
     name = "cafe.RoundTableEntryRecorded"
+    journal_label = "Nouvelle du tour de table"
     meeting_id: Id
     structure_id: Id
     news: News
@@ -42,6 +44,7 @@ class NewcomerPresented(Event, frozen=True, kw_only=True):
     """An organisation not yet in the directory presented itself at the café."""
 
     name = "cafe.NewcomerPresented"
+    journal_label = "Nouvelle structure présentée au café"
     meeting_id: Id
     newcomer_id: Id
     organisation: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
@@ -52,6 +55,7 @@ class NewcomerRegistered(Event, frozen=True, kw_only=True):
     """Its sheet was created in the directory from the café page (the « fiche signalétique »)."""
 
     name = "cafe.NewcomerRegistered"
+    journal_label = "Nouvelle structure ajoutée à l'annuaire"
     meeting_id: Id
     newcomer_id: Id
     structure_id: Id

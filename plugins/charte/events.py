@@ -29,6 +29,7 @@ class CharterDrafted(Event, frozen=True, kw_only=True):
     """A charter is drafted: its first text (version 1, not yet adopted)."""
 
     name = "charte.CharterDrafted"
+    journal_label = "Charte rédigée"
     charter_id: Id
     title: Title
     preamble: Text = ""
@@ -41,6 +42,7 @@ class CharterRevised(Event, frozen=True, kw_only=True):
     """The text changed: a new version, to be adopted; earlier versions stay readable."""
 
     name = "charte.CharterRevised"
+    journal_label = "Nouvelle version de la charte"
     charter_id: Id
     version_no: int
     title: Title
@@ -50,6 +52,7 @@ class CharterRevised(Event, frozen=True, kw_only=True):
 
 class VersionAdopted(Event, frozen=True, kw_only=True):
     name = "charte.VersionAdopted"
+    journal_label = "Version de la charte adoptée"
     charter_id: Id
     version_no: int
     adopted_on: Day
@@ -59,6 +62,7 @@ class CharterStatusChanged(Event, frozen=True, kw_only=True):
     """Suspended, ended, or back in force; with the reason ("n'est plus portée par le CCAS")."""
 
     name = "charte.CharterStatusChanged"
+    journal_label = "Statut de la charte modifié"
     charter_id: Id
     status: Literal["active", "suspended", "ended"]
     on: Day
@@ -69,6 +73,7 @@ class CharterSigned(Event, frozen=True, kw_only=True):
     """A structure signs a version through a person with authority, online or from paper."""
 
     name = "charte.CharterSigned"
+    journal_label = "Charte signée"
     personal = ("signatory_name",)
     subject = "signatory_id"
     charter_id: Id
@@ -87,6 +92,7 @@ class CharterSigned(Event, frozen=True, kw_only=True):
 
 class SignatureWithdrawn(Event, frozen=True, kw_only=True):
     name = "charte.SignatureWithdrawn"
+    journal_label = "Signature retirée"
     charter_id: Id
     signature_id: Id
     structure_id: Id
@@ -98,6 +104,7 @@ class SignatoryErased(Event, frozen=True, kw_only=True):
     """The signatory's name was erased (its key shredded); the signature itself stays."""
 
     name = "charte.SignatoryErased"
+    journal_label = "Nom d'un signataire effacé (RGPD)"
     charter_id: Id
     signature_id: Id
 
@@ -106,6 +113,7 @@ class PartnerInvited(Event, frozen=True, kw_only=True):
     """A partner invited to the meetings without signing (yet)."""
 
     name = "charte.PartnerInvited"
+    journal_label = "Partenaire invité aux rencontres"
     charter_id: Id
     structure_id: Id
     since: Day
@@ -114,6 +122,7 @@ class PartnerInvited(Event, frozen=True, kw_only=True):
 
 class PartnerInvitationEnded(Event, frozen=True, kw_only=True):
     name = "charte.PartnerInvitationEnded"
+    journal_label = "Fin de l'invitation d'un partenaire"
     charter_id: Id
     structure_id: Id
     until: Day
@@ -128,6 +137,7 @@ class Slot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True
 
 class PollOpened(Event, frozen=True, kw_only=True):
     name = "charte.PollOpened"
+    journal_label = "Sondage de dates ouvert"
     poll_id: Id
     charter_id: Id
     question: Short
@@ -138,6 +148,7 @@ class PollVoted(Event, frozen=True, kw_only=True):
     """A structure's choice of the slots it can make; a later vote replaces its earlier one."""
 
     name = "charte.PollVoted"
+    journal_label = "Vote au sondage de dates"
     poll_id: Id
     charter_id: Id
     structure_id: Id
@@ -148,6 +159,7 @@ class PollAdopted(Event, frozen=True, kw_only=True):
     """The majority slot is adopted; the poll is then closed."""
 
     name = "charte.PollAdopted"
+    journal_label = "Créneau du sondage retenu"
     poll_id: Id
     charter_id: Id
     slot_id: Id
@@ -158,6 +170,7 @@ class CyclePlanned(Event, frozen=True, kw_only=True):
     """The partner meetings of the charter, planned as a series of the meetings plugin."""
 
     name = "charte.CyclePlanned"
+    journal_label = "Cycle de rencontres planifié"
     charter_id: Id
     series_id: Id
     rule: Short
@@ -171,6 +184,7 @@ class PresenterChosen(Event, frozen=True, kw_only=True):
     """Part 3 of a meeting's agenda: the partner presenting its missions, chosen in turn."""
 
     name = "charte.PresenterChosen"
+    journal_label = "Structure présentatrice désignée"
     charter_id: Id
     meeting_id: Id
     structure_id: Id
@@ -180,6 +194,7 @@ class EvaluationWritten(Event, frozen=True, kw_only=True):
     """The coordination's written part of a yearly evaluation (seed 002 grid); figures come from data."""
 
     name = "charte.EvaluationWritten"
+    journal_label = "Évaluation annuelle rédigée"
     charter_id: Id
     year: Annotated[int, msgspec.Meta(ge=1990, le=2200)]
     what_works: Text = ""

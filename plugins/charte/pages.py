@@ -6,18 +6,16 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
-from markupsafe import Markup
 
 from core.application import Trame
 from core.plugins import PageSection
 from core.web.access import access_of
 from core.web.errors import UserError
-from core.web.rendering import render
+from core.web.rendering import fragment, render
 from plugins.charte import links
 from plugins.charte.api import check_signer, check_voter
 from plugins.charte.service import CHANNELS, FORMS, GRID, NO_NAMES, STATUSES, WEEKDAYS, charters, day
@@ -370,18 +368,6 @@ def print_page(request: Request[Any, Any, Any], trame: Trame, territory: str, ch
 
 
 # -- the section on a structure's sheet (annuaire) -----------------------------------------------------------------
-_env: Environment | None = None
-
-
-def _environment() -> Environment:
-    global _env
-    if _env is None:
-        _env = Environment(
-            loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True, default_for_string=True)
-        )
-    return _env
-
-
 def structure_section(trame: Trame, territory: str, structure_id: str, as_of: str) -> PageSection | None:
     svc = charters(trame)
     items = svc.list(territory)
@@ -394,8 +380,8 @@ def structure_section(trame: Trame, territory: str, structure_id: str, as_of: st
         current = next((s for s in history if s["signed_on"] <= on < s["ended_on"]), None)
         invited = structure_id in {p["structure_id"] for p in svc.invited(territory, c["charter_id"], on)}
         rows.append({"c": c, "current": current, "history": history, "invited": invited})
-    html = _environment().get_template("charte/_section.html").render(rows=rows, territory=territory, on=on, on_label=links.long_date(on))
-    return PageSection(title="Charte partenariale", html=Markup(html), order=40, plugin="charte")  # noqa: S704 - autoescaped template
+    html = fragment(trame, "charte/_section.html", rows=rows, territory=territory, on=on, on_label=links.long_date(on))
+    return PageSection(title="Charte partenariale", html=html, order=40, plugin="charte")
 
 
 ROUTES = [

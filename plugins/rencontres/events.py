@@ -42,6 +42,7 @@ class SeriesPlanned(Event, frozen=True, kw_only=True):
     """A recurrence (RFC 5545 RRULE) whose occurrences were scheduled as meetings."""
 
     name = "rencontres.SeriesPlanned"
+    journal_label = "Série de rencontres programmée"
     series_id: Id
     plugin: Id
     title: Short
@@ -55,6 +56,7 @@ class SeriesPlanned(Event, frozen=True, kw_only=True):
 
 class MeetingScheduled(Event, frozen=True, kw_only=True):
     name = "rencontres.MeetingScheduled"
+    journal_label = "Rencontre programmée"
     meeting_id: Id
     plugin: Id  # the plugin the meeting belongs to ("rencontres", "cafe", ...): per-plugin feeds
     kind: Short = "reunion"
@@ -74,6 +76,7 @@ class MeetingScheduled(Event, frozen=True, kw_only=True):
 
 class MeetingRescheduled(Event, frozen=True, kw_only=True):
     name = "rencontres.MeetingRescheduled"
+    journal_label = "Rencontre déplacée"
     meeting_id: Id
     day: Day
     start: Time
@@ -86,6 +89,7 @@ class MeetingRescheduled(Event, frozen=True, kw_only=True):
 
 class MeetingCancelled(Event, frozen=True, kw_only=True):
     name = "rencontres.MeetingCancelled"
+    journal_label = "Rencontre annulée"
     meeting_id: Id
 
 
@@ -93,6 +97,7 @@ class StructureInvited(Event, frozen=True, kw_only=True):
     """One answer link per invited structure; only the digest of its token is kept."""
 
     name = "rencontres.StructureInvited"
+    journal_label = "Structure invitée à une rencontre"
     meeting_id: Id
     invitation_id: Id
     structure_id: Id
@@ -102,6 +107,7 @@ class StructureInvited(Event, frozen=True, kw_only=True):
 
 class InvitationAnswered(Event, frozen=True, kw_only=True):
     name = "rencontres.InvitationAnswered"
+    journal_label = "Réponse à une invitation"
     meeting_id: Id
     invitation_id: Id
     structure_id: Id
@@ -117,6 +123,7 @@ class AttendanceRecorded(Event, frozen=True, kw_only=True):
     """
 
     name = "rencontres.AttendanceRecorded"
+    journal_label = "Présence enregistrée"
     meeting_id: Id
     structure_id: Id
     status: Presence
@@ -128,6 +135,7 @@ class GuestAttendanceRecorded(Event, frozen=True, kw_only=True):
     personal data, encrypted under the key of a fresh ``person_id`` and erasable."""
 
     name = "rencontres.GuestAttendanceRecorded"
+    journal_label = "Présence d'un invité enregistrée"
     personal = ("person_name",)
     subject = "person_id"
     meeting_id: Id
@@ -141,6 +149,7 @@ class MinutesWritten(Event, frozen=True, kw_only=True):
     """The whole minutes as saved; a new save supersedes (never edits) the previous one."""
 
     name = "rencontres.MinutesWritten"
+    journal_label = "Compte rendu rédigé"
     meeting_id: Id
     sections: list[Section] = msgspec.field(default_factory=list)
     decisions: list[Short] = msgspec.field(default_factory=list)
@@ -150,6 +159,7 @@ class MinutesWritten(Event, frozen=True, kw_only=True):
 
 class MinutesPublished(Event, frozen=True, kw_only=True):
     name = "rencontres.MinutesPublished"
+    journal_label = "Compte rendu diffusé"
     meeting_id: Id
     recipients: int = 0
 
@@ -158,6 +168,7 @@ class ActionOpened(Event, frozen=True, kw_only=True):
     """A follow-up action ("suite à donner"); it shows at the next meetings until closed."""
 
     name = "rencontres.ActionOpened"
+    journal_label = "Suite à donner ajoutée"
     action_id: Id
     meeting_id: Id
     title: Short
@@ -167,6 +178,7 @@ class ActionOpened(Event, frozen=True, kw_only=True):
 
 class ActionClosed(Event, frozen=True, kw_only=True):
     name = "rencontres.ActionClosed"
+    journal_label = "Suite à donner clôturée"
     action_id: Id
     meeting_id: str | None = None  # the meeting at which it was closed, if any
     note: Short | None = None
@@ -176,6 +188,7 @@ class FeedTokenIssued(Event, frozen=True, kw_only=True):
     """A new secret for the territory's calendar feed; the previous one stops working."""
 
     name = "rencontres.FeedTokenIssued"
+    journal_label = "Lien de l'agenda en ligne renouvelé"
     digest: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
 
 

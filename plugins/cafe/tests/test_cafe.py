@@ -77,7 +77,7 @@ def test_round_table_is_searchable_and_shown_on_the_structure_sheet(trame: Trame
         for s in group
     ]
     (section,) = [s for s in sections if s.plugin == "cafe"]
-    assert "réunion d&#39;information jeudi" in section.html and "2026-03-06" in section.html
+    assert "réunion d&#39;information jeudi" in section.html and "06/03/2026" in section.html
     assert not [
         s
         for group in trame.pm.hook.page_sections(
