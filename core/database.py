@@ -98,17 +98,14 @@ class SQLiteDatabase(Database):
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.datastore = SQLiteDatastore(db_name=path, pool_size=5, lock_timeout=30, originator_id_type="uuid")
+        _configure_new_connections(self.datastore)
         self.recorder = SQLiteApplicationRecorder(self.datastore)
         self.recorder.create_table()
 
     @contextmanager
     def _connection(self, *, writer: bool) -> Iterator[Any]:
         with self.datastore.get_connection(commit=writer) as conn:
-            raw: sqlite3.Connection = conn._sqlite_conn
-            # Per connection, cheap: erased rows are zeroed on disk, WAL commits stay fast.
-            raw.execute("PRAGMA secure_delete=ON")
-            raw.execute("PRAGMA synchronous=NORMAL")
-            yield raw
+            yield conn._sqlite_conn
 
     @contextmanager
     def write(self) -> Iterator[Cursor]:
@@ -137,6 +134,22 @@ class SQLiteDatabase(Database):
 
     def close(self) -> None:
         self.datastore.close()
+
+
+def _configure_new_connections(datastore: SQLiteDatastore) -> None:
+    """Every pooled connection, the recorder's included: erased rows are zeroed on disk
+    (secure_delete) and WAL commits do not wait for a full sync (synchronous=NORMAL)."""
+    pool = datastore.pool
+    create = pool._create_connection  # the library has no connection hook
+
+    def create_configured() -> Any:
+        conn = create()
+        raw: sqlite3.Connection = conn._sqlite_conn
+        raw.execute("PRAGMA secure_delete=ON")
+        raw.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    pool._create_connection = create_configured  # type: ignore[method-assign]
 
 
 def _same(sql: str) -> str:
