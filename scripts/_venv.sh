@@ -14,6 +14,8 @@ install_locked() {  # $1: lock file
   local stamp=".venv/.installed-$(basename "$1")"
   if [ ! -f "$stamp" ] || [ "$1" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "Installing dependencies from $1 ..." >&2
+    # A fresh venv may carry an old setuptools without wheel: the editable install needs both.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "setuptools>=70" wheel
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
     touch "$stamp"
