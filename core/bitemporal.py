@@ -66,9 +66,7 @@ class BitemporalTable:
         """``columns``: state fields (or computed values) copied into indexed TEXT columns, for filtering."""
         self.name = name
         self.facts = f"{name}_facts"
-        self._columns: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
-            (c, _getter(c)) if isinstance(c, str) else c for c in columns
-        ]
+        self._columns: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [(c, _getter(c)) if isinstance(c, str) else c for c in columns]
         self.columns = tuple(c for c, _ in self._columns)
 
     @property
@@ -114,8 +112,7 @@ class BitemporalTable:
 
         # Current-knowledge rows that end after the change are superseded as of now.
         affected = cur.execute(
-            f"SELECT valid_from, valid_to, state FROM {n} WHERE entity_id = ? AND recorded_to = ? AND valid_to > ? "
-            "ORDER BY valid_from",
+            f"SELECT valid_from, valid_to, state FROM {n} WHERE entity_id = ? AND recorded_to = ? AND valid_to > ? ORDER BY valid_from",
             (entity_id, FOREVER, effective),
         ).fetchall()
         base: dict[str, Any] = {"exists": False}
@@ -149,8 +146,7 @@ class BitemporalTable:
 
     def _state_before(self, cur: Cursor, entity_id: str, instant: str) -> dict[str, Any]:
         row = cur.execute(
-            f"SELECT state FROM {self.name} WHERE entity_id = ? AND recorded_to = ? AND valid_from < ? "
-            "ORDER BY valid_from DESC LIMIT 1",
+            f"SELECT state FROM {self.name} WHERE entity_id = ? AND recorded_to = ? AND valid_from < ? ORDER BY valid_from DESC LIMIT 1",
             (entity_id, FOREVER, instant),
         ).fetchone()
         return _load(row["state"]) if row else {"exists": False}
@@ -161,8 +157,18 @@ class BitemporalTable:
         cur.execute(
             f"INSERT INTO {self.name} (row_id, territory, entity_id, valid_from, valid_to, recorded_from, recorded_to, present, "
             f"state{cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?{marks})",
-            (row_id, territory, entity_id, vf, vt, rf, FOREVER, 1 if state.get("exists") else 0, _json(state).decode(),
-             *self._extra(state)),
+            (
+                row_id,
+                territory,
+                entity_id,
+                vf,
+                vt,
+                rf,
+                FOREVER,
+                1 if state.get("exists") else 0,
+                _json(state).decode(),
+                *self._extra(state),
+            ),
         )
 
     def _extra(self, state: dict[str, Any]) -> list[str | None]:

@@ -71,7 +71,7 @@ def paris_today() -> str:
 
 
 def french_date(value: str | None) -> str:
-    """"2010-06-01..." -> "01/06/2010", as French readers write dates."""
+    """ "2010-06-01..." -> "01/06/2010", as French readers write dates."""
     if not value:
         return ""
     return f"{value[8:10]}/{value[5:7]}/{value[:4]}"

@@ -119,6 +119,11 @@ def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
 _ROLE_LABELS = {"member": "membre", "referent": "référent·e", "coordinator": "coordinateur·rice"}
 
 
+def author_of(connection: ASGIConnection) -> str:  # type: ignore[type-arg]
+    """The account that authors the events of this request (the guard has checked it)."""
+    return access_of(connection).principal.account_id
+
+
 def access_of(connection: ASGIConnection) -> Access:  # type: ignore[type-arg]
     """The access computed by the guard for a territory route."""
     return connection.state["access"]  # type: ignore[no-any-return]

@@ -18,7 +18,7 @@ from core import clock
 from core.application import Trame
 from core.clock import BadInstant
 from core.territories import NotFound
-from core.web.access import access_of
+from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from plugins.annuaire.schemas import (
     ContactEnd,
@@ -77,10 +77,6 @@ def instant(name: str, value: str | None, *, end_of_day: bool = True) -> str | N
         raise UserError(400, f"Paramètre {name} : {exc}") from None
 
 
-def _author(request: Request[Any, Any, Any]) -> str:
-    return access_of(request).principal.account_id
-
-
 def _may_edit(request: Request[Any, Any, Any], structure_id: str) -> None:
     if not access_of(request).may_edit_structure(structure_id):
         raise PermissionDeniedException("Un·e référent·e ne peut modifier que la fiche et les contacts de sa propre structure.")
@@ -100,7 +96,7 @@ def _if_match(request: Request[Any, Any, Any]) -> int:
 @post(BASE + "/structures", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True, status_code=201)
 def create_structure(request: Request[Any, Any, Any], trame: Trame, slug: str, data: StructureIn) -> Written:
     """A structure joins the network (coordinators)."""
-    sid, version = directory(trame).create_structure(slug, data, _author(request))
+    sid, version = directory(trame).create_structure(slug, data, author_of(request))
     return Written(sid, version)
 
 
@@ -150,26 +146,26 @@ def update_structure(request: Request[Any, Any, Any], trame: Trame, slug: str, s
     """Change fields of a sheet (its referent or a coordinator), with If-Match."""
     _may_edit(request, structure_id)
     expected = _if_match(request)
-    version = directory(trame).update_structure(slug, structure_id, data, expected, _author(request))
+    version = directory(trame).update_structure(slug, structure_id, data, expected, author_of(request))
     return Written(structure_id, version)
 
 
 @post(ONE + "/merge", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True, status_code=201)
 def merge_structure(request: Request[Any, Any, Any], trame: Trame, slug: str, structure_id: str, data: MergeIn) -> Written:
     """The structure merges into ``into`` at ``effective``."""
-    version = directory(trame).merge_structure(slug, structure_id, data.into, data.effective, _author(request), data.reason)
+    version = directory(trame).merge_structure(slug, structure_id, data.into, data.effective, author_of(request), data.reason)
     return Written(structure_id, version)
 
 
 @post(ONE + "/leave", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True, status_code=201)
 def leave_structure(request: Request[Any, Any, Any], trame: Trame, slug: str, structure_id: str, data: LeaveIn) -> Written:
-    version = directory(trame).leave_structure(slug, structure_id, data.effective, _author(request), data.reason)
+    version = directory(trame).leave_structure(slug, structure_id, data.effective, author_of(request), data.reason)
     return Written(structure_id, version)
 
 
 @post(ONE + "/rejoin", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True, status_code=201)
 def rejoin_structure(request: Request[Any, Any, Any], trame: Trame, slug: str, structure_id: str, data: Rejoin) -> Written:
-    version = directory(trame).rejoin_structure(slug, structure_id, data.effective, _author(request), data.reason)
+    version = directory(trame).rejoin_structure(slug, structure_id, data.effective, author_of(request), data.reason)
     return Written(structure_id, version)
 
 
@@ -177,7 +173,7 @@ def rejoin_structure(request: Request[Any, Any, Any], trame: Trame, slug: str, s
 def confirm_structure(request: Request[Any, Any, Any], trame: Trame, slug: str, structure_id: str, data: Confirm) -> Written:
     """ "Still correct": the referent reviewed the sheet (update campaigns)."""
     _may_edit(request, structure_id)
-    version = directory(trame).confirm_structure(slug, structure_id, _author(request), data.reason)
+    version = directory(trame).confirm_structure(slug, structure_id, author_of(request), data.reason)
     return Written(structure_id, version)
 
 
@@ -190,7 +186,7 @@ def structure_history(trame: Trame, slug: str, structure_id: str) -> HistoryPage
 # -- people ----------------------------------------------------------------------------------
 @post(BASE + "/people", opt={"role": "referent"}, tags=TAGS, sync_to_thread=True, status_code=201)
 def create_person(request: Request[Any, Any, Any], trame: Trame, slug: str, data: PersonIn) -> Written:
-    pid, version = directory(trame).create_person(slug, data, _author(request))
+    pid, version = directory(trame).create_person(slug, data, author_of(request))
     return Written(pid, version)
 
 
@@ -206,7 +202,7 @@ def get_person(trame: Trame, slug: str, person_id: str) -> PersonOut:
 def update_person(request: Request[Any, Any, Any], trame: Trame, slug: str, person_id: str, data: PersonPatch) -> Written:
     header = request.headers.get("if-match")
     expected = _if_match(request) if header else None
-    version = directory(trame).update_person(slug, person_id, data, _author(request), expected)
+    version = directory(trame).update_person(slug, person_id, data, author_of(request), expected)
     return Written(person_id, version)
 
 
@@ -214,7 +210,7 @@ def update_person(request: Request[Any, Any, Any], trame: Trame, slug: str, pers
 def erase_person(request: Request[Any, Any, Any], trame: Trame, slug: str, person_id: str, reason: str | None = None) -> PersonOut:
     """GDPR erasure: personal data crypto-shredded and scrubbed; the timeline keeps "personne effacée"."""
     d = directory(trame)
-    d.erase_person(slug, person_id, _author(request), reason)
+    d.erase_person(slug, person_id, author_of(request), reason)
     found = d.person(slug, person_id)
     assert found is not None
     return found
@@ -229,14 +225,14 @@ def person_history(trame: Trame, slug: str, person_id: str) -> HistoryPage:
 @post(ONE + "/contacts", opt={"role": "referent"}, tags=TAGS, sync_to_thread=True, status_code=201)
 def start_contact(request: Request[Any, Any, Any], trame: Trame, slug: str, structure_id: str, data: ContactIn) -> Written:
     _may_edit(request, structure_id)
-    cid, version = directory(trame).start_contact(slug, structure_id, data, _author(request))
+    cid, version = directory(trame).start_contact(slug, structure_id, data, author_of(request))
     return Written(cid, version)
 
 
 @post(ONE + "/contacts/{contact_id:str}/end", opt={"role": "referent"}, tags=TAGS, sync_to_thread=True, status_code=201)
 def end_contact(request: Request[Any, Any, Any], trame: Trame, slug: str, structure_id: str, contact_id: str, data: ContactEnd) -> Written:
     _may_edit(request, structure_id)
-    version = directory(trame).end_contact(slug, structure_id, contact_id, data, _author(request))
+    version = directory(trame).end_contact(slug, structure_id, contact_id, data, author_of(request))
     return Written(contact_id, version)
 
 
@@ -246,7 +242,7 @@ def correct_contact(
 ) -> Written:
     """A correction of the recorded role or dates: changes answers as of a date, not those known before."""
     _may_edit(request, structure_id)
-    version = directory(trame).correct_contact(slug, structure_id, contact_id, data, _author(request))
+    version = directory(trame).correct_contact(slug, structure_id, contact_id, data, author_of(request))
     return Written(contact_id, version)
 
 

@@ -27,7 +27,7 @@ from core.clock import FOREVER
 from core.plugins import PageSection
 from core.store import Conflict
 from core.territories import NotFound
-from core.web.access import access_of
+from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from core.web.rendering import render
 from plugins.annuaire import kinds
@@ -388,10 +388,6 @@ def sections(trame: Trame, territory: str, structure_id: str, m: Moment) -> list
     ):
         found.extend(contributed or [])
     return sorted(found, key=lambda s: s.order)
-
-
-def author_of(request: Req) -> str:
-    return access_of(request).principal.account_id
 
 
 def may_edit(request: Req, structure_id: str) -> None:

@@ -333,11 +333,15 @@ class Directory:
                 total = 0
             order_of = {r["row_id"]: i for i, r in enumerate(ranked)}
             marks = ",".join("?" * len(order_of))
-            rows = cur.execute(
-                "SELECT s.row_id, s.entity_id, s.state, v.version FROM annuaire_structures s "
-                f"JOIN annuaire_structure_streams v ON v.structure_id = s.entity_id WHERE s.row_id IN ({marks})",
-                list(order_of),
-            ).fetchall() if order_of else []
+            rows = (
+                cur.execute(
+                    "SELECT s.row_id, s.entity_id, s.state, v.version FROM annuaire_structures s "
+                    f"JOIN annuaire_structure_streams v ON v.structure_id = s.entity_id WHERE s.row_id IN ({marks})",
+                    list(order_of),
+                ).fetchall()
+                if order_of
+                else []
+            )
         rows.sort(key=lambda r: order_of[r["row_id"]])
         return [_structure_out(r["entity_id"], r["version"], _load(r["state"])) for r in rows], total
 

@@ -22,7 +22,7 @@ from litestar.response import Redirect, Template
 from core import clock
 from core.application import Trame
 from core.territories import NotFound
-from core.web.access import access_of, resolve_principal
+from core.web.access import author_of, resolve_principal
 from core.web.errors import UserError
 from core.web.rendering import render
 from plugins.annuaire import exchange, livret
@@ -58,10 +58,6 @@ def _download(content: str | bytes, media_type: str, filename: str) -> Response[
 
 def _stamp(as_of: str | None) -> str:
     return clock.day_of(as_of or clock.now())
-
-
-def _author(request: Request[Any, Any, Any]) -> str:
-    return access_of(request).principal.account_id
 
 
 # == exports (pages: session; API: bearer token) =============================================
@@ -135,9 +131,9 @@ def _api_import(
 ) -> Response[Any]:
     at = when(effective, "effective")
     if kind == "csv":
-        report = exchange.import_csv(trame, slug, raw, author=_author(request), dry_run=dry_run, effective=at)
+        report = exchange.import_csv(trame, slug, raw, author=author_of(request), dry_run=dry_run, effective=at)
     else:
-        report = exchange.import_datainclusion(trame, slug, raw, author=_author(request), dry_run=dry_run, effective=at)
+        report = exchange.import_datainclusion(trame, slug, raw, author=author_of(request), dry_run=dry_run, effective=at)
     return _report_response(report)
 
 
@@ -223,10 +219,10 @@ def import_page(request: Request[Any, Any, Any], trame: Trame, territory: str, d
         effective = when(effective_text, "Date d'entrée dans le réseau")
         if kind == "csv":
             report = exchange.import_csv(
-                trame, territory, raw, author=_author(request), dry_run=dry_run, effective=effective, filename=filename
+                trame, territory, raw, author=author_of(request), dry_run=dry_run, effective=effective, filename=filename
             )
         else:
-            report = exchange.import_datainclusion(trame, territory, raw, author=_author(request), dry_run=dry_run, effective=effective)
+            report = exchange.import_datainclusion(trame, territory, raw, author=author_of(request), dry_run=dry_run, effective=effective)
     except UnreadableFile as exc:
         return render(
             request, "annuaire/export.html", status_code=400, columns=exchange.COLUMNS, error=str(exc), today=clock.day_of(clock.now())
@@ -307,7 +303,7 @@ def campaign_launch(request: Request[Any, Any, Any], trame: Trame, territory: st
     scope_months = _months(data.get("mois"), None) if data.get("perimetre") == "anciennes" else None
     try:
         campaign_id, links = campaigns(trame).launch(
-            territory, title=data.get("titre", ""), message=data.get("message"), months=scope_months, author=_author(request)
+            territory, title=data.get("titre", ""), message=data.get("message"), months=scope_months, author=author_of(request)
         )
     except CampaignError as exc:
         return _dashboard(request, trame, territory, _months(data.get("mois")) or 0, status=400, error=str(exc))
@@ -324,7 +320,7 @@ def campaign_page(request: Request[Any, Any, Any], trame: Trame, territory: str,
 def campaign_reissue(request: Request[Any, Any, Any], trame: Trame, territory: str, campaign_id: str, data: Form) -> Response[Any]:
     only = [data["structure"]] if data.get("structure") else None
     try:
-        links = campaigns(trame).reissue(territory, campaign_id, author=_author(request), structure_ids=only)
+        links = campaigns(trame).reissue(territory, campaign_id, author=author_of(request), structure_ids=only)
     except CampaignError as exc:
         campaign = campaigns(trame).get(territory, campaign_id)
         return render(request, "annuaire/campagne.html", status_code=400, campaign=campaign, to_copy=[], mailed=None, error=str(exc))
@@ -333,7 +329,7 @@ def campaign_reissue(request: Request[Any, Any, Any], trame: Trame, territory: s
 
 @post("/t/{territory:str}/annuaire/campagnes/{campaign_id:str}/cloture", opt=COORDINATOR, sync_to_thread=True)
 def campaign_close(request: Request[Any, Any, Any], trame: Trame, territory: str, campaign_id: str) -> Response[Any]:
-    campaigns(trame).close(territory, campaign_id, author=_author(request))
+    campaigns(trame).close(territory, campaign_id, author=author_of(request))
     return Redirect(f"/t/{territory}/annuaire/campagnes/{campaign_id}", status_code=303)
 
 
@@ -380,7 +376,7 @@ def _public_territory(trame: Trame, territory: str) -> dict[str, str]:
     return found
 
 
-def _signed_in_author(request: Request[Any, Any, Any]) -> str | None:
+def _signed_inauthor_of(request: Request[Any, Any, Any]) -> str | None:
     principal = resolve_principal(request)
     return principal.account_id if principal else None
 
@@ -405,11 +401,11 @@ def review_answer(request: Request[Any, Any, Any], trame: Trame, territory: str,
     found = _public_territory(trame, territory)
     service = campaigns(trame)
     if data.get("reponse") == "modifier":
-        review = service.open_edit(territory, token, author=_signed_in_author(request))
+        review = service.open_edit(territory, token, author=_signed_inauthor_of(request))
         return Redirect(f"/t/{territory}/annuaire/structures/{review.structure.id}/modifier", status_code=303)
     if data.get("reponse") != "exact":
         raise UserError(400, "Réponse inconnue : choisissez « Toujours exact » ou « Corriger la fiche ».")
-    review = service.confirm(territory, token, author=_signed_in_author(request))
+    review = service.confirm(territory, token, author=_signed_inauthor_of(request))
     return render(
         request,
         "annuaire/campagne_revue.html",

@@ -12,7 +12,7 @@ import msgspec
 from litestar import Request, get, post, put
 
 from core.application import Trame
-from core.web.access import access_of
+from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from plugins.cafe.service import cafes
 from plugins.rencontres.api import delivery_out, meeting_out
@@ -96,10 +96,6 @@ class NewcomerOut(msgspec.Struct):
     structure_id: str | None
 
 
-def _author(request: Request[Any, Any, Any]) -> str:
-    return access_of(request).principal.account_id
-
-
 def may_speak_for(request: Request[Any, Any, Any], structure_id: str) -> None:
     """Coordinators write for any structure; a referent only for their own."""
     if not access_of(request).may_edit_structure(structure_id):
@@ -117,7 +113,7 @@ def plan_cafe(request: Request[Any, Any, Any], trame: Trame, slug: str, data: Ca
     svc = cafes(trame)
     mid = svc.plan(
         slug,
-        author=_author(request),
+        author=author_of(request),
         day=data.day,
         start=data.start,
         end=data.end,
@@ -135,7 +131,7 @@ def start_series(request: Request[Any, Any, Any], trame: Trame, slug: str, data:
     svc = cafes(trame)
     series_id, ids = svc.start_series(
         slug,
-        author=_author(request),
+        author=author_of(request),
         first_day=data.first_day,
         until=data.until,
         count=data.count,
@@ -150,7 +146,7 @@ def start_series(request: Request[Any, Any, Any], trame: Trame, slug: str, data:
 @post(f"{BASE}/cafes/{{meeting_id:str}}/invitations", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True)
 def invite(request: Request[Any, Any, Any], trame: Trame, slug: str, meeting_id: str) -> DeliveryOut:
     """Invite the café's list: everyone, or the structures of its theme for a thematic café."""
-    return delivery_out(cafes(trame).invite(slug, meeting_id, author=_author(request)))
+    return delivery_out(cafes(trame).invite(slug, meeting_id, author=author_of(request)))
 
 
 @get(f"{BASE}/cafes/{{meeting_id:str}}/round-table", tags=TAGS, sync_to_thread=False)
@@ -168,7 +164,7 @@ def _round_table(trame: Trame, slug: str, meeting_id: str) -> list[NewsOut]:
 def add_news(request: Request[Any, Any, Any], trame: Trame, slug: str, meeting_id: str, data: NewsIn) -> list[NewsOut]:
     """A structure's news at the tour de table (referents: their own structure); marks it present."""
     may_speak_for(request, data.structure_id)
-    cafes(trame).record_news(slug, meeting_id, data.structure_id, data.news, author=_author(request))
+    cafes(trame).record_news(slug, meeting_id, data.structure_id, data.news, author=author_of(request))
     return _round_table(trame, slug, meeting_id)
 
 
@@ -200,14 +196,14 @@ def suggest_host(trame: Trame, slug: str) -> HostOut | None:
 @put(f"{BASE}/hosts/{{structure_id:str}}", opt={"role": "referent"}, tags=TAGS, sync_to_thread=True)
 def offer_hosting(request: Request[Any, Any, Any], trame: Trame, slug: str, structure_id: str, data: HostingIn) -> list[HostOut]:
     may_speak_for(request, structure_id)
-    cafes(trame).offer_hosting(slug, structure_id, author=_author(request), willing=data.willing, has_room=data.has_room, note=data.note)
+    cafes(trame).offer_hosting(slug, structure_id, author=author_of(request), willing=data.willing, has_room=data.has_room, note=data.note)
     return _hosts(trame, slug)
 
 
 @post(f"{BASE}/cafes/{{meeting_id:str}}/newcomers", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True)
 def present_newcomer(request: Request[Any, Any, Any], trame: Trame, slug: str, meeting_id: str, data: NewcomerIn) -> NewcomerOut:
     svc = cafes(trame)
-    nid = svc.present_newcomer(slug, meeting_id, author=_author(request), organisation=data.organisation, presentation=data.presentation)
+    nid = svc.present_newcomer(slug, meeting_id, author=author_of(request), organisation=data.organisation, presentation=data.presentation)
     n = next(x for x in svc.newcomers(slug, meeting_id) if x["newcomer_id"] == nid)
     return NewcomerOut(nid, n["organisation"], n["presentation"], n["structure_id"])
 
@@ -220,7 +216,7 @@ def register_newcomer(
 ) -> NewcomerOut:
     """Create the newcomer's sheet in the directory from the café (the « fiche signalétique »)."""
     svc = cafes(trame)
-    svc.register_newcomer(slug, meeting_id, newcomer_id, author=_author(request), **msgspec.to_builtins(data))
+    svc.register_newcomer(slug, meeting_id, newcomer_id, author=author_of(request), **msgspec.to_builtins(data))
     n = next(x for x in svc.newcomers(slug, meeting_id) if x["newcomer_id"] == newcomer_id)
     return NewcomerOut(newcomer_id, n["organisation"], n["presentation"], n["structure_id"])
 

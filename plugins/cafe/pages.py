@@ -9,7 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from core.application import Trame
-from core.web.access import access_of
+from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from core.web.rendering import render
 from plugins.annuaire.kinds import THEMES
@@ -19,10 +19,6 @@ from plugins.rencontres.pages import Form, many, meeting_context, one
 from plugins.rencontres.recurrence import today as paris_today
 
 P = "/t/{territory:str}/cafe"
-
-
-def _author(request: Request[Any, Any, Any]) -> str:
-    return access_of(request).principal.account_id
 
 
 def _index(request: Request[Any, Any, Any], trame: Trame, territory: str, *, error: str | None = None, status_code: int = 200) -> Template:
@@ -54,7 +50,7 @@ def plan(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Fo
     try:
         mid = cafes(trame).plan(
             territory,
-            author=_author(request),
+            author=author_of(request),
             day=one(data, "day"),
             start=one(data, "start", "09:00"),
             end=one(data, "end", "10:30"),
@@ -74,7 +70,7 @@ def series(request: Request[Any, Any, Any], trame: Trame, territory: str, data: 
     try:
         cafes(trame).start_series(
             territory,
-            author=_author(request),
+            author=author_of(request),
             first_day=one(data, "first_day"),
             until=one(data, "until") or None,
             count=int(count) if count.isdigit() else None,
@@ -114,7 +110,7 @@ def cafe_page(request: Request[Any, Any, Any], trame: Trame, territory: str, mee
 
 @post(f"{P}/{{meeting_id:uuid}}/invitations", opt={"role": "coordinator"}, sync_to_thread=True)
 def invite(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Template:
-    delivery = cafes(trame).invite(territory, str(meeting_id), author=_author(request))
+    delivery = cafes(trame).invite(territory, str(meeting_id), author=author_of(request))
     return _cafe(request, trame, territory, str(meeting_id), delivery=delivery)
 
 
@@ -134,7 +130,11 @@ def add_news(request: Request[Any, Any, Any], trame: Trame, territory: str, meet
 @post(f"{P}/{{meeting_id:uuid}}/nouveaux", opt={"role": "coordinator"}, sync_to_thread=True)
 def newcomer(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
     cafes(trame).present_newcomer(
-        territory, str(meeting_id), author=_author(request), organisation=one(data, "organisation"), presentation=one(data, "presentation")
+        territory,
+        str(meeting_id),
+        author=author_of(request),
+        organisation=one(data, "organisation"),
+        presentation=one(data, "presentation"),
     )
     return Redirect(f"/t/{territory}/cafe/{meeting_id}#nouveaux", status_code=303)
 
@@ -147,7 +147,7 @@ def register(
         territory,
         str(meeting_id),
         str(newcomer_id),
-        author=_author(request),
+        author=author_of(request),
         name=one(data, "name"),
         email=one(data, "email") or None,
         phone=one(data, "phone") or None,

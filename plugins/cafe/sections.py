@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from core.application import Trame
 
 SHOWN = 5
+
+
 def structure_news(trame: Trame, territory: str, structure_id: str) -> PageSection | None:
     from plugins.cafe.service import cafes
 

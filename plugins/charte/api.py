@@ -10,7 +10,7 @@ from litestar import Request, get, post, put
 
 from core import clock
 from core.application import Trame
-from core.web.access import Access, access_of
+from core.web.access import Access, access_of, author_of
 from core.web.errors import UserError
 from plugins.charte.service import GRID, charters, day
 
@@ -135,10 +135,6 @@ class ReportIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     evolution: Text = ""
 
 
-def _author(request: Request[Any, Any, Any]) -> str:
-    return access_of(request).principal.account_id
-
-
 def _charter_out(c: dict[str, Any]) -> CharterOut:
     return CharterOut(
         id=c["charter_id"],
@@ -214,7 +210,7 @@ def draft_charter(request: Request[Any, Any, Any], trame: Trame, slug: str, data
     svc = charters(trame)
     cid = svc.draft(
         slug,
-        author=_author(request),
+        author=author_of(request),
         title=data.title,
         preamble=data.preamble,
         commitments=data.commitments,
@@ -233,7 +229,7 @@ def get_charter(trame: Trame, slug: str, charter_id: str) -> CharterOut:
 def change_status(request: Request[Any, Any, Any], trame: Trame, slug: str, charter_id: str, data: StatusIn) -> CharterOut:
     """Suspend, end (with the reason) or put back in force; an ended charter stays readable."""
     svc = charters(trame)
-    svc.set_status(slug, charter_id, data.status, author=_author(request), on=data.on, reason=data.reason)
+    svc.set_status(slug, charter_id, data.status, author=author_of(request), on=data.on, reason=data.reason)
     return _charter_out(svc.require(slug, charter_id))
 
 
@@ -258,7 +254,7 @@ def get_version(trame: Trame, slug: str, charter_id: str, version_no: int) -> Ve
 def revise_charter(request: Request[Any, Any, Any], trame: Trame, slug: str, charter_id: str, data: VersionIn) -> VersionOut:
     """A new text makes a new version; earlier versions stay readable."""
     no = charters(trame).revise(
-        slug, charter_id, author=_author(request), title=data.title, preamble=data.preamble, commitments=data.commitments
+        slug, charter_id, author=author_of(request), title=data.title, preamble=data.preamble, commitments=data.commitments
     )
     return get_version.fn(trame=trame, slug=slug, charter_id=charter_id, version_no=no)  # type: ignore[attr-defined, no-any-return]
 
@@ -272,7 +268,7 @@ def revise_charter(request: Request[Any, Any, Any], trame: Trame, slug: str, cha
 )
 def adopt_version(request: Request[Any, Any, Any], trame: Trame, slug: str, charter_id: str, version_no: int, data: AdoptIn) -> CharterOut:
     svc = charters(trame)
-    svc.adopt(slug, charter_id, version_no, author=_author(request), on=data.adopted_on)
+    svc.adopt(slug, charter_id, version_no, author=author_of(request), on=data.adopted_on)
     return _charter_out(svc.require(slug, charter_id))
 
 
@@ -299,7 +295,7 @@ def sign_charter(request: Request[Any, Any, Any], trame: Trame, slug: str, chart
     sid = svc.sign(
         slug,
         charter_id,
-        author=_author(request),
+        author=author_of(request),
         structure_id=data.structure_id,
         signatory_name=data.signatory_name,
         signatory_role=data.signatory_role,
@@ -330,7 +326,7 @@ def withdraw_signature(
         raise UserError(404, "Cette signature n'existe pas.")
     if not access_of(request).may_edit_structure(s["structure_id"]):
         raise UserError(403, "Seule la structure signataire ou la coordination peut retirer cette signature.")
-    svc.withdraw(slug, charter_id, signature_id, author=_author(request), on=data.withdrawn_on, reason=data.reason)
+    svc.withdraw(slug, charter_id, signature_id, author=author_of(request), on=data.withdrawn_on, reason=data.reason)
     found = svc.signature(slug, charter_id, signature_id)
     assert found is not None
     return _signature_out({**found, "structure_name": ""})
@@ -340,7 +336,7 @@ def withdraw_signature(
 def open_poll(request: Request[Any, Any, Any], trame: Trame, slug: str, charter_id: str, data: PollIn) -> PollOut:
     """A date poll among partners: each structure ticks the slots it can make."""
     svc = charters(trame)
-    pid = svc.open_poll(slug, charter_id, author=_author(request), question=data.question, slots=list(data.slots))
+    pid = svc.open_poll(slug, charter_id, author=author_of(request), question=data.question, slots=list(data.slots))
     return _poll_out(_poll(trame, slug, pid))
 
 
@@ -360,14 +356,14 @@ def get_poll(trame: Trame, slug: str, poll_id: str) -> PollOut:
 def vote(request: Request[Any, Any, Any], trame: Trame, slug: str, poll_id: str, data: VoteIn) -> PollOut:
     """A structure's vote (a later one replaces it) until the slot is adopted."""
     check_voter(access_of(request), data.structure_id)
-    charters(trame).vote(slug, poll_id, author=_author(request), structure_id=data.structure_id, slot_ids=data.slot_ids)
+    charters(trame).vote(slug, poll_id, author=author_of(request), structure_id=data.structure_id, slot_ids=data.slot_ids)
     return _poll_out(_poll(trame, slug, poll_id))
 
 
 @post(f"{BASE}/polls/{{poll_id:str}}/adoption", opt={"role": "coordinator"}, tags=TAGS, status_code=200, sync_to_thread=True)
 def adopt_slot(request: Request[Any, Any, Any], trame: Trame, slug: str, poll_id: str, data: AdoptSlotIn) -> PollOut:
     """Adopt the majority slot (on a tie, name one of the leading slots)."""
-    charters(trame).adopt_poll(slug, poll_id, author=_author(request), slot_id=data.slot_id)
+    charters(trame).adopt_poll(slug, poll_id, author=author_of(request), slot_id=data.slot_id)
     return _poll_out(_poll(trame, slug, poll_id))
 
 
@@ -408,7 +404,7 @@ def get_report(trame: Trame, slug: str, charter_id: str, year: int) -> dict[str,
 
 @put(f"{BASE}/charters/{{charter_id:str}}/reports/{{year:int}}", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True)
 def write_report(request: Request[Any, Any, Any], trame: Trame, slug: str, charter_id: str, year: int, data: ReportIn) -> dict[str, Any]:
-    charters(trame).write_evaluation(slug, charter_id, year, author=_author(request), texts=msgspec.structs.asdict(data))
+    charters(trame).write_evaluation(slug, charter_id, year, author=author_of(request), texts=msgspec.structs.asdict(data))
     return get_report.fn(trame=trame, slug=slug, charter_id=charter_id, year=year)  # type: ignore[attr-defined, no-any-return]
 
 

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from core.application import Trame
 from core.plugins import PageSection
-from core.web.access import access_of
+from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from core.web.rendering import fragment, render
 from plugins.charte import links
@@ -35,10 +35,6 @@ def one(data: dict[str, Any], key: str, default: str = "") -> str:
 def many(data: dict[str, Any], key: str) -> list[str]:
     value = data.get(key, [])
     return [str(v) for v in (value if isinstance(value, list) else [value]) if v]
-
-
-def _author(request: Request[Any, Any, Any]) -> str:
-    return access_of(request).principal.account_id
 
 
 def _today() -> str:
@@ -63,7 +59,7 @@ def new_form(request: Request[Any, Any, Any], trame: Trame, territory: str) -> T
 def new_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Form) -> Redirect:
     cid = charters(trame).draft(
         territory,
-        author=_author(request),
+        author=author_of(request),
         title=one(data, "title"),
         preamble=one(data, "preamble"),
         commitments=one(data, "commitments").splitlines(),
@@ -131,7 +127,7 @@ def edit_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, c
     no = charters(trame).revise(
         territory,
         charter_id,
-        author=_author(request),
+        author=author_of(request),
         title=one(data, "title"),
         preamble=one(data, "preamble"),
         commitments=one(data, "commitments").splitlines(),
@@ -145,14 +141,14 @@ def adopt(request: Request[Any, Any, Any], trame: Trame, territory: str, charter
         no = int(one(data, "version_no"))
     except ValueError:
         raise UserError(400, "Choisissez la version à adopter.") from None
-    charters(trame).adopt(territory, charter_id, no, author=_author(request), on=one(data, "adopted_on"))
+    charters(trame).adopt(territory, charter_id, no, author=author_of(request), on=one(data, "adopted_on"))
     return _back(territory, charter_id)
 
 
 @post(f"{P}/{{charter_id:str}}/statut", opt={"role": "coordinator"}, sync_to_thread=True)
 def status(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
     charters(trame).set_status(
-        territory, charter_id, one(data, "status"), author=_author(request), on=one(data, "on"), reason=one(data, "reason") or None
+        territory, charter_id, one(data, "status"), author=author_of(request), on=one(data, "on"), reason=one(data, "reason") or None
     )
     return _back(territory, charter_id)
 
@@ -166,7 +162,7 @@ def sign(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_
     charters(trame).sign(
         territory,
         charter_id,
-        author=_author(request),
+        author=author_of(request),
         structure_id=structure_id,
         signatory_name=one(data, "signatory_name"),
         signatory_role=one(data, "signatory_role"),
@@ -188,7 +184,7 @@ def withdraw(request: Request[Any, Any, Any], trame: Trame, territory: str, char
     if not access_of(request).may_edit_structure(s["structure_id"]):
         raise UserError(403, "Seule la structure signataire ou la coordination peut retirer cette signature.")
     svc.withdraw(
-        territory, charter_id, signature_id, author=_author(request), on=one(data, "withdrawn_on"), reason=one(data, "reason") or None
+        territory, charter_id, signature_id, author=author_of(request), on=one(data, "withdrawn_on"), reason=one(data, "reason") or None
     )
     return _back(territory, charter_id, "#signataires")
 
@@ -199,7 +195,7 @@ def invite_partner(request: Request[Any, Any, Any], trame: Trame, territory: str
         territory,
         charter_id,
         one(data, "structure_id"),
-        author=_author(request),
+        author=author_of(request),
         since=one(data, "since") or _today(),
         note=one(data, "note") or None,
     )
@@ -213,7 +209,7 @@ def open_poll(request: Request[Any, Any, Any], trame: Trame, territory: str, cha
         wd, start, end = one(data, f"weekday{i}"), one(data, f"start{i}"), one(data, f"end{i}")
         if wd != "" and start and end:
             slots.append((int(wd), start, end))
-    pid = charters(trame).open_poll(territory, charter_id, author=_author(request), question=one(data, "question"), slots=slots)
+    pid = charters(trame).open_poll(territory, charter_id, author=author_of(request), question=one(data, "question"), slots=slots)
     return _back(territory, charter_id, f"/sondages/{pid}")
 
 
@@ -243,13 +239,13 @@ def poll_vote(request: Request[Any, Any, Any], trame: Trame, territory: str, cha
     access = access_of(request)
     structure_id = one(data, "structure_id") or (access.structure_id or "")
     check_voter(access, structure_id)
-    charters(trame).vote(territory, poll_id, author=_author(request), structure_id=structure_id, slot_ids=many(data, "slot"))
+    charters(trame).vote(territory, poll_id, author=author_of(request), structure_id=structure_id, slot_ids=many(data, "slot"))
     return _back(territory, charter_id, f"/sondages/{poll_id}")
 
 
 @post(f"{P}/{{charter_id:str}}/sondages/{{poll_id:str}}/adoption", opt={"role": "coordinator"}, sync_to_thread=True)
 def poll_adopt(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str, data: Form) -> Redirect:
-    charters(trame).adopt_poll(territory, poll_id, author=_author(request), slot_id=one(data, "slot_id") or None)
+    charters(trame).adopt_poll(territory, poll_id, author=author_of(request), slot_id=one(data, "slot_id") or None)
     return _back(territory, charter_id, f"/sondages/{poll_id}")
 
 
@@ -259,7 +255,7 @@ def plan_cycle(request: Request[Any, Any, Any], trame: Trame, territory: str, ch
     charters(trame).plan_cycle(
         territory,
         charter_id,
-        author=_author(request),
+        author=author_of(request),
         first_day=one(data, "first_day"),
         place=one(data, "place"),
         until=one(data, "until") or None,
@@ -299,7 +295,7 @@ def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
 
 @post(f"{P}/{{charter_id:str}}/rencontres/{{meeting_id:str}}/invitations", opt={"role": "coordinator"}, sync_to_thread=True)
 def meeting_invite(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, meeting_id: str) -> Redirect:
-    charters(trame).invite_to_meeting(territory, charter_id, meeting_id, author=_author(request))
+    charters(trame).invite_to_meeting(territory, charter_id, meeting_id, author=author_of(request))
     return _back(territory, charter_id, f"/rencontres/{meeting_id}")
 
 
@@ -307,7 +303,7 @@ def meeting_invite(request: Request[Any, Any, Any], trame: Trame, territory: str
 def meeting_presenter(
     request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, meeting_id: str, data: Form
 ) -> Redirect:
-    charters(trame).choose_presenter(territory, charter_id, meeting_id, author=_author(request), structure_id=one(data, "structure_id"))
+    charters(trame).choose_presenter(territory, charter_id, meeting_id, author=author_of(request), structure_id=one(data, "structure_id"))
     return _back(territory, charter_id, f"/rencontres/{meeting_id}")
 
 
@@ -319,7 +315,7 @@ def meeting_minutes(
         territory,
         charter_id,
         meeting_id,
-        author=_author(request),
+        author=author_of(request),
         parts=[one(data, f"part{i}") for i in (1, 2, 3)],
         decisions=one(data, "decisions").splitlines(),
     )
@@ -345,7 +341,7 @@ def evaluation_page(request: Request[Any, Any, Any], trame: Trame, territory: st
 
 @post(f"{P}/{{charter_id:str}}/evaluation/{{year:int}}", opt={"role": "coordinator"}, sync_to_thread=True)
 def evaluation_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, year: int, data: Form) -> Redirect:
-    charters(trame).write_evaluation(territory, charter_id, year, author=_author(request), texts={k: one(data, k) for k in GRID})
+    charters(trame).write_evaluation(territory, charter_id, year, author=author_of(request), texts={k: one(data, k) for k in GRID})
     return _back(territory, charter_id, f"/evaluation/{year}")
 
 

@@ -15,7 +15,7 @@ from litestar import Request, Response, get, post, put
 from litestar.exceptions import NotFoundException
 
 from core.application import Trame
-from core.web.access import access_of
+from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from plugins.rencontres import figures as fig
 from plugins.rencontres import schemas as s
@@ -79,10 +79,6 @@ def place_of(trame: Trame, slug: str, p: s.PlaceIn) -> Place:
     return meetings(trame).place(slug, kind=p.kind, structure_id=p.structure_id, text=p.text, url=p.url)
 
 
-def _author(request: Request[Any, Any, Any]) -> str:
-    return access_of(request).principal.account_id
-
-
 def detail_out(trame: Trame, slug: str, meeting_id: str) -> s.MeetingDetailOut:
     svc = meetings(trame)
     m = svc.require(slug, meeting_id)
@@ -126,7 +122,7 @@ def schedule_meeting(request: Request[Any, Any, Any], trame: Trame, slug: str, d
     svc = meetings(trame)
     series_id, ids = svc.plan_series(
         slug,
-        author=_author(request),
+        author=author_of(request),
         title=data.title,
         first_day=data.day,
         start=data.start,
@@ -157,7 +153,7 @@ def reschedule_meeting(request: Request[Any, Any, Any], trame: Trame, slug: str,
     svc.reschedule(
         slug,
         meeting_id,
-        author=_author(request),
+        author=author_of(request),
         day=data.day,
         start=data.start,
         end=data.end,
@@ -171,14 +167,14 @@ def reschedule_meeting(request: Request[Any, Any, Any], trame: Trame, slug: str,
 @post(f"{BASE}/meetings/{{meeting_id:str}}/cancel", opt={"role": "coordinator"}, tags=TAGS, status_code=200, sync_to_thread=True)
 def cancel_meeting(request: Request[Any, Any, Any], trame: Trame, slug: str, meeting_id: str, data: s.CancelIn) -> s.MeetingOut:
     svc = meetings(trame)
-    svc.cancel(slug, meeting_id, author=_author(request), reason=data.reason)
+    svc.cancel(slug, meeting_id, author=author_of(request), reason=data.reason)
     return meeting_out(svc.require(slug, meeting_id))
 
 
 @post(f"{BASE}/meetings/{{meeting_id:str}}/invitations", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True)
 def invite_structures(request: Request[Any, Any, Any], trame: Trame, slug: str, meeting_id: str, data: s.InviteIn) -> s.DeliveryOut:
     """Invite structures: each gets its own answer link (returned once), e-mailed with an .ics when SMTP is configured."""
-    return delivery_out(meetings(trame).invite(slug, meeting_id, data.structure_ids, author=_author(request), person_ids=data.person_ids))
+    return delivery_out(meetings(trame).invite(slug, meeting_id, data.structure_ids, author=author_of(request), person_ids=data.person_ids))
 
 
 def _enabled(trame: Trame, slug: str) -> None:
@@ -206,7 +202,7 @@ def answer_as_referent(request: Request[Any, Any, Any], trame: Trame, slug: str,
         raise UserError(400, "Votre compte n'est rattaché à aucune structure.")
     svc = meetings(trame)
     svc.answer_as_member(
-        slug, meeting_id, structure_id=access.structure_id, answer=data.answer, author=_author(request), comment=data.comment
+        slug, meeting_id, structure_id=access.structure_id, answer=data.answer, author=author_of(request), comment=data.comment
     )
     row = next(i for i in svc.invitations(slug, meeting_id) if i["structure_id"] == access.structure_id)
     return s.InvitationOut(row["structure_id"], row["invited_at"], row["answer"], row["comment"], row["answered_at"])
@@ -218,7 +214,7 @@ def record_attendance(
 ) -> list[s.AttendanceOut]:
     """Present / excused per structure and person; ``absent`` withdraws an earlier record."""
     svc = meetings(trame)
-    svc.record_attendance(slug, meeting_id, [msgspec.to_builtins(e) for e in data.entries], author=_author(request))
+    svc.record_attendance(slug, meeting_id, [msgspec.to_builtins(e) for e in data.entries], author=author_of(request))
     return [s.AttendanceOut(a["structure_id"], a["person_id"], a["person_name"], a["status"]) for a in svc.attendance(slug, meeting_id)]
 
 
@@ -228,7 +224,7 @@ def write_minutes(request: Request[Any, Any, Any], trame: Trame, slug: str, meet
     meetings(trame).write_minutes(
         slug,
         meeting_id,
-        author=_author(request),
+        author=author_of(request),
         sections=[Section(title=x.title, body=x.body) for x in data.sections],
         decisions=data.decisions,
         next_meeting=data.next_meeting,
@@ -240,7 +236,7 @@ def write_minutes(request: Request[Any, Any, Any], trame: Trame, slug: str, meet
 @post(f"{BASE}/meetings/{{meeting_id:str}}/minutes/publish", opt={"role": "coordinator"}, tags=TAGS, status_code=200, sync_to_thread=True)
 def publish_minutes(request: Request[Any, Any, Any], trame: Trame, slug: str, meeting_id: str) -> s.DeliveryOut:
     """Publish the minutes: e-mailed to the structures present, or listed to copy without SMTP."""
-    return delivery_out(meetings(trame).publish_minutes(slug, meeting_id, author=_author(request)))
+    return delivery_out(meetings(trame).publish_minutes(slug, meeting_id, author=author_of(request)))
 
 
 @post(f"{BASE}/meetings/{{meeting_id:str}}/actions", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True)
@@ -248,7 +244,7 @@ def open_action(request: Request[Any, Any, Any], trame: Trame, slug: str, meetin
     """A follow-up action with its owner structure and due date; it shows at the next meetings until closed."""
     svc = meetings(trame)
     action_id = svc.open_action(
-        slug, meeting_id, author=_author(request), title=data.title, owner_structure_id=data.owner_structure_id, due=data.due
+        slug, meeting_id, author=author_of(request), title=data.title, owner_structure_id=data.owner_structure_id, due=data.due
     )
     return action_out(next(a for a in svc.actions_of(slug, meeting_id) if a["action_id"] == action_id))
 
@@ -261,14 +257,14 @@ def list_open_actions(trame: Trame, slug: str) -> list[s.ActionOut]:
 
 @post(f"{BASE}/actions/{{action_id:str}}/close", opt={"role": "coordinator"}, tags=TAGS, status_code=200, sync_to_thread=True)
 def close_action(request: Request[Any, Any, Any], trame: Trame, slug: str, action_id: str, data: s.CloseActionIn) -> dict[str, str]:
-    meetings(trame).close_action(slug, action_id, author=_author(request), meeting_id=data.meeting_id, note=data.note)
+    meetings(trame).close_action(slug, action_id, author=author_of(request), meeting_id=data.meeting_id, note=data.note)
     return {"id": action_id, "status": "closed"}
 
 
 @post(f"{BASE}/feed-token", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True)
 def issue_feed_token(request: Request[Any, Any, Any], trame: Trame, slug: str) -> s.FeedTokenOut:
     """A new secret calendar-feed address (shown once; the previous one stops working)."""
-    token = meetings(trame).issue_feed_token(slug, author=_author(request))
+    token = meetings(trame).issue_feed_token(slug, author=author_of(request))
     return feed_urls(trame, slug, token)
 
 

@@ -14,7 +14,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from core.application import Trame
-from core.web.access import access_of
+from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from core.web.rendering import render
 from plugins.rencontres import figures as fig
@@ -40,10 +40,6 @@ def one(data: dict[str, Any], key: str, default: str = "") -> str:
 def many(data: dict[str, Any], key: str) -> list[str]:
     value = data.get(key, [])
     return [v for v in (value if isinstance(value, list) else [value]) if v]
-
-
-def _author(request: Request[Any, Any, Any]) -> str:
-    return access_of(request).principal.account_id
 
 
 def place_from_form(trame: Trame, territory: str, data: dict[str, Any]) -> Any:
@@ -101,7 +97,7 @@ def new_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, da
         count = one(data, "count")
         _series, ids = meetings(trame).plan_series(
             territory,
-            author=_author(request),
+            author=author_of(request),
             title=one(data, "title"),
             first_day=one(data, "day"),
             start=one(data, "start", "09:00"),
@@ -166,7 +162,7 @@ def reschedule(request: Request[Any, Any, Any], trame: Trame, territory: str, me
     meetings(trame).reschedule(
         territory,
         str(meeting_id),
-        author=_author(request),
+        author=author_of(request),
         day=one(data, "day"),
         start=one(data, "start"),
         end=one(data, "end"),
@@ -179,13 +175,13 @@ def reschedule(request: Request[Any, Any, Any], trame: Trame, territory: str, me
 
 @post(f"{P}/{{meeting_id:uuid}}/annulation", opt={"role": "coordinator"}, sync_to_thread=True)
 def cancel(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
-    meetings(trame).cancel(territory, str(meeting_id), author=_author(request), reason=one(data, "reason") or None)
+    meetings(trame).cancel(territory, str(meeting_id), author=author_of(request), reason=one(data, "reason") or None)
     return _back(territory, meeting_id)
 
 
 @post(f"{P}/{{meeting_id:uuid}}/invitations", opt={"role": "coordinator"}, sync_to_thread=True)
 def invite(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Template:
-    delivery = meetings(trame).invite(territory, str(meeting_id), many(data, "structure_id"), author=_author(request))
+    delivery = meetings(trame).invite(territory, str(meeting_id), many(data, "structure_id"), author=author_of(request))
     return render(request, "rencontres/meeting.html", **meeting_context(trame, territory, str(meeting_id)), delivery=delivery, error=None)
 
 
@@ -218,7 +214,7 @@ def attendance(request: Request[Any, Any, Any], trame: Trame, territory: str, me
                 "person_name": one(data, "person_name") or None,
             }
         )
-    meetings(trame).record_attendance(territory, str(meeting_id), entries, author=_author(request))
+    meetings(trame).record_attendance(territory, str(meeting_id), entries, author=author_of(request))
     target = one(data, "next")
     if target.startswith("/t/") and "//" not in target:
         return Redirect(target, status_code=303)
@@ -230,7 +226,7 @@ def add_action(request: Request[Any, Any, Any], trame: Trame, territory: str, me
     meetings(trame).open_action(
         territory,
         str(meeting_id),
-        author=_author(request),
+        author=author_of(request),
         title=one(data, "title"),
         owner_structure_id=one(data, "owner_structure_id") or None,
         due=one(data, "due") or None,
@@ -241,7 +237,9 @@ def add_action(request: Request[Any, Any, Any], trame: Trame, territory: str, me
 @post(f"{P}/actions/{{action_id:uuid}}/cloture", opt={"role": "coordinator"}, sync_to_thread=True)
 def close_action(request: Request[Any, Any, Any], trame: Trame, territory: str, action_id: UUID, data: Form) -> Response[Any]:
     meeting_id = one(data, "meeting_id") or None
-    meetings(trame).close_action(territory, str(action_id), author=_author(request), meeting_id=meeting_id, note=one(data, "note") or None)
+    meetings(trame).close_action(
+        territory, str(action_id), author=author_of(request), meeting_id=meeting_id, note=one(data, "note") or None
+    )
     return Redirect(f"/t/{territory}/rencontres/{meeting_id}#actions" if meeting_id else f"/t/{territory}/rencontres/", status_code=303)
 
 
@@ -266,7 +264,7 @@ def minutes_save(request: Request[Any, Any, Any], trame: Trame, territory: str, 
     meetings(trame).write_minutes(
         territory,
         str(meeting_id),
-        author=_author(request),
+        author=author_of(request),
         sections=sections,
         decisions=one(data, "decisions").splitlines(),
         next_meeting=one(data, "next_meeting") or None,
@@ -276,7 +274,7 @@ def minutes_save(request: Request[Any, Any, Any], trame: Trame, territory: str, 
 
 @post(f"{P}/{{meeting_id:uuid}}/compte-rendu/publication", opt={"role": "coordinator"}, sync_to_thread=True)
 def minutes_publish(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Template:
-    delivery = meetings(trame).publish_minutes(territory, str(meeting_id), author=_author(request))
+    delivery = meetings(trame).publish_minutes(territory, str(meeting_id), author=author_of(request))
     return render(
         request, "rencontres/minutes.html", **meeting_context(trame, territory, str(meeting_id)), editing=False, delivery=delivery
     )
@@ -341,7 +339,7 @@ def agenda_page(request: Request[Any, Any, Any], trame: Trame, territory: str) -
 
 @post(f"{P}/agenda", opt={"role": "coordinator"}, sync_to_thread=True)
 def agenda_issue(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
-    token = meetings(trame).issue_feed_token(territory, author=_author(request))
+    token = meetings(trame).issue_feed_token(territory, author=author_of(request))
     return render(
         request, "rencontres/agenda.html", urls=feed_urls(trame, territory, token), issued_at=meetings(trame).feed_issued_at(territory)
     )
