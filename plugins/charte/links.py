@@ -185,6 +185,16 @@ def attendance(trame: Trame, territory: str, meeting_id: str) -> list[dict[str, 
     return list(_meetings(trame).attendance(territory, meeting_id))
 
 
+def presence_names(trame: Trame, territory: str, meeting_id: str) -> tuple[list[str], list[str]]:
+    """(structures present, structures excused) at a meeting, by name, as its meeting page records them
+    (a person present makes the structure present)."""
+    rows = attendance(trame, territory, meeting_id)
+    present = {a["structure_id"] for a in rows if a["status"] == "present"}
+    excused = {a["structure_id"] for a in rows if a["status"] == "excused"} - present
+    found = names(trame, territory, present | excused)
+    return sorted((found[s] for s in present), key=str.casefold), sorted((found[s] for s in excused), key=str.casefold)
+
+
 def minutes(trame: Trame, territory: str, meeting_id: str) -> dict[str, Any] | None:
     found: dict[str, Any] | None = _meetings(trame).minutes(territory, meeting_id)
     return found
@@ -200,8 +210,8 @@ def write_minutes(
     )
 
 
-def participation(trame: Trame, territory: str, since: str, until: str) -> Any:
-    """The meetings plugin's figures for the charter's meetings only (rates per meeting and per structure)."""
+def participation(trame: Trame, territory: str, since: str, until: str, series_ids: list[str]) -> Any:
+    """The meetings plugin's figures for the charter's cycles only (rates per meeting and per structure)."""
     from plugins.rencontres import figures
 
-    return figures.compute(trame, territory, since, until, plugin=PLUGIN)
+    return figures.compute(trame, territory, since, until, plugin=PLUGIN, series_ids=series_ids)

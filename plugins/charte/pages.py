@@ -91,6 +91,7 @@ def charter_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
         polls=svc.polls(territory, charter_id),
         cycles=svc.cycles(territory, charter_id),
         meetings=svc.meetings(territory, charter_id),
+        attendance={m.meeting_id: m for m in svc.participation(territory, charter_id, "0001-01-01", "9999-12-31").meetings},
         carrier=links.structure(trame, territory, c["carrier_structure_id"]),
         structures=structures,
         my_structure=next((s for s in structures if s.id == mine), None),
@@ -277,6 +278,8 @@ def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
     suggested = svc.suggested_presenter(territory, charter_id, meeting_id) if not m["presenter_id"] else None
     minutes = links.minutes(trame, territory, meeting_id)
     parts = {s["title"]: s["body"] for s in (minutes or {}).get("sections", [])}
+    figure = next(iter(svc.participation(territory, charter_id, m["day"], m["day"]).meetings), None)
+    present, excused = links.presence_names(trame, territory, meeting_id)
     return render(
         request,
         "charte/meeting.html",
@@ -290,6 +293,9 @@ def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
         minutes=minutes,
         parts=[parts.get(a, "") for a in links.AGENDA],
         no_names=NO_NAMES,
+        figure=figure if figure is not None and figure.meeting_id == meeting_id else None,
+        present=present,
+        excused=excused,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -22,6 +21,8 @@ from core.store import Conflict, Context, Write
 from core.web.errors import UserError
 from plugins.charte import events as ev
 from plugins.charte import links
+from plugins.charte import participation as figures
+from plugins.charte.participation import Participation
 from plugins.charte.projection import OPEN_DAY
 
 if TYPE_CHECKING:
@@ -83,49 +84,6 @@ def hour_label(hhmm: str) -> str:
 
 def slot_label(slot: dict[str, Any]) -> str:
     return f"{WEEKDAYS[slot['weekday']]} {hour_label(slot['start'])} – {hour_label(slot['end'])}"
-
-
-@dataclass
-class MeetingFigure:
-    meeting_id: str
-    day: str
-    title: str
-    expected: int
-    present: int
-    excused: int
-    cancelled: bool = False
-
-    @property
-    def rate(self) -> float | None:
-        return None if not self.expected else self.present / self.expected
-
-
-@dataclass
-class PartnerFigure:
-    structure_id: str
-    name: str
-    expected: int
-    present: int
-    signatory: bool
-
-    @property
-    def rate(self) -> float | None:
-        return None if not self.expected else self.present / self.expected
-
-
-@dataclass
-class Participation:
-    since: str
-    until: str
-    meetings: list[MeetingFigure] = field(default_factory=list)
-    partners: list[PartnerFigure] = field(default_factory=list)
-    never_came: list[str] = field(default_factory=list)  # signatories expected at least once, never present
-    invited_not_signed: list[str] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float | None:
-        expected = sum(m.expected for m in self.meetings)
-        return None if not expected else sum(m.present for m in self.meetings) / expected
 
 
 class Charters:
@@ -758,37 +716,8 @@ class Charters:
         return m
 
     def participation(self, territory: str, charter_id: str, since: str, until: str) -> Participation:
-        """Rates per meeting (present / expected) and per partner over the charter's meetings of a period.
-
-        Computed here rather than by the meetings plugin's figures, which cannot be restricted
-        to one charter's series."""
-        out = Participation(since=since, until=until)
-        expected_by: dict[str, int] = {}
-        present_by: dict[str, int] = {}
-        for m in self.meetings(territory, charter_id):
-            if not since <= m["day"] <= until:
-                continue
-            if m["status"] == "cancelled":
-                continue
-            invited = {i["structure_id"] for i in links.invitations(self.trame, territory, m["meeting_id"])}
-            rows = links.attendance(self.trame, territory, m["meeting_id"])
-            present = {a["structure_id"] for a in rows if a["status"] == "present"}
-            excused = {a["structure_id"] for a in rows if a["status"] == "excused"} - present
-            expected = invited | present
-            for sid in expected:
-                expected_by[sid] = expected_by.get(sid, 0) + 1
-            for sid in present:
-                present_by[sid] = present_by.get(sid, 0) + 1
-            out.meetings.append(MeetingFigure(m["meeting_id"], m["day"], m["title"], len(expected), len(present), len(excused)))
-        signed = {s["structure_id"] for s in self.signatures(territory, charter_id) if s["signed_on"] <= until and s["ended_on"] > since}
-        invited_now = self.invited(territory, charter_id, until)
-        names = links.names(self.trame, territory, set(expected_by) | signed | {p["structure_id"] for p in invited_now})
-        for sid, n in expected_by.items():
-            out.partners.append(PartnerFigure(sid, names.get(sid, sid), n, present_by.get(sid, 0), sid in signed))
-        out.partners.sort(key=lambda p: (-(p.rate or 0), p.name.casefold()))
-        out.never_came = sorted((names[s] for s in signed if expected_by.get(s) and not present_by.get(s)), key=str.casefold)
-        out.invited_not_signed = sorted((p["structure_name"] for p in invited_now if p["structure_id"] not in signed), key=str.casefold)
-        return out
+        """Rates per meeting and per partner over the charter's meetings of a period (from the meetings plugin)."""
+        return figures.compute(self, territory, charter_id, since, until)
 
     def evaluation(self, territory: str, charter_id: str, year: int) -> dict[str, Any]:
         """The yearly report: figures from the data, and the coordination's written answers to the grid."""

@@ -9,6 +9,7 @@ computed here, so it needs no JavaScript; the table is its accessible alternativ
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -66,10 +67,20 @@ class Figures:
         return None if not invited else sum(m.present for m in self.meetings if m.recorded) / invited
 
 
-def compute(trame: Trame, territory: str, since: str, until: str, plugin: str | None = None) -> Figures:
+def compute(
+    trame: Trame, territory: str, since: str, until: str, plugin: str | None = None, series_ids: Collection[str] | None = None
+) -> Figures:
+    """The figures of the territory's meetings over a period, of one plugin and/or of some series only
+    (a charter counts its own cycles: the same attendance, read from the same tables as this page)."""
     names = partners.names(trame, territory)
     plugin_sql = " AND m.plugin = ?" if plugin else ""
-    extra = [plugin] if plugin else []
+    extra: list[Any] = [plugin] if plugin else []
+    if series_ids is not None:
+        wanted = sorted(set(series_ids))
+        if not wanted:
+            return Figures(since=since, until=until)
+        plugin_sql += f" AND m.series_id IN ({', '.join('?' * len(wanted))})"
+        extra += wanted
     with trame.db.read() as cur:
         meetings = cur.execute(
             "SELECT m.meeting_id, m.day, m.title FROM rencontres_meetings m WHERE m.territory = ? AND m.status <> 'cancelled' "

@@ -13,6 +13,7 @@ from core.store import SYSTEM
 from core.territories import TerritoryError
 from core.testing import login, post_form
 from core.web.errors import UserError
+from plugins.charte import links
 from plugins.charte.service import NO_NAMES, charters
 from plugins.charte.tests import helpers as h
 
@@ -140,6 +141,8 @@ def test_invited_list_is_signatories_plus_partners_invited_without_signing(trame
     m = svc.meetings("joigny", cid)[0]
     assert svc.invite_to_meeting("joigny", cid, m["meeting_id"], author=SYSTEM, send=False) == 3
     assert set(svc.expected_at("joigny", cid, m["day"])) == {s["ccas"], s["ml"], s["spip"]}
+    assert svc.participation("joigny", cid, "2010-01-01", "2010-12-31").never_came == []  # attendance not entered yet
+    links.record_attendance(trame, "joigny", m["meeting_id"], {s["ccas"]: "present", s["spip"]: "present"}, author=SYSTEM)
     f = svc.participation("joigny", cid, "2010-01-01", "2010-12-31")
     assert f.never_came == ["Mission locale de Joigny"]
     assert f.invited_not_signed == ["SPIP de l'Yonne"]
