@@ -110,17 +110,27 @@ class BitemporalTable:
             written.append(Version(next_id, vf, vt, state))
             next_id += 1
 
-        # Current-knowledge rows that end after the change are superseded as of now.
-        affected = cur.execute(
-            f"SELECT valid_from, valid_to, state FROM {n} WHERE entity_id = ? AND recorded_to = ? AND valid_to > ? ORDER BY valid_from",
+        # Current-knowledge rows that end after the change are superseded as of now. They
+        # are contiguous: the one holding ``effective`` and all that start later. Seeking by
+        # valid_from keeps this an index range however long the entity's history is.
+        first_from = cur.scalar(
+            f"SELECT MAX(valid_from) FROM {n} WHERE entity_id = ? AND recorded_to = ? AND valid_from <= ?",
             (entity_id, FOREVER, effective),
-        ).fetchall()
+        )
+        start_from = effective if first_from is None else first_from
+        affected = [
+            row
+            for row in cur.execute(
+                f"SELECT row_id, valid_from, valid_to, state FROM {n} WHERE entity_id = ? AND recorded_to = ? AND valid_from >= ? "
+                "ORDER BY valid_from",
+                (entity_id, FOREVER, start_from),
+            ).fetchall()
+            if row["valid_to"] > effective
+        ]
         base: dict[str, Any] = {"exists": False}
         if affected:
-            cur.execute(
-                f"UPDATE {n} SET recorded_to = ? WHERE entity_id = ? AND recorded_to = ? AND valid_to > ?",
-                (recorded_at, entity_id, FOREVER, effective),
-            )
+            ids = [row["row_id"] for row in affected]
+            cur.execute(f"UPDATE {n} SET recorded_to = ? WHERE row_id IN ({','.join('?' * len(ids))})", (recorded_at, *ids))
             first = affected[0]
             if first["valid_from"] < effective:
                 base = _load(first["state"])

@@ -80,3 +80,28 @@ def test_rewrite_blanks_a_field_everywhere(trame: Trame, table: BitemporalTable)
         facts = cur.execute("SELECT patch FROM essai_bt_facts").fetchall()
     assert all("Secret" not in r["state"] and r["name"] is None for r in rows)
     assert all("Secret" not in f["patch"] for f in facts)
+
+
+def test_reads_match_a_naive_fold_of_the_facts_known_then(trame: Trame, table: BitemporalTable) -> None:
+    """Back-dated facts in random order: every (as_of, known_at) read equals folding, in
+    (effective, seq) order, the facts recorded by known_at and effective by as_of."""
+    import random
+
+    rng = random.Random(7)
+    facts: list[tuple[str, str, int, dict[str, object]]] = []
+    for seq in range(1, 61):
+        effective = f"20{rng.randrange(0, 30):02d}"
+        recorded = f"2030-{seq:03d}"
+        patch: dict[str, object] = {"exists": rng.random() > 0.15, "name": f"n{seq}"}
+        if rng.random() < 0.2:
+            patch = {"+former_names": f"f{seq}"}
+        facts.append((effective, recorded, seq, patch))
+        _record(trame, effective, recorded, seq, patch)
+    for as_of in (f"20{y:02d}-06" for y in range(0, 31, 3)):
+        for known_at in ("2030-005", "2030-020", "2030-041", None):
+            state: dict[str, object] = {"exists": False}
+            known = [f for f in facts if known_at is None or f[1] <= known_at]
+            for _, _, _, patch in sorted((f for f in known if f[0] <= as_of), key=lambda f: (f[0], f[2])):
+                state = fold(state, patch)
+            expected = state if state.get("exists") else None
+            assert _get(trame, as_of, known_at) == expected, (as_of, known_at)

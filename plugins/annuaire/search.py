@@ -13,6 +13,7 @@ query word is a prefix ("epern" finds "Épernon", "mds" the MDS).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ TSV = "annuaire_structure_search"  # PostgreSQL
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
 _WORD = re.compile(r"[a-z0-9]+")
+# The combining-mark blocks that NFKD leaves after Latin, Greek and Cyrillic letters.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 # PostgreSQL: ``unaccent()`` is not IMMUTABLE and lives in whichever schema created the
 # extension; wrap it once, schema-qualified, in a function of our own.
@@ -48,10 +51,13 @@ _PG_UNACCENT_IN_PUBLIC = (
 )
 
 
+@functools.lru_cache(maxsize=65536)  # communes, publics and kinds repeat across thousands of sheets
 def normalize(text: str) -> str:
     """Lower case, accents removed, ligatures spelt out: "Cœur Épernon" -> "coeur epernon"."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES).lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _COMBINING.sub("", decomposed)
 
 
 def words(text: str) -> list[str]:
