@@ -115,6 +115,7 @@ def list_structures(
     offset: int = 0,
 ) -> StructurePage:
     """The directory at a date, searched (names past and present, acronyms, missions, publics, communes) and filtered."""
+    at, known = instant("as_of", as_of), instant("known_at", known_at)
     items, total = directory(trame).list_structures(
         slug,
         q,
@@ -122,12 +123,12 @@ def list_structures(
         commune=commune,
         theme=theme,
         role=role,
-        as_of=instant("as_of", as_of),
-        known_at=instant("known_at", known_at),
+        as_of=at,
+        known_at=known,
         limit=limit,
         offset=offset,
     )
-    return StructurePage(items=items, total=total)
+    return StructurePage(items=directory(trame).with_present_relays(slug, items, at, known), total=total)
 
 
 @get(ONE, tags=TAGS, sync_to_thread=False)
@@ -135,10 +136,28 @@ def get_structure(
     trame: Trame, slug: str, structure_id: str, as_of: str | None = None, known_at: str | None = None
 ) -> Response[StructureOut]:
     """One sheet at a date (404 if it was not in the network then); the ETag is its version."""
-    found = directory(trame).get_structure(slug, structure_id, instant("as_of", as_of), instant("known_at", known_at))
+    d = directory(trame)
+    at, known = instant("as_of", as_of), instant("known_at", known_at)
+    found = d.get_structure(slug, structure_id, at, known)
     if found is None:
-        raise NotFound("Cette structure n'existe pas sur ce territoire à cette date.")
+        raise NotFound(_absent_message(trame, slug, structure_id, at, known))
+    [found] = d.with_present_relays(slug, [found], at, known)  # relays that were partners at that date only
     return Response(found, headers={"ETag": f'"{found.version}"'})
+
+
+def _absent_message(trame: Trame, slug: str, structure_id: str, as_of: str | None, known_at: str | None) -> str:
+    """Why a sheet is absent: a merge or a departure names where and when (the contract keeps 404)."""
+    d = directory(trame)
+    gone = d.departure(slug, structure_id, as_of, known_at)
+    if gone is None:
+        return "Cette structure n'existe pas sur ce territoire à cette date."
+    day = clock.french_date(gone["left"])
+    into = gone["merged_into"]
+    if into:
+        target = d.get_structure(slug, into, gone["left"], known_at)
+        name = f"« {target.name} » " if target else ""
+        return f"Cette structure a fusionné le {day} dans la structure {name}d'identifiant {into}."
+    return f"Cette structure a quitté le réseau le {day}."
 
 
 @patch(ONE, opt={"role": "referent"}, tags=TAGS, sync_to_thread=True)

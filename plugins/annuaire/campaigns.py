@@ -18,6 +18,7 @@ import hashlib
 import logging
 import secrets
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
@@ -277,28 +278,61 @@ def review_url(trame: Trame, territory: str, token: str) -> str:
 
 
 def recipient_of(trame: Trame, territory: str, structure: StructureOut) -> Recipient:
-    """The referent contact with an e-mail; else a referent account; else the generic address."""
-    contacts = directory(trame).contacts(territory, structure.id)
-    ordered = sorted(contacts, key=lambda c: {"referent": 0, "direction": 1}.get(c.role, 2))
-    for contact in ordered:
-        person = contact.person
-        if contact.role == "referent" and not person.erased and person.email:
-            return Recipient("person", person.id, person.email, f"{person.name} (référent·e)", person.phone)
+    """Whom to ask to review one sheet: see :func:`recipients_of`."""
+    return recipients_of(trame, territory, [structure])[structure.id]
+
+
+def recipients_of(trame: Trame, territory: str, structures: Sequence[StructureOut]) -> dict[str, Recipient]:
+    """Per structure: the referent contact with an e-mail; else a referent account; else the generic
+    address; else any contact with an address.
+
+    Contacts and referent accounts are read for all the structures at once (a query per 500),
+    since a campaign or the dashboard covers the whole territory."""
+    contacts = directory(trame).contacts_of_structures(territory, [s.id for s in structures])
+    ordered = {sid: sorted(found, key=lambda c: {"referent": 0, "direction": 1}.get(c.role, 2)) for sid, found in contacts.items()}
+    out: dict[str, Recipient] = {}
+    for s in structures:
+        for contact in ordered[s.id]:
+            person = contact.person
+            if contact.role == "referent" and not person.erased and person.email:
+                out[s.id] = Recipient("person", person.id, person.email, f"{person.name} (référent·e)", person.phone)
+                break
+    accounts = _referent_accounts(trame, territory, [s.id for s in structures if s.id not in out])
+    for s in structures:
+        if s.id in out:
+            continue
+        account = accounts.get(s.id)
+        if account is not None:
+            out[s.id] = Recipient("account", account[0], account[1], f"{account[1]} (compte référent·e)")
+        elif s.email:
+            out[s.id] = Recipient("structure", None, s.email, "adresse générique de la structure", s.phone)
+        else:
+            anyone = next((c.person for c in ordered[s.id] if not c.person.erased and (c.person.email or c.person.phone)), None)
+            out[s.id] = (
+                Recipient("person", anyone.id, anyone.email, f"{anyone.name}", anyone.phone)
+                if anyone is not None
+                else Recipient("none", None, None, "aucune adresse connue", s.phone)
+            )
+    return out
+
+
+def _referent_accounts(trame: Trame, territory: str, structure_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """(account id, e-mail) of the first referent account granted on each structure that has one."""
+    wanted = sorted(set(structure_ids))
+    out: dict[str, tuple[str, str]] = {}
     with trame.db.read() as cur:
-        row = cur.execute(
-            "SELECT a.account_id, a.email FROM memberships m JOIN accounts a ON a.account_id = m.account_id "
-            "WHERE m.territory = ? AND m.structure_id = ? AND m.role = 'referent' AND a.email IS NOT NULL ORDER BY m.granted_at LIMIT 1",
-            (territory, structure.id),
-        ).fetchone()
-    if row is not None:
-        return Recipient("account", row["account_id"], row["email"], f"{row['email']} (compte référent·e)")
-    if structure.email:
-        return Recipient("structure", None, structure.email, "adresse générique de la structure", structure.phone)
-    for contact in ordered:
-        person = contact.person
-        if not person.erased and (person.email or person.phone):
-            return Recipient("person", person.id, person.email, f"{person.name}", person.phone)
-    return Recipient("none", None, None, "aucune adresse connue", structure.phone)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = cur.execute(
+                "SELECT m.structure_id, a.account_id, a.email FROM memberships m JOIN accounts a ON a.account_id = m.account_id "
+                f"WHERE m.territory = ? AND m.structure_id IN ({marks}) AND m.role = 'referent' AND a.email IS NOT NULL "
+                "ORDER BY m.granted_at",
+                (territory, *chunk),
+            ).fetchall()
+            for r in rows:
+                out.setdefault(r["structure_id"], (r["account_id"], r["email"]))
+    return out
 
 
 def _recipient_now(trame: Trame, territory: str, kind: str, rid: str | None, structure: StructureOut | None) -> Recipient:
@@ -437,7 +471,8 @@ class Campaigns:
         if not 0 <= months <= 240:
             raise CampaignError("Le nombre de mois doit être compris entre 0 et 240.")
         found = directory(self.trame).unconfirmed(territory, months_ago(months))
-        return [Stale(s, recipient_of(self.trame, territory, s), s.confirmed_at) for s in found]
+        recipients = recipients_of(self.trame, territory, found)
+        return [Stale(s, recipients[s.id], s.confirmed_at) for s in found]
 
     # -- internals -----------------------------------------------------------------------------
     def _links(self, territory: str, campaign_id: str, scope: list[StructureOut]) -> tuple[list[IssuedLink], list[Event]]:
@@ -445,10 +480,11 @@ class Campaigns:
         expires = clock.instant(clock.to_datetime(clock.now()) + timedelta(days=LINK_DAYS))
         links: list[IssuedLink] = []
         events: list[Event] = []
+        recipients = recipients_of(self.trame, territory, scope)
         for structure in scope:
             token = secrets.token_urlsafe(32)
             digest = digest_of(token)
-            recipient = recipient_of(self.trame, territory, structure)
+            recipient = recipients[structure.id]
             channel = "email" if can_mail and recipient.email else "copy"
             links.append(IssuedLink(structure, recipient, review_url(self.trame, territory, token), digest))
             events.append(

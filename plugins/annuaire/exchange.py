@@ -686,8 +686,10 @@ def export_vcards(trame: Trame, territory: str, as_of: str | None = None, known_
     at = as_of or clock.now()
     service = directory(trame)
     cards: list[str] = []
-    for structure in current_structures(trame, territory, at, known_at):
-        for contact in service.contacts(territory, structure.id, as_of=at, known_at=known_at):
+    structures = current_structures(trame, territory, at, known_at)
+    contacts = service.contacts_of_structures(territory, [s.id for s in structures], as_of=at, known_at=known_at)
+    for structure in structures:
+        for contact in contacts[structure.id]:
             person = contact.person
             if person.erased or not person.name:
                 continue

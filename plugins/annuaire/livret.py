@@ -95,11 +95,12 @@ def build(trame: Trame, territory: str, *, as_of: str | None = None, known_at: s
     structures = current_structures(trame, territory, at, known_at)
     relay_ids = {r for s in structures for r in s.relays}
     relays = service.structures(territory, relay_ids, as_of=at, known_at=known_at) if relay_ids else {}
+    contacts = service.contacts_of_structures(territory, [s.id for s in structures], as_of=at, known_at=known_at)
     sheets = [
         Sheet(
             structure=s,
             anchor=f"fiche-{s.id}",
-            contacts=[c for c in service.contacts(territory, s.id, as_of=at, known_at=known_at) if not c.person.erased],
+            contacts=[c for c in contacts[s.id] if not c.person.erased],
             relays=[relays[r] for r in s.relays if r in relays],
             themes=[kinds.THEMES.get(t, t) for t in s.themes],
             roles=[kinds.PARTNER_ROLES.get(r, r) for r in s.roles],

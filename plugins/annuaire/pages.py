@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from core.web.rendering import render
 from plugins.annuaire import kinds
+from plugins.annuaire.livret import french_date
 from plugins.annuaire.schemas import (
     ContactEnd,
     ContactIn,
@@ -481,11 +482,8 @@ def structure_page(
     timeline = known(svc.history(territory, structure_id=structure_id), m)
     s = svc.get_structure(territory, structure_id, m.as_of, m.known_at)
     if s is None:
-        names = names_of(trame, territory, ids_in(timeline))
-        return render(
-            request, "annuaire/absente.html", status_code=404, structure_id=structure_id, name=last_name(timeline),
-            timeline=timeline, show=Shower(names), may_rejoin=access.at_least("coordinator"), **common(m),
-        )  # fmt: skip
+        return _absent_page(request, trame, territory, structure_id, timeline, m)
+    [s] = svc.with_present_relays(territory, [s], m.as_of, m.known_at)  # relays that were partners at that date only
     at = m.as_of or clock.now()
     current = svc.contacts(territory, structure_id, m.as_of, m.known_at)
     everyone = svc.contacts(territory, structure_id, m.as_of, m.known_at, include_past=True)
@@ -498,6 +496,36 @@ def structure_page(
         show=Shower(names), names=names, sections=sections(trame, territory, structure_id, m),
         may_edit=access.may_edit_structure(structure_id), is_coordinator=access.at_least("coordinator"),
         done=DONE.get(fait or ""), **common(m),
+    )  # fmt: skip
+
+
+def _absent_page(request: Req, trame: Trame, territory: str, structure_id: str, timeline: list[HistoryEntry], m: Moment) -> Template:
+    """The page of a structure out of the network at the date asked: why, since when, where it went.
+
+    A structure that merged or left answers 200, not 404 or 410: old links, bookmarks and printed
+    livrets point at it, and this page is its record (where it went, its history, its sheet before
+    the date through the date picker); that state can also be undone by a rejoin, so it is not
+    "gone" for good. Only a date before it ever joined keeps 404: there was nothing to show then.
+    """
+    svc = directory(trame)
+    names = names_of(trame, territory, ids_in(timeline))
+    gone = svc.departure(territory, structure_id, m.as_of, m.known_at)
+    into: dict[str, str | None] | None = None
+    before_day = None
+    if gone is not None:
+        left = str(gone["left"])
+        before_day = (clock.to_datetime(left).date() - timedelta(days=1)).isoformat()
+        if gone["merged_into"]:
+            target = str(gone["merged_into"])
+            then = svc.get_structure(territory, target, left, m.known_at)
+            now = svc.get_structure(territory, target)
+            name_then = then.name if then else names_of(trame, territory, {target}).get(target, "une autre structure")
+            into = {"id": target, "name": name_then, "now": now.name if now and now.name != name_then else None}
+    return render(
+        request, "annuaire/absente.html", status_code=200 if gone else 404, structure_id=structure_id,
+        name=(gone or {}).get("name") or last_name(timeline), gone=gone, into=into, before_day=before_day,
+        french_date=french_date, timeline=timeline, show=Shower(names), may_rejoin=access_of(request).at_least("coordinator"),
+        **common(m),
     )  # fmt: skip
 
 

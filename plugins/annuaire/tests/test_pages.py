@@ -379,7 +379,8 @@ def test_leave_merge_and_rejoin(trame: Trame, client: Any) -> None:
     left = post_form(client, f"{base}/sortie", f"{base}/sortie", {"effective": "2015-01-01", "reason": "Fin de la convention"})
     assert left.status_code == 303
     gone = client.get(base)
-    assert gone.status_code == 404 and "Départ du réseau" in gone.text and "Enregistrer son retour" in gone.text
+    assert gone.status_code == 200 and "Départ du réseau" in gone.text and "Enregistrer son retour" in gone.text
+    assert "Cette structure a quitté le réseau le 1er janvier 2015." in gone.text
     assert client.get(base, params={"as_of": "2014-01-01"}).status_code == 200
     back = post_form(client, f"{base}/retour", f"{base}/retour", {"effective": "2016-01-01"})
     assert back.status_code == 303 and client.get(base).status_code == 200
@@ -387,3 +388,31 @@ def test_leave_merge_and_rejoin(trame: Trame, client: Any) -> None:
     merged = post_form(client, merge, merge, {"into": ids["ccas"], "effective": "2020-01-01"})
     assert merged.status_code == 303 and merged.headers["location"].startswith(base)
     assert "Maison départementale des solidarités" in client.get(base).text  # listed as absorbed
+
+
+def test_merged_structure_page_says_where_it_went(trame: Trame, client: Any) -> None:
+    """An old link to ANPE leads to Pôle emploi, with the date, the history and the sheet before."""
+    territory(trame)
+    ids = network(trame)
+    d = directory(trame)
+    anpe, _ = d.create_structure(T, StructureIn(name="ANPE – agence d'Agen", acronym="ANPE", effective="1990-01-01"), SYSTEM)
+    d.merge_structure(T, anpe, ids["ft"], "2008-12-19", SYSTEM, "Fusion ANPE et Assédic")
+    signed_in(client, trame, "membre@agen.example", "member")
+    url = f"{ROOT}/structures/{anpe}"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert re.search(r"<h1[^>]*>ANPE – agence d&#39;Agen</h1>", page.text)
+    link = f'<a href="{ROOT}/structures/{ids["ft"]}">Pôle emploi</a>'
+    assert f"Cette structure a fusionné dans {link} le 19 décembre 2008." in page.text  # its name on the day of the merge
+    assert "Pôle emploi s'appelle aujourd'hui France Travail." in page.text
+    assert "Fusion dans une autre structure" in page.text and "Fusion ANPE et Assédic" in page.text  # the history
+    assert 'id="as_of"' in page.text  # the as-of picker
+    assert f'href="{url}?as_of=2008-12-18"' in page.text
+    before = client.get(url, params={"as_of": "2008-12-18"})
+    assert before.status_code == 200 and "Fiche telle qu&#39;elle était au 18/12/2008" in before.text
+    assert "a fusionné" not in before.text
+    later = client.get(url, params={"as_of": "2012-01-01"})
+    assert later.status_code == 200 and "a fusionné dans" in later.text
+    assert client.get(url, params={"as_of": "1980-01-01"}).status_code == 404  # before it joined: nothing to show
+    known_before = client.get(url, params={"known_at": "2000-01-01"})  # before anything was recorded
+    assert known_before.status_code == 404
