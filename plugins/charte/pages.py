@@ -81,12 +81,9 @@ def charter_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
         request,
         "charte/charter.html",
         c=c,
-        on=on,
-        on_label=links.long_date(on),
-        text=svc.version_in_force(territory, charter_id, on) or svc.version(territory, charter_id, c["latest_version"]),
+        **at_date(svc, territory, c, on),
+        past=on != _today(),
         versions=svc.versions(territory, charter_id),
-        signatories=svc.signatories(territory, charter_id, on),
-        invited=svc.invited(territory, charter_id, on),
         history=svc.signatures(territory, charter_id),
         polls=svc.polls(territory, charter_id),
         cycles=svc.cycles(territory, charter_id),
@@ -102,6 +99,23 @@ def charter_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
         today=_today(),
         year=date.today().year if c["status"] != "ended" else int((c["status_on"] or _today())[:4]),
     )
+
+
+def at_date(svc: Any, territory: str, c: dict[str, Any], on: str) -> dict[str, Any]:
+    """What the charter page and its printable copy show "as of" a day: the text and status of
+    that day, and the signatories then (those of its last day when it had ended by then)."""
+    state = svc.state_at(territory, c["charter_id"], on)
+    ended = state["status"] == "ended"
+    listed_on = state["status_on"] if ended else on
+    return {
+        "on": on,
+        "on_label": links.long_date(on),
+        "st": state,
+        "text": state["version"] or svc.version(territory, c["charter_id"], c["latest_version"]),
+        "signatories": svc.signatories(territory, c["charter_id"], listed_on),
+        "signatories_label": links.long_date(listed_on),
+        "invited": [] if ended else svc.invited(territory, c["charter_id"], on),
+    }
 
 
 @get(f"{P}/{{charter_id:str}}/versions/{{version_no:int}}", sync_to_thread=False)
@@ -361,10 +375,7 @@ def print_page(request: Request[Any, Any, Any], trame: Trame, territory: str, ch
         request,
         "charte/print.html",
         c=c,
-        on=on,
-        on_label=links.long_date(on),
-        text=svc.version_in_force(territory, charter_id, on) or svc.version(territory, charter_id, c["latest_version"]),
-        signatories=svc.signatories(territory, charter_id, on),
+        **at_date(svc, territory, c, on),
         carrier=links.structure(trame, territory, c["carrier_structure_id"]),
     )
 
@@ -381,7 +392,9 @@ def structure_section(trame: Trame, territory: str, structure_id: str, as_of: st
         history = [s for s in svc.structure_history(territory, structure_id) if s["charter_id"] == c["charter_id"]]
         current = next((s for s in history if s["signed_on"] <= on < s["ended_on"]), None)
         invited = structure_id in {p["structure_id"] for p in svc.invited(territory, c["charter_id"], on)}
-        rows.append({"c": c, "current": current, "history": history, "invited": invited})
+        rows.append(
+            {"c": c, "state": svc.state_at(territory, c["charter_id"], on), "current": current, "history": history, "invited": invited}
+        )
     html = fragment(trame, "charte/_section.html", rows=rows, territory=territory, on=on, on_label=links.long_date(on))
     return PageSection(title="Charte partenariale", html=html, order=40, plugin="charte")
 

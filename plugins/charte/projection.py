@@ -2,7 +2,9 @@
 
 Signatures form an interval table in valid time (``signed_on`` <= day < ``ended_on``)
 with the recording instants of both ends, so that "who had signed on 2011-01-01?" is
-one indexed range, also "as known at" an earlier moment (``known_at``).
+one indexed range, also "as known at" an earlier moment (``known_at``). Status changes
+are kept as a history by the day they take effect, so that the charter read "as of" a
+past day shows the status it had then, not today's.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ OPEN_DAY = "9999-12-31"  # the open end of a signature or an invitation (valid t
 
 TABLES = (
     "charte_charters",
+    "charte_statuses",
     "charte_versions",
     "charte_signatures",
     "charte_invited",
@@ -33,7 +36,7 @@ TABLES = (
 
 class CharterProjection(Projection):
     name = "charte"
-    version = 1
+    version = 2  # 2: status history (charte_statuses)
     topics = tuple(e.name for e in ev.EVENTS)
     tables = TABLES
 
@@ -43,6 +46,8 @@ class CharterProjection(Projection):
             "form TEXT NOT NULL, carrier_structure_id TEXT NOT NULL, status TEXT NOT NULL, status_on TEXT, status_reason TEXT, "
             "latest_version INTEGER NOT NULL, adopted_version INTEGER, adopted_on TEXT, drafted_at TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS charte_charters_territory ON charte_charters (territory, title)",
+            "CREATE TABLE IF NOT EXISTS charte_statuses (charter_id TEXT NOT NULL, position BIGINT NOT NULL, territory TEXT NOT NULL, "
+            "on_day TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, recorded_at TEXT NOT NULL, PRIMARY KEY (charter_id, position))",
             "CREATE TABLE IF NOT EXISTS charte_versions (charter_id TEXT NOT NULL, version_no INTEGER NOT NULL, title TEXT NOT NULL, "
             "preamble TEXT NOT NULL, commitments TEXT NOT NULL, adopted_on TEXT, recorded_at TEXT NOT NULL, author TEXT NOT NULL, "
             "PRIMARY KEY (charter_id, version_no))",
@@ -100,6 +105,11 @@ class CharterProjection(Projection):
             cur.execute(
                 "UPDATE charte_charters SET status = ?, status_on = ?, status_reason = ? WHERE charter_id = ?",
                 (e.status, e.on, e.reason, e.charter_id),
+            )
+            cur.execute(
+                "INSERT INTO charte_statuses (charter_id, position, territory, on_day, status, reason, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (charter_id, position) DO NOTHING",
+                (e.charter_id, rec.position, t, e.on, e.status, e.reason, rec.recorded_at),
             )
         elif isinstance(e, ev.CharterSigned):
             if e.replaces:

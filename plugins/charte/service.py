@@ -213,6 +213,15 @@ class Charters:
                 raise UserError(400, "Adoptez d'abord une version de la charte.")
             if status == c["status"]:
                 raise UserError(400, f"La charte est déjà : {STATUSES[status].lower()}.")
+            first = self.first_adoption(territory, charter_id)
+            if first and when < first:
+                raise UserError(400, f"Date : la charte a été adoptée le {links.long_date(first)} ; choisissez une date postérieure.")
+            last = self.status_history(territory, charter_id)[-1:]
+            if last and when < last[0]["on_day"]:
+                raise UserError(
+                    400,
+                    f"Date : le dernier changement d'état date du {links.long_date(last[0]['on_day'])} ; choisissez une date postérieure.",
+                )
             return [ev.CharterStatusChanged(charter_id=charter_id, status=status, on=when, reason=(reason or "").strip() or None)]  # type: ignore[arg-type]
 
         self._command(territory, author, charter_id, build, effective=self._effective(when), reason=reason)
@@ -567,6 +576,39 @@ class Charters:
         """The latest version adopted on or before that day."""
         adopted = [v for v in self.versions(territory, charter_id) if v["adopted_on"] and v["adopted_on"] <= on]
         return max(adopted, key=lambda v: (v["adopted_on"], v["version_no"])) if adopted else None
+
+    def first_adoption(self, territory: str, charter_id: str) -> str | None:
+        """The day the charter first came into force (its first adopted version), if it did."""
+        days = [v["adopted_on"] for v in self.versions(territory, charter_id) if v["adopted_on"]]
+        return min(days) if days else None
+
+    def status_history(self, territory: str, charter_id: str) -> list[dict[str, Any]]:
+        """Suspensions, ends and returns into force, by the day they took effect."""
+        with self.trame.db.read() as cur:
+            rows = cur.execute(
+                "SELECT on_day, status, reason, recorded_at FROM charte_statuses WHERE territory = ? AND charter_id = ? "
+                "ORDER BY on_day, position",
+                (territory, charter_id),
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def state_at(self, territory: str, charter_id: str, on: str) -> dict[str, Any]:
+        """The charter as it stood on that day: the version in force then and the status then
+        (a draft before its first adoption), so that a page "as of" a past day shows neither
+        today's text nor today's suspension or end."""
+        version = self.version_in_force(territory, charter_id, on)
+        if version is None:
+            return {"status": "draft", "status_label": STATUSES["draft"], "status_on": None, "status_reason": None, "version": None}
+        changes = [x for x in self.status_history(territory, charter_id) if x["on_day"] <= on]
+        last = changes[-1] if changes else None
+        status = last["status"] if last else "active"
+        return {
+            "status": status,
+            "status_label": STATUSES[status],
+            "status_on": last["on_day"] if last else self.first_adoption(territory, charter_id),
+            "status_reason": last["reason"] if last and status != "active" else None,
+            "version": version,
+        }
 
     def _signature_rows(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         with self.trame.db.read() as cur:

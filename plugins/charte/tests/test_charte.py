@@ -329,7 +329,7 @@ def test_structure_sheet_shows_its_signature(trame: Trame) -> None:
         for x in batch
     ]
     mine = [x for x in sections if x.plugin == "charte"]
-    assert mine and "signataire" in str(mine[0].html) and "2010-03-12" in str(mine[0].html)
+    assert mine and "signataire" in str(mine[0].html) and "12/03/2010" in str(mine[0].html)
 
 
 def test_joigny_demo(trame: Trame) -> None:
