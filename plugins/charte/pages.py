@@ -97,7 +97,7 @@ def charter_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
         channels=CHANNELS,
         weekdays=WEEKDAYS,
         today=_today(),
-        year=date.today().year if c["status"] != "ended" else int((c["status_on"] or _today())[:4]),
+        year=svc.evaluation_years(territory, charter_id)[-1],
     )
 
 

@@ -533,7 +533,7 @@ class Charters:
         links.write_minutes(self.trame, territory, meeting_id, list(zip(links.AGENDA, bodies, strict=True)), decisions, author=author)
 
     def write_evaluation(self, territory: str, charter_id: str, year: int, *, author: str, texts: dict[str, str]) -> None:
-        self.require(territory, charter_id)
+        self.check_year(territory, charter_id, year)
         unknown = set(texts) - set(GRID)
         if unknown:
             raise UserError(400, f"Rubrique(s) inconnue(s) : {', '.join(sorted(unknown))}.")
@@ -761,9 +761,26 @@ class Charters:
         """Rates per meeting and per partner over the charter's meetings of a period (from the meetings plugin)."""
         return figures.compute(self, territory, charter_id, since, until)
 
+    def evaluation_years(self, territory: str, charter_id: str) -> list[int]:
+        """The years a report can be about: from the first draft or adoption (whichever is earlier: a
+        charter of 2010 may be recorded years later) to its end, or to this year while it lasts."""
+        c = self.require(territory, charter_id)
+        first = self.first_adoption(territory, charter_id)
+        start = min(int(c["drafted_at"][:4]), int(first[:4])) if first else int(c["drafted_at"][:4])
+        end = int(c["status_on"][:4]) if c["status"] == "ended" and c["status_on"] else date.today().year
+        return list(range(start, max(start, end) + 1))
+
+    def check_year(self, territory: str, charter_id: str, year: int) -> list[int]:
+        years = self.evaluation_years(territory, charter_id)
+        if year not in years:
+            span = f"l'année {years[0]}" if len(years) == 1 else f"les années {years[0]} à {years[-1]}"
+            raise UserError(404, f"Pas d'évaluation pour {year} : cette charte couvre {span}.")
+        return years
+
     def evaluation(self, territory: str, charter_id: str, year: int) -> dict[str, Any]:
         """The yearly report: figures from the data, and the coordination's written answers to the grid."""
         c = self.require(territory, charter_id)
+        years = self.check_year(territory, charter_id, year)
         since, until = f"{year}-01-01", f"{year}-12-31"
         with self.trame.db.read() as cur:
             row = cur.execute("SELECT * FROM charte_evaluations WHERE charter_id = ? AND year = ?", (charter_id, year)).fetchone()
@@ -772,6 +789,9 @@ class Charters:
         return {
             "charter": c,
             "year": year,
+            "years": years,
+            "state_on": min(until, date.today().isoformat()),
+            "state": self.state_at(territory, charter_id, min(until, date.today().isoformat())),
             "texts": texts,
             "written": dict(row) if row else None,
             "participation": self.participation(territory, charter_id, since, until),
