@@ -68,43 +68,33 @@ INVITED = [
     ("aide à domicile", "Associations d'aide à la personne du Jovinien", "2010-05-14"),
     ("bailleurs", "Bailleurs publics de Joigny", "2010-09-10"),
 ]
-FIRST_NAMES = [
-    "Claire",
-    "Marc",
-    "Sophie",
-    "Julien",
-    "Nathalie",
-    "Olivier",
-    "Isabelle",
-    "Thierry",
-    "Hélène",
-    "Pascal",
-    "Valérie",
-    "Stéphane",
-    "Catherine",
-    "Laurent",
-    "Sandrine",
-    "Éric",
-]
-LAST_NAMES = [
-    "Martin",
-    "Bernard",
-    "Dubois",
-    "Lefèvre",
-    "Moreau",
-    "Laurent",
-    "Girard",
-    "Roux",
-    "Fournier",
-    "Morel",
-    "Mercier",
-    "Blanc",
-    "Guérin",
-    "Boyer",
-    "Garnier",
-    "Chevalier",
-]
-ROLES = ["directrice", "directeur", "cheffe de service", "chef de service", "responsable d'antenne", "présidente", "coordinatrice"]
+#: Who signs for each structure (fictional people): the title agrees with the person, and fits the organisation.
+SIGNATORIES = {
+    "CCAS de Joigny": ("Claire Martin", "directrice du CCAS"),
+    "Aftam": ("Marc Roux", "directeur de la résidence sociale"),
+    "Caisse d'allocations familiales": ("Sophie Garnier", "responsable du service d'action sociale"),
+    "Centre hospitalier de Joigny": ("Julien Laurent", "directeur adjoint"),
+    "CLIC": ("Hélène Boyer", "coordinatrice du CLIC"),
+    "Conseil général": ("Olivier Lefèvre", "responsable du territoire d'action sociale"),
+    "CRAM": ("Isabelle Mercier", "cheffe du service social"),
+    "Croix-Rouge Migennes": ("Pascal Fournier", "président de l'unité locale"),
+    "Mission locale": ("Nathalie Guérin", "directrice"),
+    "SPIP": ("Thierry Bernard", "directeur pénitentiaire d'insertion et de probation"),
+    "SMPJPM": ("Valérie Girard", "cheffe de service"),
+    "Udaf": ("Stéphane Blanc", "directeur"),
+    "Agents de santé": ("Catherine Moreau", "coordinatrice"),
+    "ANPAA": ("Laurent Chevalier", "directeur départemental"),
+    "Centre médico-psychologique": ("Sandrine Dubois", "cadre de santé"),
+    "MDPH": ("Éric Morel", "directeur"),
+}
+#: Version 2 re-signed in November 2011; the Udaf has a new director, the Croix-Rouge a new team.
+RESIGNATORIES = {
+    "Mission locale": ("Nathalie Guérin", "directrice"),
+    "CLIC": ("Hélène Boyer", "coordinatrice du CLIC"),
+    "Udaf": ("Anne Perrin", "directrice"),
+    "SPIP": ("Thierry Bernard", "directeur pénitentiaire d'insertion et de probation"),
+    "Croix-Rouge Migennes": ("Martine Lambert", "présidente de l'unité locale"),
+}
 NEVER_COMES = "MDPH"  # a signatory seen at no meeting: what the participation page is for
 WITHDRAWS = "Croix-Rouge Migennes"
 
@@ -156,22 +146,19 @@ def load(trame: Trame, territory: str) -> None:
     svc.plan_cycle(territory, cid, author=SYSTEM, first_day=FIRST, place="Salle communale, Joigny", until="2012-05-31", poll_id=poll)
 
     # Signatures: the CCAS and the partners, at or soon after the first meetings; some from a paper copy.
-    def person(i: int) -> tuple[str, str]:
-        return f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {LAST_NAMES[(i * 7) % len(LAST_NAMES)]}", ROLES[i % len(ROLES)]
-
-    name, role = person(0)
+    name, role = SIGNATORIES["CCAS de Joigny"]
     svc.sign(
         territory,
         cid,
         author=SYSTEM,
         structure_id=carrier,
         signatory_name=name,
-        signatory_role="directrice du CCAS",
+        signatory_role=role,
         signed_on=FIRST,
         channel="referent",
     )
-    for i, sid in enumerate(partners.values(), start=1):
-        name, role = person(i)
+    for i, (query, sid) in enumerate(partners.items(), start=1):
+        name, role = SIGNATORIES[query]
         on = FIRST if i <= 9 else "2010-05-14"
         paper = i % 3 == 0
         svc.sign(
@@ -203,8 +190,7 @@ def load(trame: Trame, territory: str) -> None:
     )
     v2 = svc.revise(territory, cid, author=SYSTEM, title=TITLE, preamble=PREAMBLE_V2, commitments=COMMITMENTS)
     svc.adopt(territory, cid, v2, author=SYSTEM, on=V2)
-    for i, query in enumerate(["Mission locale", "CLIC", "Udaf", "SPIP", WITHDRAWS], start=20):
-        name, role = person(i)
+    for i, (query, (name, role)) in enumerate(RESIGNATORIES.items(), start=20):
         svc.sign(
             territory,
             cid,

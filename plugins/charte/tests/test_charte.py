@@ -330,22 +330,3 @@ def test_structure_sheet_shows_its_signature(trame: Trame) -> None:
     ]
     mine = [x for x in sections if x.plugin == "charte"]
     assert mine and "signataire" in str(mine[0].html) and "12/03/2010" in str(mine[0].html)
-
-
-def test_joigny_demo(trame: Trame) -> None:
-    h.territory(trame)
-    from plugins.charte.demo import load
-
-    load(trame, "joigny")
-    svc = charters(trame)
-    (c,) = svc.list("joigny")
-    assert c["status"] == "ended" and c["status_reason"] == "Action plus portée par le CCAS"
-    assert len(svc.version("joigny", c["charter_id"], 1)["commitments"]) == 9
-    assert len(svc.signatories("joigny", c["charter_id"], "2011-01-01")) == 16  # the CCAS and its 15 partners
-    meetings = svc.meetings("joigny", c["charter_id"])
-    assert meetings[0]["day"] == "2010-03-12" and meetings[0]["start_time"] == "09:00"
-    assert not any(m["day"][5:7] in ("07", "08") for m in meetings)
-    rate = svc.participation("joigny", c["charter_id"], "2010-01-01", "2012-12-31").rate
-    assert rate is not None and 0.6 <= rate <= 0.8
-    (poll,) = svc.polls("joigny", c["charter_id"])
-    assert poll["slot_labels"][poll["adopted_slot_id"]].startswith("vendredi 9 h")

@@ -80,27 +80,3 @@ def test_attendance_entered_on_the_meeting_page_is_what_the_charter_counts(trame
         headers=coord.headers,
     ).json()
     assert api["rate"] == 0.75 and api["meetings"][0]["present"] == 3 and api["meetings"][1]["recorded"] is False
-
-
-def test_joigny_demo_records_attendance_through_the_meetings_plugin(trame: Trame, client: Any) -> None:
-    h.territory(trame)
-    from plugins.charte.demo import load
-
-    load(trame, "joigny")
-    svc = charters(trame)
-    (c,) = svc.list("joigny")
-    cid = c["charter_id"]
-    f = svc.participation("joigny", cid, "2010-01-01", "2012-12-31")
-    assert len(f.meetings) == 12 and all(m.recorded for m in f.meetings)
-    for m in f.meetings:
-        rows = meetings(trame).attendance("joigny", m.meeting_id)
-        assert m.present == len({a["structure_id"] for a in rows if a["status"] == "present"}) > 0
-    assert f.rate is not None and 0.6 <= f.rate <= 0.8
-    assert f.never_came == ["MDPH de l'Yonne"]
-    m = f.meetings[4]
-    login(client, h.coordinator(trame).email)
-    meeting_page = client.get(f"/t/joigny/rencontres/{m.meeting_id}").text
-    assert meeting_page.count('value="present" aria-label') >= m.present
-    assert len(re.findall(r'value="present" aria-label="[^"]*" checked', meeting_page)) == m.present
-    charter_meeting = _text(client.get(f"/t/joigny/charte/{cid}/rencontres/{m.meeting_id}").text)
-    assert f"{m.present} structure(s) présente(s) sur {m.expected} attendue(s)" in charter_meeting

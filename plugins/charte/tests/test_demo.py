@@ -1,0 +1,81 @@
+"""The Joigny demo (seed 003), loaded once per backend and checked as its users would read it:
+the charter and its cycle, attendance recorded through the meetings plugin (the charter and the
+meeting pages agree), and fictional signatories whose French titles agree with them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from core.application import Trame
+from core.testing import login
+from plugins.charte.service import Charters, charters
+from plugins.charte.tests import helpers as h
+from plugins.rencontres.service import meetings
+
+#: French first names and their usual gender, kept here independently of the demo data.
+WOMEN = {"Claire", "Sophie", "Hélène", "Isabelle", "Nathalie", "Valérie", "Catherine", "Sandrine", "Anne", "Martine"}
+MEN = {"Marc", "Julien", "Olivier", "Pascal", "Thierry", "Stéphane", "Laurent", "Éric"}
+FEMININE = re.compile(r"\b(directrice|cheffe|coordinatrice|présidente|adjointe|responsable|cadre)\b")
+MASCULINE = re.compile(r"\b(directeur|chef|coordinateur|président|adjoint|responsable|cadre)\b")
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_joigny_demo(trame: Trame, client: Any) -> None:
+    h.territory(trame)
+    from plugins.charte.demo import load
+
+    load(trame, "joigny")
+    svc = charters(trame)
+    (c,) = svc.list("joigny")
+    login(client, h.coordinator(trame).email)
+    _charter_and_cycle(svc, c)
+    _attendance_is_the_meetings_plugins(trame, client, svc, c["charter_id"])
+    _titles_agree_with_the_people(client, svc, c["charter_id"])
+
+
+def _charter_and_cycle(svc: Charters, c: dict[str, Any]) -> None:
+    assert c["status"] == "ended" and c["status_reason"] == "Action plus portée par le CCAS"
+    assert len(svc.version("joigny", c["charter_id"], 1)["commitments"]) == 9
+    assert len(svc.signatories("joigny", c["charter_id"], "2011-01-01")) == 16  # the CCAS and its 15 partners
+    found = svc.meetings("joigny", c["charter_id"])
+    assert found[0]["day"] == "2010-03-12" and found[0]["start_time"] == "09:00"
+    assert not any(m["day"][5:7] in ("07", "08") for m in found)
+    (poll,) = svc.polls("joigny", c["charter_id"])
+    assert poll["slot_labels"][poll["adopted_slot_id"]].startswith("vendredi 9 h")
+    assert svc.evaluation_years("joigny", c["charter_id"]) == [2010, 2011, 2012]
+
+
+def _attendance_is_the_meetings_plugins(trame: Trame, client: Any, svc: Charters, cid: str) -> None:
+    f = svc.participation("joigny", cid, "2010-01-01", "2012-12-31")
+    assert len(f.meetings) == 12 and all(m.recorded for m in f.meetings)
+    for m in f.meetings:
+        rows = meetings(trame).attendance("joigny", m.meeting_id)
+        assert m.present == len({a["structure_id"] for a in rows if a["status"] == "present"}) > 0
+    assert f.rate is not None and 0.6 <= f.rate <= 0.8  # Joigny reported 70 %
+    assert f.never_came == ["MDPH de l'Yonne"]
+    m = f.meetings[4]
+    meeting_page = client.get(f"/t/joigny/rencontres/{m.meeting_id}").text
+    assert len(re.findall(r'value="present" aria-label="[^"]*" checked', meeting_page)) == m.present
+    charter_meeting = _text(client.get(f"/t/joigny/charte/{cid}/rencontres/{m.meeting_id}").text)
+    assert f"{m.present} structure(s) présente(s) sur {m.expected} attendue(s)" in charter_meeting
+
+
+def _titles_agree_with_the_people(client: Any, svc: Charters, cid: str) -> None:
+    signatures = svc.signatures("joigny", cid)
+    assert len(signatures) == 21
+    people: dict[str, set[str]] = {}
+    for s in signatures:
+        first = s["signatory_name"].split()[0]
+        assert first in WOMEN | MEN, s["signatory_name"]
+        pattern = FEMININE if first in WOMEN else MASCULINE
+        assert pattern.search(s["signatory_role"]), f"{s['signatory_name']}, {s['signatory_role']}"
+        people.setdefault(s["signatory_name"], set()).add(s["structure_id"])
+    assert all(len(ids) == 1 for ids in people.values())  # nobody signs for two structures
+    page = client.get(f"/t/joigny/charte/{cid}", params={"au": "2011-01-01"}).text
+    assert "Claire Martin, directrice du CCAS" in page and "Pascal Fournier, président de l&#39;unité locale" in page
+    later = client.get(f"/t/joigny/charte/{cid}", params={"au": "2012-01-01"}).text
+    assert "Anne Perrin, directrice" in later and "Stéphane Blanc" not in later  # the Udaf's new director re-signed
