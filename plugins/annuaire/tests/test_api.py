@@ -69,8 +69,17 @@ def test_referent_cannot_edit_other_structure_and_can_edit_own(client: TestClien
     started = client.post(f"{API}/{slug}/structures/{own}/contacts", json=contact, headers=referent.headers)
     assert started.status_code == 201
     cid = started.json()["id"]
+    # Her details: hers to edit while she holds a role at the referent's structure, never those of others.
+    patched = client.patch(f"{API}/{slug}/people/{person}", json={"email": "aline.martin@ccas-meaux.example"}, headers=referent.headers)
+    assert patched.status_code == 200
+    stranger = client.post(f"{API}/{slug}/people", json={"name": "Bruno Caf"}, headers=admin.headers).json()["id"]
+    client.post(f"{API}/{slug}/structures/{other}/contacts", json={"person_id": stranger, "role": "referent"}, headers=admin.headers)
+    refused_person = client.patch(f"{API}/{slug}/people/{stranger}", json={"phone": "01"}, headers=referent.headers)
+    assert refused_person.status_code == 403 and "sa propre structure" in refused_person.json()["detail"]
+    assert client.get(f"{API}/{slug}/people/{stranger}", headers=referent.headers).json()["phone"] is None
     ended = client.post(f"{API}/{slug}/structures/{own}/contacts/{cid}/end", json={"until": "2013-01-01"}, headers=referent.headers)
     assert ended.status_code == 201
+    assert client.patch(f"{API}/{slug}/people/{person}", json={"phone": "01"}, headers=referent.headers).status_code == 403  # role ended
     corrected = client.patch(f"{API}/{slug}/structures/{own}/contacts/{cid}", json={"until": "2012-09-01"}, headers=referent.headers)
     assert corrected.status_code == 200
     items = client.get(f"{API}/{slug}/structures/{own}/contacts", params={"as_of": "2012-06-01"}, headers=referent.headers).json()

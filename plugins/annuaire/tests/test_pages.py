@@ -15,7 +15,7 @@ from core.hookspecs import hookimpl
 from core.plugins import PageSection, PluginInfo
 from core.store import SYSTEM
 from core.testing import User, login, make_user, post_form
-from plugins.annuaire.schemas import ContactIn, ContactPatch, PersonIn, StructureIn, StructurePatch
+from plugins.annuaire.schemas import ContactEnd, ContactIn, ContactPatch, PersonIn, PersonPatch, StructureIn, StructurePatch
 from plugins.annuaire.service import directory
 
 
@@ -416,3 +416,93 @@ def test_merged_structure_page_says_where_it_went(trame: Trame, client: Any) -> 
     assert client.get(url, params={"as_of": "1980-01-01"}).status_code == 404  # before it joined: nothing to show
     known_before = client.get(url, params={"known_at": "2000-01-01"})  # before anything was recorded
     assert known_before.status_code == 404
+
+
+def person_form(page: str, **values: str) -> dict[str, str]:
+    """The person edit form as the browser would post it, with some fields changed."""
+    data = {k: hidden_value(page, k) for k in ("person_name", "person_email", "person_phone")}
+    return {**data, "reason": "", "version": hidden(page, "version"), "base": hidden(page, "base"), **values}
+
+
+def hidden_value(page: str, name: str) -> str:
+    match = re.search(rf'id="{name}" name="{name}" type="[a-z]+" value="([^"]*)"', page)
+    assert match, f"no field {name}"
+    return html.unescape(match.group(1))
+
+
+def test_person_details_edited_by_coordinators_and_the_referent_of_their_structure(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    url = f"{ROOT}/personnes/{ids['marie']}"
+    edit = f"{url}/modifier"
+    # The referent of another structure: no link, no form, no write.
+    signed_in(client, trame, "referente@ccas.example", "referent", ids["ccas"])
+    assert "Modifier les coordonnées" not in client.get(url).text
+    refused = client.get(edit)
+    assert refused.status_code == 403 and "coordonnées" in refused.text
+    assert post_form(client, url, edit, {"person_name": "Autre", "version": "1"}).status_code == 403
+    # The referent of France Travail, where Marie is the referent contact.
+    client.cookies.clear()
+    signed_in(client, trame, "referent@ft.example", "referent", ids["ft"])
+    assert "Modifier les coordonnées" in client.get(url).text
+    form = client.get(edit)
+    assert form.status_code == 200 and 'value="Marie Dupont"' in form.text and 'for="person_email"' in form.text
+    saved = post_form(client, edit, edit, person_form(form.text, person_email="marie.dupont@francetravail.example",
+                                                      person_phone="05 53 11 22 33", reason="Nouvelle adresse"))  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    page = client.get(saved.headers["location"])
+    assert "Les coordonnées de la personne ont été enregistrées." in page.text
+    assert "marie.dupont@francetravail.example" in page.text and "05 53 11 22 33" in page.text
+    assert "referent@ft.example" in page.text and "Nouvelle adresse" in page.text  # the timeline: who and why
+    person = directory(trame).person(T, ids["marie"])
+    assert person is not None and person.email == "marie.dupont@francetravail.example"
+    # Once her role there has ended, that referent no longer edits her details.
+    contact = directory(trame).contacts(T, ids["ft"])[0]
+    directory(trame).end_contact(T, ids["ft"], contact.id, ContactEnd(until="2020-01-01"), SYSTEM)
+    assert client.get(edit).status_code == 403
+    # A member never; a coordinator anyone, with or without a role somewhere.
+    client.cookies.clear()
+    signed_in(client, trame, "membre@agen.example", "member")
+    assert client.get(edit).status_code == 403
+    assert "Modifier les coordonnées" not in client.get(url).text
+    client.cookies.clear()
+    signed_in(client, trame, "coord@agen.example", "coordinator")
+    alone, _ = directory(trame).create_person(T, PersonIn(name="Paul Sans Poste"), SYSTEM)
+    assert client.get(f"{ROOT}/personnes/{alone}/modifier").status_code == 200
+    assert client.get(f"{ROOT}/personnes/00000000-0000-0000-0000-000000000000/modifier").status_code == 404
+    directory(trame).erase_person(T, alone, SYSTEM)
+    erased = client.get(f"{ROOT}/personnes/{alone}/modifier")
+    assert erased.status_code == 410 and "effacées" in erased.text
+
+
+def test_person_form_keeps_refused_input_and_shows_a_conflict(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    signed_in(client, trame, "coord@agen.example", "coordinator")
+    edit = f"{ROOT}/personnes/{ids['marie']}/modifier"
+    form = client.get(edit).text
+    bad = post_form(client, edit, edit, person_form(form, person_name="", person_email="marie chez ft", person_phone="05 53"))
+    assert bad.status_code == 400
+    assert 'id="erreur-person_name"' in bad.text and 'aria-describedby="erreur-person_name"' in bad.text
+    assert "Indiquez le nom et le prénom de la personne." in bad.text
+    assert 'id="erreur-person_email"' in bad.text and 'aria-invalid="true"' in bad.text
+    assert "« marie chez ft » n&#39;est pas une adresse e-mail valide" in bad.text
+    assert 'href="#person_email"' in bad.text  # the error summary links to the field
+    assert 'value="marie chez ft"' in bad.text and 'value="05 53"' in bad.text  # the input is kept
+    unchanged = post_form(client, edit, edit, person_form(form))
+    assert unchanged.status_code == 400 and "Vous n&#39;avez modifié aucun champ" in unchanged.text
+    too_long = post_form(client, edit, edit, person_form(form, person_phone="0" * 301))
+    assert too_long.status_code == 400 and 'id="erreur-person_phone"' in too_long.text
+    # A colleague adds her phone while the form is open: both versions are shown, and the form
+    # keeps their phone with my e-mail.
+    directory(trame).update_person(T, ids["marie"], PersonPatch(phone="05 53 99 99 99"), SYSTEM)
+    mine = person_form(form, person_email="m.dupont@francetravail.example")
+    clash = post_form(client, edit, edit, mine)
+    assert clash.status_code == 409 and "Quelqu'un a modifié ces coordonnées" in clash.text
+    table = clash.text.split('class="versions"')[1].split("</table>")[0]
+    assert "05 53 99 99 99" in table and "m.dupont@francetravail.example" in table
+    assert 'value="m.dupont@francetravail.example"' in clash.text and 'value="05 53 99 99 99"' in clash.text
+    again = post_form(client, edit, edit, person_form(clash.text))
+    assert again.status_code == 303, again.text
+    person = directory(trame).person(T, ids["marie"])
+    assert person is not None and person.email == "m.dupont@francetravail.example" and person.phone == "05 53 99 99 99"
