@@ -16,6 +16,12 @@ that a fact inserted earlier in valid time is not lost by later ones.
 
 Every row has a ``row_id`` unique in the table (a side index, e.g. full text, can
 point at it) and ``present`` (1 when the entity exists in that row), for filtering.
+
+``live`` is 1 when a row's valid time had not ended when it was recorded. A row current
+at any instant from now on is live, and among the rows of current knowledge (most of
+them past intervals of long histories) only about one per entity is: "as of today"
+lists read the live rows through a small partial index (:meth:`live_sql`) instead of
+every interval ever valid.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 
 import msgspec
 
+from core import clock
 from core.clock import FOREVER
 from core.database import Cursor
 
@@ -47,6 +54,15 @@ class Version:
     valid_from: str
     valid_to: str
     state: dict[str, Any]
+    live: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """What one fact did: rows written, and current-knowledge rows it superseded (for side indexes)."""
+
+    written: list[Version]
+    superseded: list[Version]
 
 
 def fold(state: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +95,7 @@ class BitemporalTable:
         return [
             f"CREATE TABLE IF NOT EXISTS {n} (row_id BIGINT NOT NULL, territory TEXT NOT NULL, entity_id TEXT NOT NULL, "
             f"valid_from TEXT NOT NULL, valid_to TEXT NOT NULL, recorded_from TEXT NOT NULL, recorded_to TEXT NOT NULL, "
-            f"present INTEGER NOT NULL, state TEXT NOT NULL{extra})",
+            f"present INTEGER NOT NULL, live INTEGER NOT NULL, state TEXT NOT NULL{extra})",
             f"CREATE UNIQUE INDEX IF NOT EXISTS {n}_row ON {n} (row_id)",
             f"CREATE INDEX IF NOT EXISTS {n}_entity ON {n} (entity_id, recorded_to, valid_from)",
             f"CREATE INDEX IF NOT EXISTS {n}_valid ON {n} (entity_id, valid_from)",
@@ -92,10 +108,10 @@ class BitemporalTable:
     # -- writing ---------------------------------------------------------------------------
     def record(
         self, cur: Cursor, *, territory: str, entity_id: str, effective: str, recorded_at: str, seq: int, patch: dict[str, Any]
-    ) -> list[Version]:
+    ) -> Recording:
         """Add one fact; ``seq`` orders facts of equal effective time (the log position).
 
-        Returns the rows written, so that a side index can follow them."""
+        Returns the rows written and superseded, so that a side index can follow them."""
         n = self.name
         cur.execute(
             f"INSERT INTO {self.facts} (entity_id, seq, effective, recorded_at, patch) VALUES (?, ?, ?, ?, ?)",
@@ -106,8 +122,9 @@ class BitemporalTable:
 
         def insert(vf: str, vt: str, state: dict[str, Any]) -> None:
             nonlocal next_id
-            self._insert(cur, next_id, territory, entity_id, vf, vt, recorded_at, state)
-            written.append(Version(next_id, vf, vt, state))
+            live = vt > recorded_at
+            self._insert(cur, next_id, territory, entity_id, vf, vt, recorded_at, state, live)
+            written.append(Version(next_id, vf, vt, state, live))
             next_id += 1
 
         # Current-knowledge rows that end after the change are superseded as of now. They
@@ -121,19 +138,20 @@ class BitemporalTable:
         affected = [
             row
             for row in cur.execute(
-                f"SELECT row_id, valid_from, valid_to, state FROM {n} WHERE entity_id = ? AND recorded_to = ? AND valid_from >= ? "
+                f"SELECT row_id, valid_from, valid_to, live, state FROM {n} WHERE entity_id = ? AND recorded_to = ? AND valid_from >= ? "
                 "ORDER BY valid_from",
                 (entity_id, FOREVER, start_from),
             ).fetchall()
             if row["valid_to"] > effective
         ]
+        superseded = [Version(r["row_id"], r["valid_from"], r["valid_to"], _load(r["state"]), bool(r["live"])) for r in affected]
         base: dict[str, Any] = {"exists": False}
         if affected:
             ids = [row["row_id"] for row in affected]
             cur.execute(f"UPDATE {n} SET recorded_to = ? WHERE row_id IN ({','.join('?' * len(ids))})", (recorded_at, *ids))
             first = affected[0]
             if first["valid_from"] < effective:
-                base = _load(first["state"])
+                base = superseded[0].state
                 insert(first["valid_from"], effective, base)
             else:
                 base = self._state_before(cur, entity_id, effective)
@@ -152,7 +170,7 @@ class BitemporalTable:
                 start = row["effective"]
             state = fold(state, _load(row["patch"]))
         insert(start, FOREVER, state)
-        return written
+        return Recording(written, superseded)
 
     def _state_before(self, cur: Cursor, entity_id: str, instant: str) -> dict[str, Any]:
         row = cur.execute(
@@ -161,12 +179,14 @@ class BitemporalTable:
         ).fetchone()
         return _load(row["state"]) if row else {"exists": False}
 
-    def _insert(self, cur: Cursor, row_id: int, territory: str, entity_id: str, vf: str, vt: str, rf: str, state: dict[str, Any]) -> None:
+    def _insert(
+        self, cur: Cursor, row_id: int, territory: str, entity_id: str, vf: str, vt: str, rf: str, state: dict[str, Any], live: bool
+    ) -> None:
         cols = "".join(f", {c}" for c in self.columns)
         marks = ", ?" * len(self.columns)
         cur.execute(
             f"INSERT INTO {self.name} (row_id, territory, entity_id, valid_from, valid_to, recorded_from, recorded_to, present, "
-            f"state{cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?{marks})",
+            f"live, state{cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?{marks})",
             (
                 row_id,
                 territory,
@@ -176,6 +196,7 @@ class BitemporalTable:
                 rf,
                 FOREVER,
                 1 if state.get("exists") else 0,
+                1 if live else 0,
                 _json(state).decode(),
                 *self._extra(state),
             ),
@@ -230,6 +251,21 @@ class BitemporalTable:
         """The condition selecting rows at (as_of, known_at); takes 4 params: see :meth:`where_params`."""
         a = f"{alias}." if alias else ""
         return f"{a}valid_from <= ? AND {a}valid_to > ? AND {a}recorded_from <= ? AND {a}recorded_to > ?"
+
+    def live_sql(self, alias: str = "") -> str:
+        """The live rows of current knowledge, as a literal condition: the planners of SQLite
+        and PostgreSQL then use partial indexes made by :meth:`live_index`."""
+        a = f"{alias}." if alias else ""
+        return f"{a}recorded_to = '{FOREVER}' AND {a}live = 1"
+
+    def live_index(self, suffix: str, columns: str) -> str:
+        """A partial index over the live rows (about one per entity)."""
+        return f"CREATE INDEX IF NOT EXISTS {self.name}_{suffix} ON {self.name} ({columns}) WHERE {self.live_sql()}"
+
+    @staticmethod
+    def reads_live(as_of: str | None, known_at: str | None) -> bool:
+        """True when the rows at (as_of, known_at) are all live: known now, as of now (None) or later."""
+        return known_at is None and (as_of is None or as_of >= clock.now())
 
     @staticmethod
     def where_params(as_of: str, known_at: str | None) -> tuple[str, str, str, str]:

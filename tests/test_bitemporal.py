@@ -61,9 +61,23 @@ def test_record_returns_rows_with_unique_ids(trame: Trame, table: BitemporalTabl
     with trame.db.write() as cur:
         first = T.record(cur, territory="t", entity_id="e1", effective="2007", recorded_at="2020", seq=1, patch={"exists": True})
         later = T.record(cur, territory="t", entity_id="e1", effective="2010", recorded_at="2021", seq=2, patch={"name": "x"})
-    assert [(v.valid_from, v.valid_to[:4]) for v in later] == [("2007", "2010"), ("2010", "9999")]
-    ids = [v.row_id for v in first + later]
+    assert [(v.valid_from, v.valid_to[:4]) for v in later.written] == [("2007", "2010"), ("2010", "9999")]
+    assert [(v.valid_from, v.valid_to[:4]) for v in later.superseded] == [("2007", "9999")]
+    ids = [v.row_id for v in first.written + later.written]
     assert len(set(ids)) == len(ids)
+
+
+def test_live_rows_are_those_that_can_be_current_from_now_on(trame: Trame, table: BitemporalTable) -> None:
+    """A past interval is not live; one still open when recorded (today's, a future one) is."""
+    with trame.db.write() as cur:
+        T.record(cur, territory="t", entity_id="e1", effective="2007", recorded_at="2020", seq=1, patch={"exists": True})
+        past = T.record(cur, territory="t", entity_id="e1", effective="2010", recorded_at="2021", seq=2, patch={"name": "x"})
+        # Recorded in 2022, effective in 2030: the 2010-2030 interval is live, and so is 2030-.
+        future = T.record(cur, territory="t", entity_id="e1", effective="2030", recorded_at="2022", seq=3, patch={"name": "y"})
+        live_now = cur.execute(f"SELECT valid_from FROM essai_bt WHERE {T.live_sql()} ORDER BY valid_from").fetchall()
+    assert [(v.valid_from, v.live) for v in past.written] == [("2007", False), ("2010", True)]
+    assert [(v.valid_from, v.live) for v in future.written] == [("2010", True), ("2030", True)]
+    assert [r["valid_from"] for r in live_now] == ["2010", "2030"]
 
 
 def test_fold_appends_with_a_plus_key() -> None:

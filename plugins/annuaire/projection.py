@@ -15,6 +15,7 @@ at another position of the log.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -119,7 +120,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any,
 
 class StructuresProjection(Projection):
     name = "annuaire.structures"
-    version = 1
+    version = 2  # 2: live rows and their search index
     topics = tuple(e.name for e in STRUCTURE_EVENTS)
 
     def __init__(self) -> None:
@@ -136,6 +137,8 @@ class StructuresProjection(Projection):
             *STRUCTURES.schema(),
             "CREATE INDEX IF NOT EXISTS annuaire_structures_sorted ON annuaire_structures "
             "(territory, recorded_to, sort_name, entity_id, present, valid_from, valid_to, row_id)",
+            # "As of today", in name order or counted: about one row per structure.
+            STRUCTURES.live_index("live_sorted", "territory, sort_name, entity_id, present, valid_from, valid_to, kind, row_id"),
             "CREATE TABLE IF NOT EXISTS annuaire_structure_streams (structure_id TEXT PRIMARY KEY, territory TEXT NOT NULL, "
             "version BIGINT NOT NULL, confirmed_at TEXT, updated_at TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS annuaire_structure_streams_territory ON annuaire_structure_streams (territory, confirmed_at)",
@@ -144,11 +147,20 @@ class StructuresProjection(Projection):
         ]
 
     def apply(self, cur: Cursor, rec: Recorded) -> None:
+        self.apply_many(cur, [rec])
+
+    def apply_many(self, cur: Cursor, records: Sequence[Recorded]) -> None:
+        live = search.LiveDocuments()
+        for rec in records:
+            self._apply(cur, rec, live)
+        live.write(cur, self.dialect)
+
+    def _apply(self, cur: Cursor, rec: Recorded, live: search.LiveDocuments) -> None:
         e: Any = rec.event
         sid = e.structure_id
         before = STRUCTURES.state_at(cur, sid, rec.effective)
         label, patch, changes = self._patch(rec, before)
-        versions = STRUCTURES.record(
+        recording = STRUCTURES.record(
             cur,
             territory=rec.territory,
             entity_id=sid,
@@ -157,7 +169,7 @@ class StructuresProjection(Projection):
             seq=rec.position,
             patch=patch,
         )
-        search.index(cur, self.dialect, versions)
+        search.index(cur, self.dialect, recording, live)
         confirmed = rec.recorded_at if isinstance(e, StructureConfirmed | StructureJoined) else None
         cur.execute(
             "INSERT INTO annuaire_structure_streams (structure_id, territory, version, confirmed_at, updated_at) VALUES (?, ?, ?, ?, ?) "

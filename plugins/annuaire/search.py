@@ -3,7 +3,8 @@
 Each row of the bitemporal structures table gets one search document, keyed by its
 ``row_id``, so a search is filtered by the same two intervals as every other read:
 "Pôle emploi" as of 2010 matches the name the structure had then, and without a date
-the current state matches through its former names.
+the current state matches through its former names. Searches as of today use a second
+index holding only the live rows' documents (a row leaves it when superseded).
 
 SQLite uses FTS5 (``unicode61 remove_diacritics 2``); PostgreSQL a weighted tsvector
 over ``unaccent`` text with a GIN index. Both get the same Python-normalised text
@@ -19,12 +20,16 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from core.bitemporal import Version
+from core.bitemporal import Recording
 from core.database import Cursor
 from plugins.annuaire import kinds
 
 FTS = "annuaire_structure_fts"  # SQLite
 TSV = "annuaire_structure_search"  # PostgreSQL
+# The same documents for the live rows only (see core.bitemporal): "as of today" searches
+# rank about one document per structure instead of one per interval of its history.
+FTS_LIVE = "annuaire_structure_fts_live"
+TSV_LIVE = "annuaire_structure_search_live"
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
 _WORD = re.compile(r"[a-z0-9]+")
@@ -66,20 +71,27 @@ def words(text: str) -> list[str]:
 
 def schema(dialect: str) -> list[str]:
     if dialect == "sqlite":
+        options = "tokenize=\"unicode61 remove_diacritics 2\", prefix='2 3'"
         return [
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5(name, acronym, former, body, content='', "
-            "tokenize=\"unicode61 remove_diacritics 2\", prefix='2 3')"
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(name, acronym, former, body, content='', {options})"
+            for table in (FTS, FTS_LIVE)
         ]
     return [
         _PG_UNACCENT_IN_PUBLIC,
         _PG_UNACCENT,
-        f"CREATE TABLE IF NOT EXISTS {TSV} (row_id BIGINT PRIMARY KEY, doc tsvector NOT NULL)",
-        f"CREATE INDEX IF NOT EXISTS {TSV}_doc ON {TSV} USING GIN (doc)",
+        *(
+            stmt
+            for table in (TSV, TSV_LIVE)
+            for stmt in (
+                f"CREATE TABLE IF NOT EXISTS {table} (row_id BIGINT PRIMARY KEY, doc tsvector NOT NULL)",
+                f"CREATE INDEX IF NOT EXISTS {table}_doc ON {table} USING GIN (doc)",
+            )
+        ),
     ]
 
 
 def tables(dialect: str) -> tuple[str, ...]:
-    return (FTS,) if dialect == "sqlite" else (TSV,)
+    return (FTS, FTS_LIVE) if dialect == "sqlite" else (TSV, TSV_LIVE)
 
 
 def document(state: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -101,14 +113,53 @@ def document(state: dict[str, Any]) -> tuple[str, str, str, str]:
     )
 
 
-def index(cur: Cursor, dialect: str, versions: list[Version]) -> None:
-    """Add the documents of rows just written to the structures table."""
-    rows = [(v.row_id, *document(v.state)) for v in versions if v.state.get("exists")]
+_VECTOR = " || ".join(f"setweight(to_tsvector('simple', annuaire_unaccent(?)), '{w}')" for w in "AABD")
+
+
+def index(cur: Cursor, dialect: str, recording: Recording, live: LiveDocuments) -> None:
+    """Follow one fact recorded in the structures table: the full index now, the live one
+    through ``live`` (written at the end of the batch)."""
+    rows = [(v.row_id, *document(v.state)) for v in recording.written if v.state.get("exists")]
     if dialect == "sqlite":
         cur.executemany(f"INSERT INTO {FTS} (rowid, name, acronym, former, body) VALUES (?, ?, ?, ?, ?)", rows)
     else:
-        vector = " || ".join(f"setweight(to_tsvector('simple', annuaire_unaccent(?)), '{w}')" for w in "AABD")
-        cur.executemany(f"INSERT INTO {TSV} (row_id, doc) VALUES (?, {vector})", rows)
+        cur.executemany(f"INSERT INTO {TSV} (row_id, doc) VALUES (?, {_VECTOR})", rows)
+    live.follow(recording)
+
+
+class LiveDocuments:
+    """The live index's changes over a batch of facts, written once at its end.
+
+    A row written and superseded within the batch never reaches the index, and FTS5 gets
+    one ordered pass of deletions then insertions: deleting a row per fact would flush its
+    pending terms to a new segment each time (10x slower)."""
+
+    def __init__(self) -> None:
+        self.added: dict[int, dict[str, Any]] = {}
+        self.removed: dict[int, dict[str, Any]] = {}
+
+    def follow(self, recording: Recording) -> None:
+        for v in recording.superseded:
+            if v.live and v.state.get("exists") and self.added.pop(v.row_id, None) is None:
+                self.removed[v.row_id] = v.state
+        self.added.update((v.row_id, v.state) for v in recording.written if v.live and v.state.get("exists"))
+
+    def write(self, cur: Cursor, dialect: str) -> None:
+        gone = sorted(self.removed.items())
+        new = [(row_id, *document(state)) for row_id, state in sorted(self.added.items())]
+        if dialect == "sqlite":
+            # A contentless table forgets a row given the very text it indexed: document() is a
+            # pure function of the state (change it, and bump the projection's version).
+            cur.executemany(
+                f"INSERT INTO {FTS_LIVE} ({FTS_LIVE}, rowid, name, acronym, former, body) VALUES ('delete', ?, ?, ?, ?, ?)",
+                [(row_id, *document(state)) for row_id, state in gone],
+            )
+            cur.executemany(f"INSERT INTO {FTS_LIVE} (rowid, name, acronym, former, body) VALUES (?, ?, ?, ?, ?)", new)
+        else:
+            cur.executemany(f"DELETE FROM {TSV_LIVE} WHERE row_id = ?", [(row_id,) for row_id, _ in gone])
+            cur.executemany(f"INSERT INTO {TSV_LIVE} (row_id, doc) VALUES (?, {_VECTOR})", new)
+        self.added.clear()
+        self.removed.clear()
 
 
 @dataclass(frozen=True)
@@ -120,16 +171,20 @@ class Match:
     rank: str = "m.score"  # an ORDER BY expression, best first
 
 
-def match(dialect: str, q: str) -> Match | None:
-    """None when ``q`` has no word to search for. Names and acronyms weigh most."""
+def match(dialect: str, q: str, *, live: bool = False) -> Match | None:
+    """None when ``q`` has no word to search for. Names and acronyms weigh most.
+
+    ``live``: search the live rows' index only (reads as known now, as of now or later)."""
     terms = words(q)
     if not terms:
         return None
     if dialect == "sqlite":
-        inner = f"SELECT rowid AS rid, bm25({FTS}, 10.0, 10.0, 4.0, 1.0) AS score FROM {FTS} WHERE {FTS} MATCH ?"
+        fts = FTS_LIVE if live else FTS
+        inner = f"SELECT rowid AS rid, bm25({fts}, 10.0, 10.0, 4.0, 1.0) AS score FROM {fts} WHERE {fts} MATCH ?"
         query = " ".join(f'"{t}"*' for t in terms)
     else:
-        inner = f"SELECT row_id AS rid, -ts_rank(doc, q) AS score FROM {TSV}, to_tsquery('simple', annuaire_unaccent(?)) q WHERE doc @@ q"
+        tsv = TSV_LIVE if live else TSV
+        inner = f"SELECT row_id AS rid, -ts_rank(doc, q) AS score FROM {tsv}, to_tsquery('simple', annuaire_unaccent(?)) q WHERE doc @@ q"
         query = " & ".join(f"{t}:*" for t in terms)
     # SQLite would otherwise run the MATCH once per structure row: CROSS JOIN keeps it outermost.
     join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"

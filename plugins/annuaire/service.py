@@ -298,10 +298,14 @@ class Directory:
         offset: int = 0,
     ) -> tuple[list[StructureOut], int]:
         """One page of the directory at a date, best matches first when searching: (items, total)."""
+        live = STRUCTURES.reads_live(as_of, known_at)
         as_of = as_of or clock.now()
-        match = search.match(self.db.dialect, q) if q else None
+        match = search.match(self.db.dialect, q, live=live) if q else None
         where, params = ["s.territory = ?", "s.present = 1"], [territory]
-        if known_at is None:  # the common case: one index range, already in name order
+        if live:  # today's directory: about one row per structure, in name order
+            where.append(f"{STRUCTURES.live_sql('s')} AND s.valid_from <= ? AND s.valid_to > ?")
+            params += [as_of, as_of]
+        elif known_at is None:  # a past date: one index range, already in name order
             where.append("s.recorded_to = ? AND s.valid_from <= ? AND s.valid_to > ?")
             params += [FOREVER, as_of, as_of]
         else:
@@ -315,22 +319,32 @@ class Directory:
                 where.append(f"s.{column} LIKE ? ESCAPE '!'")
                 params.append("%|" + _like(search.normalize(value.strip())) + "|%")
         source, order = "annuaire_structures s", ""
+        if live and match is None and self.db.dialect == "sqlite":
+            # Without statistics SQLite prefers the valid_to range of the territory index,
+            # then sorts every current row for one page; name order is this index's order.
+            source += " INDEXED BY annuaire_structures_live_sorted"
         if match is not None:
             params = [*match.params, *params]
             source, order = match.source, f"{match.rank}, "
+        condition = " AND ".join(where)
+        page = (max(0, min(limit, 500)), max(0, offset))
         # Rank and count on narrow rows first, then read the sheets of the page only.
-        sql = (
-            f"SELECT s.row_id, COUNT(*) OVER () AS total FROM {source} WHERE {' AND '.join(where)} "
-            f"ORDER BY {order}s.sort_name, s.entity_id LIMIT ? OFFSET ?"
-        )
         with self.db.read() as cur:
-            ranked = cur.execute(sql, (*params, max(0, min(limit, 500)), max(0, offset))).fetchall()
-            if ranked:
-                total = int(ranked[0]["total"])
-            elif offset:
-                total = int(cur.scalar(f"SELECT COUNT(*) FROM {source} WHERE {' AND '.join(where)}", params))
-            else:
-                total = 0
+            if match is None:  # name order straight from an index; the count from the same rows
+                ranked = cur.execute(
+                    f"SELECT s.row_id FROM {source} WHERE {condition} ORDER BY s.sort_name, s.entity_id LIMIT ? OFFSET ?", (*params, *page)
+                ).fetchall()
+                total = int(cur.scalar(f"SELECT COUNT(*) FROM {source} WHERE {condition}", params))
+            else:  # every match is scored to rank them anyway: count them in the same pass
+                ranked = cur.execute(
+                    f"SELECT s.row_id, COUNT(*) OVER () AS total FROM {source} WHERE {condition} "
+                    f"ORDER BY {order}s.sort_name, s.entity_id LIMIT ? OFFSET ?",
+                    (*params, *page),
+                ).fetchall()
+                if ranked:
+                    total = int(ranked[0]["total"])
+                else:
+                    total = int(cur.scalar(f"SELECT COUNT(*) FROM {source} WHERE {condition}", params)) if offset else 0
             order_of = {r["row_id"]: i for i, r in enumerate(ranked)}
             marks = ",".join("?" * len(order_of))
             rows = (

@@ -124,6 +124,32 @@ def test_search_accents_and_acronyms(d: Directory, agen: str) -> None:
     assert d.list_structures(agen, "epernon", kind="mds")[1] == 0
 
 
+def test_todays_directory_from_live_rows_equals_the_full_history_read(d: Directory, agen: str, employment: Employment) -> None:
+    """Reads as of today go through the live rows and their search index; a read "as known
+    at" a later instant goes through every interval. Both must list the same sheets, through
+    back-dated and future-dated changes, renames, a merge, a departure and a return."""
+    a = d.create_structure(agen, StructureIn(name="Secours populaire d'Agen", communes=["Agen"], effective="2005-01-01"), SYSTEM)[0]
+    b = d.create_structure(agen, StructureIn(name="Épicerie solidaire du Passage", effective="2006-01-01"), SYSTEM)[0]
+    d.update_structure(agen, a, StructurePatch(name="Secours populaire – Agen", effective="2011-05-01"), 1, SYSTEM)
+    d.update_structure(agen, a, StructurePatch(missions="Aide alimentaire, vacances", effective="2009-01-01"), 2, SYSTEM)
+    d.update_structure(agen, b, StructurePatch(name="Épicerie sociale du Passage", effective="2999-01-01"), 1, SYSTEM)
+    d.leave_structure(agen, b, "2030-01-01", SYSTEM)
+    d.leave_structure(agen, employment.agency, "2015-01-01", SYSTEM)
+    d.rejoin_structure(agen, employment.agency, "2016-01-01", SYSTEM)
+    later = "9999-01-01T00:00:00.000000Z"  # as known "at" a later instant: the full-history path
+    for q in (None, "secours", "agen", "aide alimentaire", "epicerie solidaire", "epicerie sociale", "pole emploi", "anpe", "assedic"):
+        for as_of in (None, day("2031-01-01"), day("3000-01-01")):
+            live = d.list_structures(agen, q, as_of=as_of)
+            full = d.list_structures(agen, q, as_of=as_of or clock.now(), known_at=later)
+            assert [(s.id, s.name) for s in live[0]] == [(s.id, s.name) for s in full[0]], (q, as_of)
+            assert live[1] == full[1]
+    [today], _ = d.list_structures(agen, "epicerie solidaire")
+    assert today.id == b
+    assert d.list_structures(agen, "epicerie sociale")[1] == 0  # its new name takes effect in 2999
+    assert d.list_structures(agen, "epicerie sociale", as_of=day("2031-01-01"))[1] == 0  # it left in 2030
+    assert d.list_structures(agen, "aide alimentaire")[0][0].id == a
+
+
 def test_people_search_ignores_accents(d: Directory, agen: str) -> None:
     pid, _ = d.create_person(agen, PersonIn(name="Émilie Vigouroux"), SYSTEM)
     assert [p.id for p in d.search_people(agen, "emil vig")] == [pid]
