@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
@@ -18,6 +18,7 @@ from core.web.errors import UserError
 from core.web.rendering import fragment, render
 from plugins.charte import links
 from plugins.charte.api import check_signer, check_voter
+from plugins.charte.forms import Refused, refusal
 from plugins.charte.service import CHANNELS, FORMS, GRID, NO_NAMES, STATUSES, WEEKDAYS, charters, day
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -50,36 +51,78 @@ def index(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Temp
     return render(request, "charte/index.html", items=charters(trame).list(territory))
 
 
+def _text_form(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, charter: dict[str, Any] | None, refused: dict[str, Any] | None = None
+) -> Template:
+    """The form of a new charter or of a new version; a refused one comes back as typed."""
+    current = charters(trame).version(territory, charter["charter_id"], charter["latest_version"]) if charter else None
+    values = {"title": "", "preamble": "", "commitments": "", "carrier_structure_id": "", "form": "initiative"}
+    if current:
+        values.update(title=current["title"], preamble=current["preamble"], commitments="\n".join(current["commitments"]))
+    if refused:
+        values.update(refused["values"])
+    return render(
+        request,
+        "charte/edit.html",
+        status_code=refused["status"] if refused else 200,
+        charter=charter,
+        values=values,
+        errors=refused["errors"] if refused else {},
+        forms=FORMS,
+        structures=links.structures(trame, territory) if charter is None else [],
+    )
+
+
 @get(f"{P}/nouvelle", opt={"role": "coordinator"}, sync_to_thread=False)
 def new_form(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
-    return render(request, "charte/edit.html", charter=None, current=None, forms=FORMS, structures=links.structures(trame, territory))
+    return _text_form(request, trame, territory, None)
 
 
 @post(f"{P}/nouvelle", opt={"role": "coordinator"}, sync_to_thread=True)
-def new_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Form) -> Redirect:
-    cid = charters(trame).draft(
-        territory,
-        author=author_of(request),
-        title=one(data, "title"),
-        preamble=one(data, "preamble"),
-        commitments=one(data, "commitments").splitlines(),
-        carrier_structure_id=one(data, "carrier_structure_id"),
-        form=one(data, "form"),
-    )
+def new_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Form) -> Response[Any]:
+    try:
+        cid = charters(trame).draft(
+            territory,
+            author=author_of(request),
+            title=one(data, "title"),
+            preamble=one(data, "preamble"),
+            commitments=one(data, "commitments").splitlines(),
+            carrier_structure_id=one(data, "carrier_structure_id"),
+            form=one(data, "form"),
+        )
+    except UserError as exc:
+        return _text_form(request, trame, territory, None, refusal("text", exc, data))
     return _back(territory, cid)
 
 
 @get(f"{P}/{{charter_id:str}}", sync_to_thread=False)
 def charter_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, au: str | None = None) -> Template:
+    return _charter(request, trame, territory, charter_id, au)
+
+
+def _charter(
+    request: Request[Any, Any, Any],
+    trame: Trame,
+    territory: str,
+    charter_id: str,
+    au: str | None = None,
+    refused: dict[str, Any] | None = None,
+) -> Template:
+    """The charter page; ``refused``: one of its forms comes back with what was typed and why it was refused."""
     svc = charters(trame)
     c = svc.require(territory, charter_id)
-    on = day(au, "Date", required=False) or _today()
+    try:
+        on = day(au, "Date", required=False, field="au") or _today()
+    except UserError as exc:
+        on, refused = _today(), refusal("au", exc, {"au": au})
     access = access_of(request)
     structures = links.structures(trame, territory)
     mine = access.structure_id
     return render(
         request,
         "charte/charter.html",
+        status_code=refused["status"] if refused else 200,
+        refused=refused,
         c=c,
         **at_date(svc, territory, c, on),
         past=on != _today(),
@@ -130,106 +173,132 @@ def version_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
 
 @get(f"{P}/{{charter_id:str}}/modifier", opt={"role": "coordinator"}, sync_to_thread=False)
 def edit_form(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str) -> Template:
-    svc = charters(trame)
-    c = svc.require(territory, charter_id)
-    return render(
-        request, "charte/edit.html", charter=c, current=svc.version(territory, charter_id, c["latest_version"]), forms=FORMS, structures=[]
-    )
+    return _text_form(request, trame, territory, charters(trame).require(territory, charter_id))
 
 
 @post(f"{P}/{{charter_id:str}}/modifier", opt={"role": "coordinator"}, sync_to_thread=True)
-def edit_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
-    no = charters(trame).revise(
-        territory,
-        charter_id,
-        author=author_of(request),
-        title=one(data, "title"),
-        preamble=one(data, "preamble"),
-        commitments=one(data, "commitments").splitlines(),
-    )
+def edit_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Response[Any]:
+    svc = charters(trame)
+    try:
+        no = svc.revise(
+            territory,
+            charter_id,
+            author=author_of(request),
+            title=one(data, "title"),
+            preamble=one(data, "preamble"),
+            commitments=one(data, "commitments").splitlines(),
+        )
+    except UserError as exc:
+        return _text_form(request, trame, territory, svc.require(territory, charter_id), refusal("text", exc, data))
     return _back(territory, charter_id, f"/versions/{no}")
 
 
 @post(f"{P}/{{charter_id:str}}/adoption", opt={"role": "coordinator"}, sync_to_thread=True)
-def adopt(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
+def adopt(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Response[Any]:
     try:
-        no = int(one(data, "version_no"))
-    except ValueError:
-        raise UserError(400, "Choisissez la version à adopter.") from None
-    charters(trame).adopt(territory, charter_id, no, author=author_of(request), on=one(data, "adopted_on"))
-    return _back(territory, charter_id)
+        if not one(data, "version_no").isdigit():
+            raise Refused(400, "Choisissez la version à adopter.", "version_no")
+        charters(trame).adopt(territory, charter_id, int(one(data, "version_no")), author=author_of(request), on=one(data, "adopted_on"))
+    except UserError as exc:
+        return _charter(request, trame, territory, charter_id, refused=refusal("adopt", exc, data))
+    return _back(territory, charter_id, "#versions")
 
 
 @post(f"{P}/{{charter_id:str}}/statut", opt={"role": "coordinator"}, sync_to_thread=True)
-def status(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
-    charters(trame).set_status(
-        territory, charter_id, one(data, "status"), author=author_of(request), on=one(data, "on"), reason=one(data, "reason") or None
-    )
+def status(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Response[Any]:
+    try:
+        charters(trame).set_status(
+            territory, charter_id, one(data, "status"), author=author_of(request), on=one(data, "on"), reason=one(data, "reason") or None
+        )
+    except UserError as exc:
+        return _charter(request, trame, territory, charter_id, refused=refusal("status", exc, data))
     return _back(territory, charter_id)
 
 
 @post(f"{P}/{{charter_id:str}}/signatures", opt={"role": "referent"}, sync_to_thread=True)
-def sign(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
+def sign(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Response[Any]:
     access = access_of(request)
     structure_id = one(data, "structure_id") or (access.structure_id or "")
-    channel = check_signer(access, structure_id, one(data, "document_ref") or None)
+    form = "paper" if one(data, "form_name") == "paper" else "sign"
     version = one(data, "version_no")
-    charters(trame).sign(
-        territory,
-        charter_id,
-        author=author_of(request),
-        structure_id=structure_id,
-        signatory_name=one(data, "signatory_name"),
-        signatory_role=one(data, "signatory_role"),
-        signed_on=one(data, "signed_on"),
-        version_no=int(version) if version.isdigit() else None,
-        adaptation=one(data, "adaptation") or None,
-        channel=channel,
-        document_ref=one(data, "document_ref") or None,
-    )
+    try:
+        channel = check_signer(access, structure_id, one(data, "document_ref") or None)
+        charters(trame).sign(
+            territory,
+            charter_id,
+            author=author_of(request),
+            structure_id=structure_id,
+            signatory_name=one(data, "signatory_name"),
+            signatory_role=one(data, "signatory_role"),
+            signed_on=one(data, "signed_on"),
+            version_no=int(version) if version.isdigit() else None,
+            adaptation=one(data, "adaptation") or None,
+            channel=channel,
+            document_ref=one(data, "document_ref") or None,
+        )
+    except UserError as exc:
+        shown = None if form == "paper" else {"signatory_name", "signatory_role", "signed_on", "adaptation"}
+        return _charter(request, trame, territory, charter_id, refused=refusal(form, exc, data, shown))
     return _back(territory, charter_id, "#signataires")
 
 
 @post(f"{P}/{{charter_id:str}}/signatures/{{signature_id:str}}/retrait", opt={"role": "referent"}, sync_to_thread=True)
-def withdraw(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, signature_id: str, data: Form) -> Redirect:
+def withdraw(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, signature_id: str, data: Form
+) -> Response[Any]:
     svc = charters(trame)
     s = svc.signature(territory, charter_id, signature_id)
     if s is None:
         raise UserError(404, "Cette signature n'existe pas.")
     if not access_of(request).may_edit_structure(s["structure_id"]):
         raise UserError(403, "Seule la structure signataire ou la coordination peut retirer cette signature.")
-    svc.withdraw(
-        territory, charter_id, signature_id, author=author_of(request), on=one(data, "withdrawn_on"), reason=one(data, "reason") or None
-    )
+    try:
+        svc.withdraw(
+            territory, charter_id, signature_id, author=author_of(request), on=one(data, "withdrawn_on"), reason=one(data, "reason") or None
+        )
+    except UserError as exc:
+        return _charter(request, trame, territory, charter_id, refused=refusal(f"withdraw-{signature_id}", exc, data))
     return _back(territory, charter_id, "#signataires")
 
 
 @post(f"{P}/{{charter_id:str}}/invites", opt={"role": "coordinator"}, sync_to_thread=True)
-def invite_partner(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
-    charters(trame).invite_partner(
-        territory,
-        charter_id,
-        one(data, "structure_id"),
-        author=author_of(request),
-        since=one(data, "since") or _today(),
-        note=one(data, "note") or None,
-    )
+def invite_partner(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Response[Any]:
+    try:
+        charters(trame).invite_partner(
+            territory,
+            charter_id,
+            one(data, "structure_id"),
+            author=author_of(request),
+            since=one(data, "since") or _today(),
+            note=one(data, "note") or None,
+        )
+    except UserError as exc:
+        return _charter(request, trame, territory, charter_id, refused=refusal("invite", exc, data))
     return _back(territory, charter_id, "#invites")
 
 
 @post(f"{P}/{{charter_id:str}}/sondages", opt={"role": "coordinator"}, sync_to_thread=True)
-def open_poll(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
+def open_poll(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Response[Any]:
     slots = []
     for i in range(1, 5):
         wd, start, end = one(data, f"weekday{i}"), one(data, f"start{i}"), one(data, f"end{i}")
-        if wd != "" and start and end:
+        if wd.isdigit() and start and end:
             slots.append((int(wd), start, end))
-    pid = charters(trame).open_poll(territory, charter_id, author=author_of(request), question=one(data, "question"), slots=slots)
+    try:
+        pid = charters(trame).open_poll(territory, charter_id, author=author_of(request), question=one(data, "question"), slots=slots)
+    except UserError as exc:
+        return _charter(request, trame, territory, charter_id, refused=refusal("poll", exc, data))
     return _back(territory, charter_id, f"/sondages/{pid}")
 
 
 @get(f"{P}/{{charter_id:str}}/sondages/{{poll_id:str}}", sync_to_thread=False)
 def poll_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str) -> Template:
+    return _poll(request, trame, territory, charter_id, poll_id)
+
+
+def _poll(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str, refused: dict[str, Any] | None = None
+) -> Template:
     svc = charters(trame)
     c = svc.require(territory, charter_id)
     p = svc.poll(territory, poll_id)
@@ -240,6 +309,8 @@ def poll_page(request: Request[Any, Any, Any], trame: Trame, territory: str, cha
     return render(
         request,
         "charte/poll.html",
+        status_code=refused["status"] if refused else 200,
+        refused=refused,
         c=c,
         p=p,
         mine=mine,
@@ -250,11 +321,14 @@ def poll_page(request: Request[Any, Any, Any], trame: Trame, territory: str, cha
 
 
 @post(f"{P}/{{charter_id:str}}/sondages/{{poll_id:str}}/vote", opt={"role": "referent"}, sync_to_thread=True)
-def poll_vote(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str, data: Form) -> Redirect:
+def poll_vote(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str, data: Form) -> Response[Any]:
     access = access_of(request)
     structure_id = one(data, "structure_id") or (access.structure_id or "")
     check_voter(access, structure_id)
-    charters(trame).vote(territory, poll_id, author=author_of(request), structure_id=structure_id, slot_ids=many(data, "slot"))
+    try:
+        charters(trame).vote(territory, poll_id, author=author_of(request), structure_id=structure_id, slot_ids=many(data, "slot"))
+    except UserError as exc:
+        return _poll(request, trame, territory, charter_id, poll_id, refusal("vote", exc, {**data, "slot": many(data, "slot")}))
     return _back(territory, charter_id, f"/sondages/{poll_id}")
 
 
@@ -265,20 +339,23 @@ def poll_adopt(request: Request[Any, Any, Any], trame: Trame, territory: str, ch
 
 
 @post(f"{P}/{{charter_id:str}}/cycle", opt={"role": "coordinator"}, sync_to_thread=True)
-def plan_cycle(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Redirect:
+def plan_cycle(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Response[Any]:
     count = one(data, "count")
-    charters(trame).plan_cycle(
-        territory,
-        charter_id,
-        author=author_of(request),
-        first_day=one(data, "first_day"),
-        place=one(data, "place"),
-        until=one(data, "until") or None,
-        count=int(count) if count.isdigit() else None,
-        poll_id=one(data, "poll_id") or None,
-        start=one(data, "start") or None,
-        end=one(data, "end") or None,
-    )
+    try:
+        charters(trame).plan_cycle(
+            territory,
+            charter_id,
+            author=author_of(request),
+            first_day=one(data, "first_day"),
+            place=one(data, "place"),
+            until=one(data, "until") or None,
+            count=int(count) if count.isdigit() else None,
+            poll_id=one(data, "poll_id") or None,
+            start=one(data, "start") or None,
+            end=one(data, "end") or None,
+        )
+    except UserError as exc:
+        return _charter(request, trame, territory, charter_id, refused=refusal("cycle", exc, data))
     return _back(territory, charter_id, "#rencontres")
 
 
@@ -356,12 +433,33 @@ def participation_page(
 
 @get(f"{P}/{{charter_id:str}}/evaluation/{{year:int}}", sync_to_thread=True)
 def evaluation_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, year: int) -> Template:
-    return render(request, "charte/evaluation.html", r=charters(trame).evaluation(territory, charter_id, year), grid=GRID)
+    return _evaluation(request, trame, territory, charter_id, year)
+
+
+def _evaluation(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, year: int, refused: dict[str, Any] | None = None
+) -> Template:
+    r = charters(trame).evaluation(territory, charter_id, year)
+    if refused:
+        r["texts"] = {k: refused["values"].get(k, "") for k in GRID}
+    return render(
+        request,
+        "charte/evaluation.html",
+        status_code=refused["status"] if refused else 200,
+        errors=refused["errors"] if refused else {},
+        r=r,
+        grid=GRID,
+    )
 
 
 @post(f"{P}/{{charter_id:str}}/evaluation/{{year:int}}", opt={"role": "coordinator"}, sync_to_thread=True)
-def evaluation_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, year: int, data: Form) -> Redirect:
-    charters(trame).write_evaluation(territory, charter_id, year, author=author_of(request), texts={k: one(data, k) for k in GRID})
+def evaluation_submit(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, year: int, data: Form
+) -> Response[Any]:
+    try:
+        charters(trame).write_evaluation(territory, charter_id, year, author=author_of(request), texts={k: one(data, k) for k in GRID})
+    except UserError as exc:
+        return _evaluation(request, trame, territory, charter_id, year, refusal("evaluation", exc, data))
     return _back(territory, charter_id, f"/evaluation/{year}")
 
 

@@ -22,6 +22,7 @@ from core.web.errors import UserError
 from plugins.charte import events as ev
 from plugins.charte import links
 from plugins.charte import participation as figures
+from plugins.charte.forms import Refused
 from plugins.charte.participation import Participation
 from plugins.charte.projection import OPEN_DAY
 
@@ -45,22 +46,23 @@ GRID = {
     "public_feedback": "Retour du public",
     "evolution": "Évolution envisagée du partenariat",
 }
+TEXT_LIMIT = 20000  # the events' limit on a written text
 NO_NAMES = (
     "Secret partagé : ne nommez aucune personne accompagnée. Décrivez la situation et la coordination "
     "sans nom, initiales, date de naissance ni adresse."
 )
 
 
-def day(value: str | None, label: str, *, required: bool = True) -> str | None:
+def day(value: str | None, label: str, *, required: bool = True, field: str | None = None) -> str | None:
     """A calendar day typed by a person (AAAA-MM-JJ); the error names the field."""
     if value is None or not str(value).strip():
         if required:
-            raise UserError(400, f"{label} : indiquez une date (AAAA-MM-JJ).")
+            raise Refused(400, f"{label} : indiquez une date (AAAA-MM-JJ).", field)
         return None
     try:
         return date.fromisoformat(str(value).strip()[:10]).isoformat()
     except ValueError:
-        raise UserError(400, f"{label} : « {value} » n'est pas une date (attendu AAAA-MM-JJ).") from None
+        raise Refused(400, f"{label} : « {value} » n'est pas une date (attendu AAAA-MM-JJ).", field) from None
 
 
 def _hhmm(value: str, label: str) -> str:
@@ -119,17 +121,19 @@ class Charters:
     def _effective(on: str) -> str:
         return clock.parse(on)
 
-    def _structure_or_refuse(self, territory: str, structure_id: str, label: str = "Structure") -> Any:
+    def _structure_or_refuse(self, territory: str, structure_id: str, label: str = "Structure", field: str = "structure_id") -> Any:
         s = links.structure(self.trame, territory, structure_id)
         if s is None:
-            raise UserError(400, f"{label} : cette structure n'est pas dans l'annuaire du territoire.")
+            if not structure_id:
+                raise Refused(400, f"{label} : choisissez une structure.", field)
+            raise Refused(400, f"{label} : cette structure n'est pas dans l'annuaire du territoire.", field)
         return s
 
     @staticmethod
     def _commitments(items: list[str]) -> list[str]:
         clean = [c.strip() for c in items if c and c.strip()]
         if not clean:
-            raise UserError(400, "Une charte comporte au moins un engagement.")
+            raise Refused(400, "Une charte comporte au moins un engagement (un par ligne).", "commitments")
         return clean
 
     # == charters and versions ===================================================================
@@ -137,10 +141,10 @@ class Charters:
         self, territory: str, *, author: str, title: str, preamble: str, commitments: list[str], carrier_structure_id: str, form: str
     ) -> str:
         if not title.strip():
-            raise UserError(400, "Donnez un titre à la charte.")
+            raise Refused(400, "Donnez un titre à la charte.", "title")
         if form not in FORMS:
-            raise UserError(400, "Choisissez la forme du partenariat : d'initiative, palliatif ou imposé.")
-        self._structure_or_refuse(territory, carrier_structure_id, "Structure porteuse")
+            raise Refused(400, "Choisissez la forme du partenariat : d'initiative, palliatif ou imposé.", "form")
+        self._structure_or_refuse(territory, carrier_structure_id, "Structure porteuse", "carrier_structure_id")
         charter_id = str(uuid.uuid4())
         event = ev.CharterDrafted(
             charter_id=charter_id,
@@ -163,7 +167,7 @@ class Charters:
             latest = self.version(territory, charter_id, c["latest_version"])
             items = self._commitments(commitments)
             if latest and (latest["title"], latest["preamble"], latest["commitments"]) == (title.strip(), preamble.strip(), items):
-                raise UserError(400, "Le texte n'a pas changé : aucune nouvelle version.")
+                raise Refused(400, "Le texte n'a pas changé : aucune nouvelle version.")
             result[:] = [c["latest_version"] + 1]
             return [
                 ev.CharterRevised(
@@ -179,31 +183,31 @@ class Charters:
         return result[0]
 
     def adopt(self, territory: str, charter_id: str, version_no: int, *, author: str, on: str) -> None:
-        adopted_on = day(on, "Date d'adoption")
+        adopted_on = day(on, "Date d'adoption", field="adopted_on")
         assert adopted_on is not None
 
         def build() -> list[Any]:
             c = self.require(territory, charter_id)
             v = self.version(territory, charter_id, version_no)
             if v is None:
-                raise UserError(404, f"La version {version_no} de cette charte n'existe pas.")
+                raise Refused(400, f"La version {version_no} de cette charte n'existe pas.", "version_no")
             if v["adopted_on"]:
-                raise UserError(400, f"La version {version_no} a déjà été adoptée le {links.long_date(v['adopted_on'])}.")
+                raise Refused(409, f"La version {version_no} a déjà été adoptée le {links.long_date(v['adopted_on'])}.", "version_no")
             if c["status"] == "ended":
                 raise UserError(400, "Cette charte est terminée.")
             if c["adopted_on"] and adopted_on < c["adopted_on"]:
-                raise UserError(400, "Une version ne peut pas être adoptée avant la version en vigueur.")
+                raise Refused(400, "Une version ne peut pas être adoptée avant la version en vigueur.", "adopted_on")
             return [ev.VersionAdopted(charter_id=charter_id, version_no=version_no, adopted_on=adopted_on)]
 
         self._command(territory, author, charter_id, build, effective=self._effective(adopted_on))
 
     def set_status(self, territory: str, charter_id: str, status: str, *, author: str, on: str, reason: str | None) -> None:
-        when = day(on, "Date")
+        when = day(on, "À compter du", field="on")
         assert when is not None
         if status not in ("active", "suspended", "ended"):
-            raise UserError(400, "Statut inconnu : suspendre, terminer ou remettre en vigueur.")
+            raise Refused(400, "Choisissez le nouvel état : suspendre, terminer ou remettre en vigueur.", "status")
         if status in ("suspended", "ended") and not (reason or "").strip():
-            raise UserError(400, "Indiquez la raison (par exemple : « action plus portée par le CCAS »).")
+            raise Refused(400, "Indiquez la raison (par exemple : « action plus portée par le CCAS »).", "reason")
 
         def build() -> list[Any]:
             c = self.require(territory, charter_id)
@@ -212,15 +216,16 @@ class Charters:
             if c["status"] == "draft":
                 raise UserError(400, "Adoptez d'abord une version de la charte.")
             if status == c["status"]:
-                raise UserError(400, f"La charte est déjà : {STATUSES[status].lower()}.")
+                raise Refused(409, f"La charte est déjà : {STATUSES[status].lower()}.", "status")
             first = self.first_adoption(territory, charter_id)
             if first and when < first:
-                raise UserError(400, f"Date : la charte a été adoptée le {links.long_date(first)} ; choisissez une date postérieure.")
+                raise Refused(400, f"Date : la charte a été adoptée le {links.long_date(first)} ; choisissez une date postérieure.", "on")
             last = self.status_history(territory, charter_id)[-1:]
             if last and when < last[0]["on_day"]:
-                raise UserError(
+                raise Refused(
                     400,
                     f"Date : le dernier changement d'état date du {links.long_date(last[0]['on_day'])} ; choisissez une date postérieure.",
+                    "on",
                 )
             return [ev.CharterStatusChanged(charter_id=charter_id, status=status, on=when, reason=(reason or "").strip() or None)]  # type: ignore[arg-type]
 
@@ -243,16 +248,18 @@ class Charters:
         document_ref: str | None = None,
     ) -> str:
         """A structure signs (or re-signs a newer version, which supersedes its earlier signature)."""
-        on = day(signed_on, "Date de signature")
+        if not signatory_name.strip():
+            raise Refused(400, "Indiquez le nom de la personne qui signe pour la structure.", "signatory_name")
+        if not signatory_role.strip():
+            raise Refused(400, "Indiquez la fonction de la personne qui signe (par exemple : directrice).", "signatory_role")
+        on = day(signed_on, "Date de signature", field="signed_on")
         assert on is not None
         if on > date.today().isoformat():
-            raise UserError(400, "La date de signature ne peut pas être dans le futur.")
-        if not signatory_name.strip() or not signatory_role.strip():
-            raise UserError(400, "Indiquez le nom et la fonction de la personne qui signe pour la structure.")
+            raise Refused(400, "La date de signature ne peut pas être dans le futur.", "signed_on")
         if channel not in CHANNELS:
-            raise UserError(400, "Mode de signature inconnu.")
+            raise Refused(400, "Mode de signature inconnu.")
         if channel == "papier" and not (document_ref or "").strip():
-            raise UserError(400, "Indiquez la référence de l'exemplaire papier signé (par exemple son numéro d'archivage).")
+            raise Refused(400, "Indiquez la référence de l'exemplaire papier signé (par exemple son numéro d'archivage).", "document_ref")
         self._structure_or_refuse(territory, structure_id)
         signature_id = str(uuid.uuid4())
 
@@ -262,21 +269,23 @@ class Charters:
                 raise UserError(400, f"Cette charte est {STATUSES[c['status']].lower()} : elle ne peut plus être signée.")
             no = version_no or c["adopted_version"]
             if not no:
-                raise UserError(400, "Aucune version de cette charte n'est encore adoptée.")
+                raise Refused(400, "Aucune version de cette charte n'est encore adoptée.")
             v = self.version(territory, charter_id, no)
             if v is None or not v["adopted_on"]:
-                raise UserError(400, f"La version {no} n'est pas adoptée : elle ne peut pas être signée.")
+                raise Refused(400, f"La version {no} n'est pas adoptée : elle ne peut pas être signée.", "version_no")
             if on < v["adopted_on"]:
-                raise UserError(
-                    400, f"La version {no} a été adoptée le {links.long_date(v['adopted_on'])} : signature antérieure impossible."
+                raise Refused(
+                    400,
+                    f"La version {no} a été adoptée le {links.long_date(v['adopted_on'])} : signature antérieure impossible.",
+                    "signed_on",
                 )
             current = self.signature_of(territory, charter_id, structure_id)
             replaces = None
             if current is not None:
                 if current["version_no"] >= no:
-                    raise UserError(400, f"Cette structure a déjà signé la version {current['version_no']} de la charte.")
+                    raise Refused(409, f"Cette structure a déjà signé la version {current['version_no']} de la charte.", "structure_id")
                 if on < current["signed_on"]:
-                    raise UserError(400, "La nouvelle signature ne peut pas précéder la signature en cours.")
+                    raise Refused(400, "La nouvelle signature ne peut pas précéder la signature en cours.", "signed_on")
                 replaces = current["signature_id"]
             return [
                 ev.CharterSigned(
@@ -299,7 +308,7 @@ class Charters:
         return signature_id
 
     def withdraw(self, territory: str, charter_id: str, signature_id: str, *, author: str, on: str, reason: str | None = None) -> None:
-        when = day(on, "Date du retrait")
+        when = day(on, "Date du retrait", field="withdrawn_on")
         assert when is not None
 
         def build() -> list[Any]:
@@ -307,9 +316,9 @@ class Charters:
             if s is None:
                 raise UserError(404, "Cette signature n'existe pas.")
             if s["ended_on"] != OPEN_DAY:
-                raise UserError(400, "Cette signature n'est plus en cours.")
+                raise Refused(409, "Cette signature n'est plus en cours.")
             if when <= s["signed_on"]:
-                raise UserError(400, "Le retrait doit suivre la date de signature.")
+                raise Refused(400, f"Le retrait doit suivre la date de signature ({links.long_date(s['signed_on'])}).", "withdrawn_on")
             return [
                 ev.SignatureWithdrawn(
                     charter_id=charter_id,
@@ -339,14 +348,14 @@ class Charters:
     def invite_partner(
         self, territory: str, charter_id: str, structure_id: str, *, author: str, since: str, note: str | None = None
     ) -> None:
-        on = day(since, "Date")
+        on = day(since, "À partir du", field="since")
         assert on is not None
         self._structure_or_refuse(territory, structure_id)
 
         def build() -> list[Any]:
             self.require(territory, charter_id)
             if structure_id in {p["structure_id"] for p in self.invited(territory, charter_id, on)}:
-                raise UserError(400, "Ce partenaire est déjà invité.")
+                raise Refused(409, "Ce partenaire est déjà invité.", "structure_id")
             return [ev.PartnerInvited(charter_id=charter_id, structure_id=structure_id, since=on, note=(note or "").strip() or None)]
 
         self._command(territory, author, charter_id, build, effective=self._effective(on))
@@ -393,11 +402,11 @@ class Charters:
             if p is None:
                 raise UserError(404, "Ce sondage n'existe pas.")
             if p["status"] != "open":
-                raise UserError(400, "Ce sondage est clos : le créneau a été adopté.")
+                raise Refused(409, "Ce sondage est clos : le créneau a été adopté.")
             known = {s["slot_id"] for s in p["slots"]}
             chosen = [s for s in dict.fromkeys(slot_ids) if s]
             if not chosen or any(s not in known for s in chosen):
-                raise UserError(400, "Cochez au moins un des créneaux proposés.")
+                raise Refused(400, "Cochez au moins un des créneaux proposés.", "slot")
             return [ev.PollVoted(poll_id=poll_id, charter_id=p["charter_id"], structure_id=structure_id, slot_ids=chosen)]
 
         self._command(territory, author, poll_id, build)
@@ -446,22 +455,24 @@ class Charters:
         c = self.require(territory, charter_id)
         if c["status"] in ("ended", "suspended"):
             raise UserError(400, f"Cette charte est {STATUSES[c['status']].lower()}.")
-        first = day(first_day, "Première rencontre")
+        first = day(first_day, "Première rencontre", field="first_day")
         assert first is not None
         if poll_id:
             p = self.poll(territory, poll_id)
             if p is None or p["charter_id"] != charter_id:
                 raise UserError(404, "Ce sondage n'existe pas.")
             if p["status"] != "adopted":
-                raise UserError(400, "Adoptez d'abord le créneau majoritaire du sondage.")
+                raise Refused(400, "Adoptez d'abord le créneau majoritaire du sondage.", "poll_id")
             slot = next(s for s in p["slots"] if s["slot_id"] == p["adopted_slot_id"])
             if date.fromisoformat(first).weekday() != slot["weekday"]:
-                raise UserError(400, f"Le créneau adopté est le {WEEKDAYS[slot['weekday']]} : choisissez une première date ce jour-là.")
+                raise Refused(
+                    400, f"Le créneau adopté est le {WEEKDAYS[slot['weekday']]} : choisissez une première date ce jour-là.", "first_day"
+                )
             start, end = slot["start"], slot["end"]
         if not start or not end:
-            raise UserError(400, "Indiquez l'horaire des rencontres, ou choisissez-le par un sondage.")
+            raise Refused(400, "Indiquez l'horaire des rencontres, ou choisissez-le par un sondage.", "start")
         if not place.strip():
-            raise UserError(400, "Indiquez le lieu des rencontres (par exemple la salle communale).")
+            raise Refused(400, "Indiquez le lieu des rencontres (par exemple la salle communale).", "place")
         description = "Ordre du jour :\n" + "\n".join(f"{i}. {p}" for i, p in enumerate(links.AGENDA, 1))
         series_id, rule, _ids = links.plan_series(
             self.trame,
@@ -472,7 +483,7 @@ class Charters:
             start=_hhmm(start, "Début"),
             end=_hhmm(end, "Fin"),
             place_text=place.strip(),
-            until=day(until, "Jusqu'au", required=False),
+            until=day(until, "Jusqu'au", required=False, field="until"),
             count=count,
             description=description,
         )
@@ -536,8 +547,11 @@ class Charters:
         self.check_year(territory, charter_id, year)
         unknown = set(texts) - set(GRID)
         if unknown:
-            raise UserError(400, f"Rubrique(s) inconnue(s) : {', '.join(sorted(unknown))}.")
+            raise Refused(400, f"Rubrique(s) inconnue(s) : {', '.join(sorted(unknown))}.")
         fields = {k: (texts.get(k) or "").strip() for k in GRID}
+        for k, text in fields.items():
+            if len(text) > TEXT_LIMIT:
+                raise Refused(400, f"{TEXT_LIMIT} caractères au plus (vous en avez saisi {len(text)}).", k)
         self._command(territory, author, charter_id, lambda: [ev.EvaluationWritten(charter_id=charter_id, year=year, **fields)])
 
     # == queries =================================================================================
