@@ -139,6 +139,8 @@ class StructuresProjection(Projection):
             "(territory, recorded_to, sort_name, entity_id, present, valid_from, valid_to, row_id)",
             # "As of today", in name order or counted: about one row per structure.
             STRUCTURES.live_index("live_sorted", "territory, sort_name, entity_id, present, valid_from, valid_to, kind, row_id"),
+            # Today's search joins its matches here: index-only, half the time of the table.
+            STRUCTURES.live_index("live_rows", "row_id, territory, present, valid_from, valid_to, sort_name, entity_id"),
             "CREATE TABLE IF NOT EXISTS annuaire_structure_streams (structure_id TEXT PRIMARY KEY, territory TEXT NOT NULL, "
             "version BIGINT NOT NULL, confirmed_at TEXT, updated_at TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS annuaire_structure_streams_territory ON annuaire_structure_streams (territory, confirmed_at)",
