@@ -77,6 +77,17 @@ def french_date(value: str | None) -> str:
     return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
 
 
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre")
+
+
+def french_long_date(value: str | None) -> str:
+    """ "2012-01-01..." -> "1er janvier 2012", for sentences ("a fusionné le ...", a booklet's cover)."""
+    if not value:
+        return ""
+    day = date.fromisoformat(value[:10])
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+
+
 def french_moment(value: str | None) -> str:
     """A recording instant in Paris time: "25/11/2026 à 13:31"."""
     if not value:

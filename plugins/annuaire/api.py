@@ -151,7 +151,7 @@ def _absent_message(trame: Trame, slug: str, structure_id: str, as_of: str | Non
     gone = d.departure(slug, structure_id, as_of, known_at)
     if gone is None:
         return "Cette structure n'existe pas sur ce territoire à cette date."
-    day = clock.french_date(gone["left"])
+    day = clock.french_long_date(gone["left"])
     into = gone["merged_into"]
     if into:
         target = d.get_structure(slug, into, gone["left"], known_at)
@@ -219,16 +219,16 @@ def get_person(trame: Trame, slug: str, person_id: str) -> PersonOut:
 
 @patch(BASE + "/people/{person_id:str}", opt={"role": "referent"}, tags=TAGS, sync_to_thread=True)
 def update_person(request: Request[Any, Any, Any], trame: Trame, slug: str, person_id: str, data: PersonPatch) -> Written:
-    """Name, professional e-mail, phone: coordinators, or the referent of a structure where the person holds a role."""
+    """Name, professional e-mail, phone: coordinators, or the referent of the only structure where the person holds a role."""
     d = directory(trame)
     if d.person(slug, person_id) is None:
         raise NotFound("Cette personne n'existe pas sur ce territoire.")
     access = access_of(request)
     if not access.at_least("coordinator") and not (
-        access.structure_id is not None and d.holds_contact_at(slug, person_id, access.structure_id)
+        access.structure_id is not None and d.answers_only_to(slug, person_id, access.structure_id)
     ):
         raise PermissionDeniedException(
-            "Un·e référent·e ne peut modifier que les coordonnées des personnes qui sont contact de sa propre structure."
+            "Un·e référent·e ne peut modifier que les coordonnées des personnes qui ne sont contact que de sa propre structure."
         )
     header = request.headers.get("if-match")
     expected = _if_match(request) if header else None

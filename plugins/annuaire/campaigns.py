@@ -277,11 +277,6 @@ def review_url(trame: Trame, territory: str, token: str) -> str:
     return f"{trame.settings.base_url}/t/{territory}/annuaire/revue/{token}"
 
 
-def recipient_of(trame: Trame, territory: str, structure: StructureOut) -> Recipient:
-    """Whom to ask to review one sheet: see :func:`recipients_of`."""
-    return recipients_of(trame, territory, [structure])[structure.id]
-
-
 def recipients_of(trame: Trame, territory: str, structures: Sequence[StructureOut]) -> dict[str, Recipient]:
     """Per structure: the referent contact with an e-mail; else a referent account; else the generic
     address; else any contact with an address.

@@ -21,15 +21,8 @@ if TYPE_CHECKING:
     from core.application import Trame
 
 GROUPINGS = {"kind": "par type de structure", "theme": "par thème"}
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre")
 NO_KIND = "Autres structures"
 NO_THEME = "Sans thème précisé"
-
-
-def french_date(instant: str) -> str:
-    """ "2012-01-05T..." -> "5 janvier 2012"."""
-    day = clock.to_datetime(instant).date()
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 @dataclass
@@ -76,7 +69,7 @@ class Livret:
 
     @property
     def date_label(self) -> str:
-        return french_date(self.as_of)
+        return clock.french_long_date(self.as_of)
 
     @property
     def count(self) -> int:

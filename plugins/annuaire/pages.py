@@ -31,7 +31,6 @@ from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from core.web.rendering import render
 from plugins.annuaire import kinds
-from plugins.annuaire.livret import french_date
 from plugins.annuaire.schemas import (
     ContactEnd,
     ContactIn,
@@ -526,7 +525,7 @@ def _absent_page(request: Req, trame: Trame, territory: str, structure_id: str, 
     return render(
         request, "annuaire/absente.html", status_code=200 if gone else 404, structure_id=structure_id,
         name=(gone or {}).get("name") or last_name(timeline), gone=gone, into=into, before_day=before_day,
-        french_date=french_date, timeline=timeline, show=Shower(names), may_rejoin=access_of(request).at_least("coordinator"),
+        french_date=clock.french_long_date, timeline=timeline, show=Shower(names), may_rejoin=access_of(request).at_least("coordinator"),
         **common(m),
     )  # fmt: skip
 
@@ -967,15 +966,15 @@ PERSON_FIELDS = ("person_name", "person_email", "person_phone")
 
 
 def may_edit_person(request: Req, trame: Trame, territory: str, person_id: str) -> bool:
-    """Coordinators edit anyone's details; a referent only those of people who hold a role (not
-    ended) at their own structure, as for the structure's sheet and contacts."""
+    """Coordinators edit anyone's details; a referent only those of people whose roles (not
+    ended) are all at the referent's own structure (see ``Directory.answers_only_to``)."""
     access = access_of(request)
     if access.at_least("coordinator"):
         return True
     return (
         access.role == "referent"
         and access.structure_id is not None
-        and directory(trame).holds_contact_at(territory, person_id, access.structure_id)
+        and directory(trame).answers_only_to(territory, person_id, access.structure_id)
     )
 
 

@@ -128,7 +128,7 @@ class StructuresProjection(Projection):
 
     @property  # type: ignore[misc]
     def tables(self) -> tuple[str, ...]:  # the search table depends on the database
-        searched = search.tables(self.dialect) if self.dialect else (search.FTS, search.TSV)
+        searched = search.tables(self.dialect) if self.dialect else (search.FTS, search.FTS_LIVE, search.TSV, search.TSV_LIVE)
         return (*STRUCTURES.tables, "annuaire_structure_streams", "annuaire_structure_history", *searched)
 
     def schema(self, dialect: str) -> list[str]:

@@ -432,16 +432,18 @@ class Directory:
                     )
         return out
 
-    def holds_contact_at(self, territory: str, person_id: str, structure_id: str) -> bool:
-        """Whether the person holds a role at the structure that has not ended (current or to come):
-        what lets that structure's referent edit the person's details, and no one else's."""
+    def answers_only_to(self, territory: str, person_id: str, structure_id: str) -> bool:
+        """Whether every role of the person that has not ended (current or to come) is at this
+        structure, and there is one: what lets that structure's referent edit the person's
+        details. Someone who also holds a role elsewhere is left to coordinators, or a referent
+        could attach another structure's contact to theirs and redirect that person's e-mail."""
         with self.db.read() as cur:
-            found = cur.scalar(
-                "SELECT 1 FROM annuaire_contacts WHERE person_id = ? AND structure_id = ? AND territory = ? AND recorded_to = ? "
-                "AND until > ? LIMIT 1",
-                (person_id, structure_id, territory, FOREVER, clock.now()),
-            )
-        return found is not None
+            rows = cur.execute(
+                "SELECT DISTINCT structure_id FROM annuaire_contacts WHERE person_id = ? AND territory = ? AND recorded_to = ? "
+                "AND until > ?",
+                (person_id, territory, FOREVER, clock.now()),
+            ).fetchall()
+        return {r["structure_id"] for r in rows} == {structure_id}
 
     def departure(
         self, territory: str, structure_id: str, as_of: str | None = None, known_at: str | None = None

@@ -253,7 +253,7 @@ def livret_page(
         groupings=livret.GROUPINGS,
         as_of_text=(as_of or "").strip(),
         known_at_text=(known_at or "").strip(),
-        french_date=livret.french_date,
+        french_date=clock.french_long_date,
     )
 
 
@@ -280,7 +280,7 @@ def _dashboard(
         campaigns=service.all(territory),
         smtp=bool(trame.settings.smtp_host),
         error=error,
-        default_title=f"Mise à jour de l'annuaire — {livret.french_date(clock.now()).split(' ', 1)[1]}",
+        default_title=f"Mise à jour de l'annuaire — {clock.french_long_date(clock.now()).split(' ', 1)[1]}",
     )
 
 

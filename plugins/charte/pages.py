@@ -369,7 +369,7 @@ def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
     suggested = svc.suggested_presenter(territory, charter_id, meeting_id) if not m["presenter_id"] else None
     minutes = links.minutes(trame, territory, meeting_id)
     parts = {s["title"]: s["body"] for s in (minutes or {}).get("sections", [])}
-    figure = next(iter(svc.participation(territory, charter_id, m["day"], m["day"]).meetings), None)
+    figure = next((f for f in svc.participation(territory, charter_id, m["day"], m["day"]).meetings if f.meeting_id == meeting_id), None)
     present, excused = links.presence_names(trame, territory, meeting_id)
     return render(
         request,
@@ -384,7 +384,7 @@ def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
         minutes=minutes,
         parts=[parts.get(a, "") for a in links.AGENDA],
         no_names=NO_NAMES,
-        figure=figure if figure is not None and figure.meeting_id == meeting_id else None,
+        figure=figure,
         present=present,
         excused=excused,
     )

@@ -75,8 +75,11 @@ def compute(svc: Charters, territory: str, charter_id: str, since: str, until: s
     out = Participation(since=since, until=until)
     out.meetings = [MeetingFigure(m.meeting_id, m.day, m.title, m.invited, m.present, m.excused, m.recorded) for m in figures.meetings]
     signed = {s["structure_id"] for s in svc.signatures(territory, charter_id) if s["signed_on"] <= until and s["ended_on"] > since}
+    # The meetings plugin names current structures only: one that merged or left since keeps its last name.
+    named = links.names(svc.trame, territory, {s.structure_id for s in figures.structures})
     out.partners = [
-        PartnerFigure(s.structure_id, s.name, s.expected, s.present, s.structure_id in signed, s.excused) for s in figures.structures
+        PartnerFigure(s.structure_id, named[s.structure_id], s.expected, s.present, s.structure_id in signed, s.excused)
+        for s in figures.structures
     ]
     out.never_came = sorted((p.name for p in out.partners if p.signatory and p.expected and not p.present), key=str.casefold)
     invited_now = svc.invited(territory, charter_id, until)

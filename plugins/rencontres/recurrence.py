@@ -16,13 +16,12 @@ from zoneinfo import ZoneInfo
 import holidays
 from dateutil.rrule import rrulestr
 
-from core.clock import instant
+from core.clock import MONTHS_FR, instant
 
 PARIS = "Europe/Paris"
 MAX_OCCURRENCES = 120
 _WD = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre")
 
 #: Preset rhythms offered in forms: key -> French label.
 PRESETS = {

@@ -122,4 +122,4 @@ def test_api_says_where_a_merged_structure_went(trame: Trame, client: Any, agen:
     gone = client.get(f"{API}/{agen}/structures/{employment.assedic}", headers=member.headers)
     assert gone.status_code == 404
     detail = gone.json()["detail"]
-    assert "a fusionné le 19/12/2008" in detail and "« Pôle emploi – agence d'Agen »" in detail and employment.agency in detail
+    assert "a fusionné le 19 décembre 2008" in detail and "« Pôle emploi – agence d'Agen »" in detail and employment.agency in detail

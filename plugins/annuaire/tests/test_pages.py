@@ -456,6 +456,18 @@ def test_person_details_edited_by_coordinators_and_the_referent_of_their_structu
     assert "referent@ft.example" in page.text and "Nouvelle adresse" in page.text  # the timeline: who and why
     person = directory(trame).person(T, ids["marie"])
     assert person is not None and person.email == "marie.dupont@francetravail.example"
+    # Attaching her to another structure hands her details to neither referent: the CCAS's
+    # could otherwise redirect the e-mail France Travail's sheet and campaigns use.
+    direction = ContactIn(person_id=ids["marie"], role="direction", since="2015-01-01")
+    extra, _ = directory(trame).start_contact(T, ids["ccas"], direction, SYSTEM)
+    assert client.get(edit).status_code == 403
+    client.cookies.clear()
+    login(client, "referente@ccas.example")
+    assert client.get(edit).status_code == 403
+    directory(trame).end_contact(T, ids["ccas"], extra, ContactEnd(until="2016-01-01"), SYSTEM)
+    client.cookies.clear()
+    login(client, "referent@ft.example")
+    assert client.get(edit).status_code == 200
     # Once her role there has ended, that referent no longer edits her details.
     contact = directory(trame).contacts(T, ids["ft"])[0]
     directory(trame).end_contact(T, ids["ft"], contact.id, ContactEnd(until="2020-01-01"), SYSTEM)

@@ -13,6 +13,7 @@ from typing import Any
 from core.application import Trame
 from core.store import SYSTEM
 from core.testing import login, post_form
+from plugins.annuaire.service import directory
 from plugins.charte.service import charters
 from plugins.charte.tests import helpers as h
 from plugins.rencontres import figures
@@ -80,3 +81,8 @@ def test_attendance_entered_on_the_meeting_page_is_what_the_charter_counts(trame
         headers=coord.headers,
     ).json()
     assert api["rate"] == 0.75 and api["meetings"][0]["present"] == 3 and api["meetings"][1]["recorded"] is False
+
+    # A partner that has left the directory since keeps its name in the figures of its years.
+    directory(trame).leave_structure("joigny", s["clic"], "2015-01-01", SYSTEM, reason="Service fermé")
+    f = svc.participation("joigny", cid, "2010-01-01", "2010-12-31")
+    assert "CLIC de Joigny" in {p.name for p in f.partners}
