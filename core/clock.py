@@ -7,6 +7,7 @@ ordering them in time, identically on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,22 +36,38 @@ def instant(value: datetime | date) -> str:
     return datetime.combine(value, time(0), tzinfo=UTC).strftime(_FORMAT)
 
 
+_FRENCH_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def parse_day(text: str) -> date:
+    """A calendar day as people type it: ``JJ/MM/AAAA`` (French) or ``AAAA-MM-JJ`` (ISO, what
+    date pickers send)."""
+    text = text.strip()
+    try:
+        french = _FRENCH_DAY.fullmatch(text)
+        if french:
+            return date(int(french[3]), int(french[2]), int(french[1]))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInstant(f"« {text} » n'est pas une date valide (écrivez-la par exemple 15/03/2010)") from None
+
+
 def parse(text: str, *, end_of_day: bool = False) -> str:
-    """Read ``YYYY-MM-DD`` or an ISO 8601 datetime into an instant.
+    """Read a day (see :func:`parse_day`) or an ISO 8601 datetime into an instant.
 
     ``end_of_day`` makes a bare date mean its last microsecond: "as of 2010-06-01"
     then includes what took effect during that day.
     """
     text = text.strip()
+    if len(text) <= 10:
+        day = parse_day(text)
+        if end_of_day:
+            return instant(datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1, microseconds=-1))
+        return instant(day)
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            if end_of_day:
-                return instant(datetime.combine(day, time(0), tzinfo=UTC) + timedelta(days=1, microseconds=-1))
-            return instant(day)
         return instant(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError as exc:
-        raise BadInstant(f"« {text} » n'est pas une date valide (attendu AAAA-MM-JJ ou une date-heure ISO 8601)") from exc
+    except ValueError:
+        raise BadInstant(f"« {text} » n'est pas une date valide (écrivez-la par exemple 15/03/2010)") from None
 
 
 def to_datetime(value: str) -> datetime:

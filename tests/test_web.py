@@ -17,6 +17,8 @@ def test_pages_are_french_with_a_skip_link_and_landmarks(trame: Trame, client: T
     assert '<html lang="fr">' in page
     assert 'href="#contenu"' in page and '<main id="contenu"' in page
     assert '<label for="email">' in page and '<label for="password">' in page
+    icon = client.get("/static/favicon.svg")  # linked from every page: no 404 in the browser's console
+    assert 'rel="icon" href="/static/favicon.svg"' in page and icon.status_code == 200 and "<svg" in icon.text
 
 
 def test_security_headers_on_pages_api_and_errors(client: TestClient[Any]) -> None:

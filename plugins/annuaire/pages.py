@@ -492,10 +492,14 @@ def structure_page(
     former = [c for c in everyone if c.id not in shown and (c.until is not None and clock.parse(c.until) <= at)]
     future = [c for c in everyone if c.id not in shown and c not in former]
     names = names_of(trame, territory, {*s.relays, *s.absorbed, *([s.merged_into] if s.merged_into else []), *ids_in(timeline)}, m)
+    today = m.as_of is None and m.known_at is None
     return render(
         request, "annuaire/structure.html", s=s, current=current, former=former, future=future, timeline=timeline,
         show=Shower(names), names=names, sections=sections(trame, territory, structure_id, m),
-        may_edit=access.may_edit_structure(structure_id), is_coordinator=access.at_least("coordinator"),
+        # Changes are made to today's sheet (with their effective date): a past view offers none,
+        # and its forms would not exist for a structure that has since merged or left.
+        may_edit=today and access.may_edit_structure(structure_id), is_coordinator=today and access.at_least("coordinator"),
+        edits_today=not today and (access.may_edit_structure(structure_id) or access.at_least("coordinator")),
         done=DONE.get(fait or ""), **common(m),
     )  # fmt: skip
 

@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 
-from core import mail
+from core import clock, mail
 from core.store import Conflict, Context, Write
 from core.web.errors import UserError
 from plugins.rencontres import events as ev
@@ -64,9 +64,9 @@ def _spoken(hhmm: str) -> str:
 
 def _day(value: str) -> str:
     try:
-        return date.fromisoformat(value.strip()).isoformat()
-    except ValueError:
-        raise UserError(400, f"« {value} » n'est pas une date (attendu AAAA-MM-JJ).") from None
+        return clock.parse_day(value).isoformat()
+    except clock.BadInstant as exc:
+        raise UserError(400, f"{exc}.") from None
 
 
 def _time(value: str) -> str:

@@ -315,7 +315,7 @@ def test_csv_export_as_of_a_past_date_and_back_into_an_import(trame: Trame, clie
     assert 'filename="annuaire-meaux-2012-01-05.csv"' in old.headers["content-disposition"]
     now = client.get(f"/api/v1/territories/{slug}/structures/export.csv", headers=user.headers)
     assert "France Travail Meaux" in now.text
-    bad = client.get(f"/api/v1/territories/{slug}/structures/export.csv?as_of=05/01/2012", headers=user.headers)
+    bad = client.get(f"/api/v1/territories/{slug}/structures/export.csv?as_of=32/01/2012", headers=user.headers)
     assert bad.status_code == 400 and "as_of" in bad.json()["detail"]
     # The export is a valid import file for another territory.
     other = territory(trame, "provins")

@@ -176,6 +176,10 @@ def test_referent_edits_own_structure_only(trame: Trame, client: Any) -> None:
     signed_in(client, trame, "referente@ccas.example", "referent", ids["ccas"])
     own = client.get(f"{ROOT}/structures/{ids['ccas']}")
     assert "Modifier la fiche" in own.text
+    # A past view offers no change (changes go to today's sheet, with their effective date).
+    past = client.get(f"{ROOT}/structures/{ids['ccas']}", params={"as_of": "2012-01-01"})
+    assert "Modifier la fiche" not in past.text and "/contacts/nouveau" not in past.text and "/corriger" not in past.text
+    assert "revenez à la fiche d'aujourd'hui" in past.text
     form = client.get(f"{ROOT}/structures/{ids['ccas']}/modifier")
     assert form.status_code == 200
     s = directory(trame).get_structure(T, ids["ccas"])
@@ -365,8 +369,10 @@ def test_audit_for_coordinators_with_filters(trame: Trame, client: Any) -> None:
     assert "Changement de nom" in by_structure.text and "01 02 03 04 05" not in by_structure.text
     future = client.get(f"{ROOT}/journal", params={"depuis": "2999-01-01"})
     assert "Aucune modification" in future.text
-    bad = client.get(f"{ROOT}/journal", params={"depuis": "01/02/2010"})
-    assert bad.status_code == 400 and "depuis" in bad.text
+    typed = client.get(f"{ROOT}/journal", params={"depuis": "01/02/2999"})  # the French way is understood
+    assert typed.status_code == 200 and "Aucune modification" in typed.text
+    bad = client.get(f"{ROOT}/journal", params={"depuis": "31/02/2010"})
+    assert bad.status_code == 400 and "depuis" in bad.text and "par exemple 15/03/2010" in bad.text
 
 
 def test_leave_merge_and_rejoin(trame: Trame, client: Any) -> None:
