@@ -16,11 +16,15 @@ FORM_STATUSES = (400, 409, 422)
 
 
 class Refused(UserError):
-    """A command refused because of what was typed; ``field`` is the input at fault (None: the whole form)."""
+    """A command refused because of what was typed; ``field`` is the input at fault (None: the whole form).
 
-    def __init__(self, status: int, detail: str, field: str | None = None) -> None:
-        super().__init__(status, detail)
+    ``label`` names the input in the message of the API (« Date de signature : … »); a page
+    leaves it out, since it shows the field's own label next to the message (stated once)."""
+
+    def __init__(self, status: int, detail: str, field: str | None = None, *, label: str | None = None) -> None:
+        super().__init__(status, f"{label} : {detail}" if label else detail)
         self.field = field
+        self.bare = detail[:1].upper() + detail[1:]
 
 
 def refusal(form: str, exc: UserError, data: dict[str, Any], shown: set[str] | None = None) -> dict[str, Any]:
@@ -33,7 +37,9 @@ def refusal(form: str, exc: UserError, data: dict[str, Any], shown: set[str] | N
     field = getattr(exc, "field", None) or "_form"
     if shown is not None and field not in shown:
         field = "_form"
-    return {"form": form, "errors": {field: exc.detail}, "values": values, "status": exc.status}
+    # Next to its field (and in the summary, after the field's label) the message leaves the label out.
+    message = getattr(exc, "bare", exc.detail) if field != "_form" else exc.detail
+    return {"form": form, "errors": {field: message}, "values": values, "status": exc.status}
 
 
 def parts(refused: dict[str, Any] | None, form: str) -> tuple[dict[str, str], dict[str, Any]]:

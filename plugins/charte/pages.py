@@ -96,8 +96,11 @@ def new_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, da
 
 
 @get(f"{P}/{{charter_id:str}}", sync_to_thread=False)
-def charter_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, au: str | None = None) -> Template:
-    return _charter(request, trame, territory, charter_id, au)
+def charter_page(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, au: str | None = None, sondage: str | None = None
+) -> Template:
+    """``sondage``: the poll whose adopted slot the cycle form opens with (the poll page links here)."""
+    return _charter(request, trame, territory, charter_id, au, planning=sondage)
 
 
 def _charter(
@@ -107,8 +110,10 @@ def _charter(
     charter_id: str,
     au: str | None = None,
     refused: dict[str, Any] | None = None,
+    planning: str | None = None,
 ) -> Template:
-    """The charter page; ``refused``: one of its forms comes back with what was typed and why it was refused."""
+    """The charter page; ``refused``: one of its forms comes back with what was typed and why it was refused;
+    ``planning``: a poll whose adopted slot the cycle form opens with."""
     svc = charters(trame)
     c = svc.require(territory, charter_id)
     try:
@@ -141,6 +146,7 @@ def _charter(
         weekdays=WEEKDAYS,
         today=_today(),
         year=svc.evaluation_years(territory, charter_id)[-1],
+        planning=planning or "",
     )
 
 
@@ -317,6 +323,7 @@ def _poll(
         structures=links.structures(trame, territory),
         today=_today(),
         adopted_label=p["slot_labels"].get(p["adopted_slot_id"] or "", ""),
+        planned=any(cy["poll_id"] == poll_id for cy in svc.cycles(territory, charter_id)),
     )
 
 
@@ -357,6 +364,35 @@ def plan_cycle(request: Request[Any, Any, Any], trame: Trame, territory: str, ch
     except UserError as exc:
         return _charter(request, trame, territory, charter_id, refused=refusal("cycle", exc, data))
     return _back(territory, charter_id, "#rencontres")
+
+
+# -- a form's address reloaded or typed (after a refusal the address bar shows it): back to the form's page ----------
+#: The charter page's forms: their address -> the section of the page that holds them.
+CHARTER_FORMS = {
+    "signatures": "#signataires",
+    "invites": "#invites",
+    "sondages": "#rencontres",
+    "cycle": "#rencontres",
+    "adoption": "#versions",
+    "statut": "#statut",
+}
+
+
+@get([f"{P}/{{charter_id:str}}/{name}" for name in CHARTER_FORMS], sync_to_thread=False)
+def charter_form_address(request: Request[Any, Any, Any], territory: str, charter_id: str) -> Redirect:
+    """GET on the address a charter form posts to (reload after a refusal, Enter in the address bar): the charter page."""
+    return _back(territory, charter_id, CHARTER_FORMS.get(request.url.path.rstrip("/").rsplit("/", 1)[-1], ""))
+
+
+@get(f"{P}/{{charter_id:str}}/signatures/{{signature_id:str}}/retrait", sync_to_thread=False)
+def withdraw_address(territory: str, charter_id: str, signature_id: str) -> Redirect:
+    return _back(territory, charter_id, "#signataires")
+
+
+@get([f"{P}/{{charter_id:str}}/sondages/{{poll_id:str}}/{name}" for name in ("vote", "adoption")], sync_to_thread=False)
+def poll_form_address(territory: str, charter_id: str, poll_id: str) -> Redirect:
+    """GET on the address of the poll page's forms: the poll page."""
+    return _back(territory, charter_id, f"/sondages/{poll_id}")
 
 
 @get(f"{P}/{{charter_id:str}}/rencontres/{{meeting_id:str}}", sync_to_thread=False)
@@ -515,6 +551,9 @@ ROUTES = [
     poll_vote,
     poll_adopt,
     plan_cycle,
+    charter_form_address,
+    withdraw_address,
+    poll_form_address,
     meeting_page,
     meeting_invite,
     meeting_presenter,

@@ -57,12 +57,12 @@ def day(value: str | None, label: str, *, required: bool = True, field: str | No
     """A calendar day typed by a person (AAAA-MM-JJ); the error names the field."""
     if value is None or not str(value).strip():
         if required:
-            raise Refused(400, f"{label} : indiquez une date (AAAA-MM-JJ).", field)
+            raise Refused(400, "indiquez une date (AAAA-MM-JJ).", field, label=label)
         return None
     try:
         return date.fromisoformat(str(value).strip()[:10]).isoformat()
     except ValueError:
-        raise Refused(400, f"{label} : « {value} » n'est pas une date (attendu AAAA-MM-JJ).", field) from None
+        raise Refused(400, f"« {value} » n'est pas une date (attendu AAAA-MM-JJ).", field, label=label) from None
 
 
 def _hhmm(value: str, label: str) -> str:
@@ -125,8 +125,8 @@ class Charters:
         s = links.structure(self.trame, territory, structure_id)
         if s is None:
             if not structure_id:
-                raise Refused(400, f"{label} : choisissez une structure.", field)
-            raise Refused(400, f"{label} : cette structure n'est pas dans l'annuaire du territoire.", field)
+                raise Refused(400, "choisissez une structure.", field, label=label)
+            raise Refused(400, "cette structure n'est pas dans l'annuaire du territoire.", field, label=label)
         return s
 
     @staticmethod
@@ -219,13 +219,16 @@ class Charters:
                 raise Refused(409, f"La charte est déjà : {STATUSES[status].lower()}.", "status")
             first = self.first_adoption(territory, charter_id)
             if first and when < first:
-                raise Refused(400, f"Date : la charte a été adoptée le {links.long_date(first)} ; choisissez une date postérieure.", "on")
+                raise Refused(
+                    400, f"la charte a été adoptée le {links.long_date(first)} ; choisissez une date postérieure.", "on", label="Date"
+                )
             last = self.status_history(territory, charter_id)[-1:]
             if last and when < last[0]["on_day"]:
                 raise Refused(
                     400,
-                    f"Date : le dernier changement d'état date du {links.long_date(last[0]['on_day'])} ; choisissez une date postérieure.",
+                    f"le dernier changement d'état date du {links.long_date(last[0]['on_day'])} ; choisissez une date postérieure.",
                     "on",
+                    label="Date",
                 )
             return [ev.CharterStatusChanged(charter_id=charter_id, status=status, on=when, reason=(reason or "").strip() or None)]  # type: ignore[arg-type]
 
@@ -506,14 +509,26 @@ class Charters:
         ids += [p["structure_id"] for p in self.invited(territory, charter_id, on)]
         return list(dict.fromkeys(ids))
 
-    def invite_to_meeting(self, territory: str, charter_id: str, meeting_id: str, *, author: str, send: bool = True) -> int:
+    def _meeting_in_force(self, territory: str, charter_id: str, meeting_id: str) -> dict[str, Any]:
+        """A meeting that can still be prepared: its charter is in force (an ended or suspended one's meetings are read only)."""
+        c = self.require(territory, charter_id)
         m = self.charter_meeting(territory, charter_id, meeting_id)
+        if c["status"] == "ended":
+            raise UserError(409, "Cette charte est terminée : ses rencontres restent consultables mais ne se modifient plus.")
+        if c["status"] == "suspended":
+            raise UserError(409, "Cette charte est suspendue : ses rencontres ne se préparent plus jusqu'à sa remise en vigueur.")
+        if c["status"] != "active":
+            raise UserError(409, "Cette charte n'est pas encore en vigueur : adoptez-en d'abord une version.")
+        return m
+
+    def invite_to_meeting(self, territory: str, charter_id: str, meeting_id: str, *, author: str, send: bool = True) -> int:
+        m = self._meeting_in_force(territory, charter_id, meeting_id)
         current = set(links.names(self.trame, territory))
         wanted = [s for s in self.expected_at(territory, charter_id, m["day"]) if s in current]
         return links.invite(self.trame, territory, meeting_id, wanted, author=author, send=send)
 
     def choose_presenter(self, territory: str, charter_id: str, meeting_id: str, *, author: str, structure_id: str) -> None:
-        self.charter_meeting(territory, charter_id, meeting_id)
+        self._meeting_in_force(territory, charter_id, meeting_id)
         self._structure_or_refuse(territory, structure_id)
         self._command(
             territory,
@@ -539,7 +554,7 @@ class Charters:
         self, territory: str, charter_id: str, meeting_id: str, *, author: str, parts: list[str], decisions: list[str]
     ) -> None:
         """The three-part minutes. Part 1 discusses situations without any name (no field exists for one)."""
-        self.charter_meeting(territory, charter_id, meeting_id)
+        self._meeting_in_force(territory, charter_id, meeting_id)
         bodies = [*parts, "", "", ""][:3]
         links.write_minutes(self.trame, territory, meeting_id, list(zip(links.AGENDA, bodies, strict=True)), decisions, author=author)
 
@@ -745,7 +760,10 @@ class Charters:
             rows = cur.execute(
                 "SELECT * FROM charte_cycles WHERE territory = ? AND charter_id = ? ORDER BY first_day", (territory, charter_id)
             ).fetchall()
-        return [{**dict(r), "rule_label": links.describe_rule(r["rule"])} for r in rows]
+        out = [{**dict(r), "rule_label": links.describe_rule(r["rule"])} for r in rows]
+        for cy in out:
+            cy["hours"] = f"{hour_label(cy['start_time'])} – {hour_label(cy['end_time'])}"  # « 9 h – 11 h », as the meetings
+        return out
 
     def meetings(self, territory: str, charter_id: str) -> list[dict[str, Any]]:
         """The charter's meetings (all its cycles), in date order, with the presenting partner of part 3."""

@@ -4,11 +4,13 @@ meeting pages agree), and fictional signatories whose French titles agree with t
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
 from core.application import Trame
-from core.testing import login
+from core.testing import csrf_of, login
+from plugins.charte import links
 from plugins.charte.service import Charters, charters
 from plugins.charte.tests import helpers as h
 from plugins.rencontres.service import meetings
@@ -35,6 +37,8 @@ def test_joigny_demo(trame: Trame, client: Any) -> None:
     _charter_and_cycle(svc, c)
     _attendance_is_the_meetings_plugins(trame, client, svc, c["charter_id"])
     _titles_agree_with_the_people(client, svc, c["charter_id"])
+    _dates_and_hours_read_the_french_way(client, svc, c["charter_id"])
+    _an_ended_charters_meetings_are_read_only(client, svc, c["charter_id"])
 
 
 def _charter_and_cycle(svc: Charters, c: dict[str, Any]) -> None:
@@ -79,3 +83,32 @@ def _titles_agree_with_the_people(client: Any, svc: Charters, cid: str) -> None:
     assert "Claire Martin, directrice du CCAS" in page and "Pascal Fournier, président de l&#39;unité locale" in page
     later = client.get(f"/t/joigny/charte/{cid}", params={"au": "2012-01-01"}).text
     assert "Anne Perrin, directrice" in later and "Stéphane Blanc" not in later  # the Udaf's new director re-signed
+
+
+def _dates_and_hours_read_the_french_way(client: Any, svc: Charters, cid: str) -> None:
+    """Days as 29/06/2012 and hours as « 9 h – 11 h » on every charter page, the list and the versions included."""
+    index = _text(client.get("/t/joigny/charte/").text)
+    assert "depuis le 29/06/2012" in index and "2012-06-29" not in index
+    versions = svc.versions("joigny", cid)
+    assert len(versions) == 2
+    other = _text(client.get(f"/t/joigny/charte/{cid}/versions/1").text).split("Autres versions")[1]
+    assert f"adoptée le {versions[1]['adopted_on'][8:]}/{versions[1]['adopted_on'][5:7]}/{versions[1]['adopted_on'][:4]}" in other
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", other)
+    charter = _text(client.get(f"/t/joigny/charte/{cid}").text)
+    assert "9 h – 11 h, à partir du 12/03/2010" in charter and "09:00" not in charter
+
+
+def _an_ended_charters_meetings_are_read_only(client: Any, svc: Charters, cid: str) -> None:
+    """No invitation, presenter or minutes form on the meeting of an ended charter; sent anyway: a 409 in French."""
+    m = svc.meetings("joigny", cid)[-1]
+    url = f"/t/joigny/charte/{cid}/rencontres/{m['meeting_id']}"
+    page = client.get(url).text
+    assert "Inviter les signataires et partenaires" not in page and "/invitations" not in page
+    assert "/intervenant" not in page and "/compte-rendu" not in page
+    assert "La charte est terminée depuis le 29/06/2012" in page
+    before = len(links.invitations(svc.trame, "joigny", m["meeting_id"]))
+    for action, data in (("invitations", {}), ("intervenant", {"structure_id": m["presenter_id"] or ""}), ("compte-rendu", {"part1": "x"})):
+        refused = client.post(f"{url}/{action}", data={**data, "_csrf_token": csrf_of(page)}, follow_redirects=False)
+        assert refused.status_code == 409, action
+        assert "Cette charte est terminée : ses rencontres restent consultables" in html.unescape(refused.text)
+    assert len(links.invitations(svc.trame, "joigny", m["meeting_id"])) == before

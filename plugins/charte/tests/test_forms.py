@@ -49,7 +49,10 @@ def test_signing_forms_come_back_with_the_input_and_the_reason(trame: Trame, cli
     typed = {"structure_id": s["ml"], "form_name": "sign", "signatory_name": "Claire Martin", "signatory_role": "directrice"}
     bad_date = post_form(client, url, f"{url}/signatures", {**typed, "signed_on": "31/02/2010", "adaptation": "Une conseillère."})
     assert bad_date.status_code == 400
-    _refused_at(bad_date.text, "signed_on", "Date de signature : « 31/02/2010 » n'est pas une date")
+    _refused_at(bad_date.text, "signed_on", "« 31/02/2010 » n'est pas une date")
+    # The label is stated once: by the summary's link (and the field's own label), not again in the message.
+    shown = html.unescape(bad_date.text)
+    assert "Date de signature</a> : « 31/02/2010 » n'est pas une date" in shown and "Date de signature : Date" not in shown
     assert _value(bad_date.text, "signatory_name") == "Claire Martin" and _value(bad_date.text, "signed_on") == "31/02/2010"
     assert "Une conseillère.</textarea>" in bad_date.text
 
@@ -70,6 +73,9 @@ def test_signing_forms_come_back_with_the_input_and_the_reason(trame: Trame, cli
     assert again.status_code == 409
     assert "Cette structure a déjà signé la version 1 de la charte." in html.unescape(again.text)
     assert 'id="top-erreurs"' in again.text
+    # The address bar now shows the form's address: reloading it (a GET) leads back to the charter page, not to an error.
+    reloaded = client.get(f"{url}/signatures", follow_redirects=False)
+    assert reloaded.status_code == 303 and reloaded.headers["location"] == f"{url}#signataires"
 
 
 def test_coordinator_forms_come_back_with_the_input_and_the_reason(trame: Trame, client: Any) -> None:
@@ -117,7 +123,8 @@ def test_coordinator_forms_come_back_with_the_input_and_the_reason(trame: Trame,
     svc.revise("joigny", cid, author=SYSTEM, title="Charte", preamble="", commitments=["Renforcer le partenariat."])
     adopt = post_form(client, url, f"{url}/adoption", {"version_no": "2", "adopted_on": "2011-02-30"})
     assert adopt.status_code == 400
-    _refused_at(adopt.text, "a-adopted_on", "Date d'adoption : « 2011-02-30 » n'est pas une date")
+    _refused_at(adopt.text, "a-adopted_on", "« 2011-02-30 » n'est pas une date")
+    assert "Date d'adoption : Date d'adoption" not in html.unescape(adopt.text)
 
     draft = post_form(
         client,
@@ -148,9 +155,35 @@ def test_a_vote_without_a_slot_comes_back(trame: Trame, client: Any) -> None:
     poll = charters(trame).open_poll(
         "joigny", cid, author=SYSTEM, question="Quel créneau ?", slots=[(4, "09:00", "11:00"), (1, "14:00", "16:00")]
     )
-    login(client, h.referent(trame, s["ml"]).email)
+    ref = h.referent(trame, s["ml"])
+    login(client, ref.email)
     url = f"/t/joigny/charte/{cid}/sondages/{poll}"
     refused = post_form(client, url, f"{url}/vote", {"structure_id": s["ml"]})
     assert refused.status_code == 400
     _refused_at(refused.text, "v-slot", "Cochez au moins un des créneaux proposés.")
     assert charters(trame).poll("joigny", poll)["voters"] == []
+
+    # The coordination votes for a structure: without one, the label is said once (not « … : Structure : … »).
+    login(client, h.coordinator(trame).email)
+    nobody = post_form(client, url, f"{url}/vote", {"structure_id": "", "slot": "c1"})
+    assert nobody.status_code == 400
+    _refused_at(nobody.text, "v-structure_id", "Choisissez une structure.")
+    assert "Vote de la structure</a> : Choisissez une structure." in html.unescape(nobody.text)
+    assert "Structure : " not in html.unescape(nobody.text)
+    reloaded = client.get(f"{url}/vote", follow_redirects=False)
+    assert reloaded.status_code == 303 and reloaded.headers["location"] == url
+    charter_url = f"/t/joigny/charte/{cid}"
+    cycle = client.get(f"{charter_url}/cycle", follow_redirects=False)
+    assert cycle.status_code == 303 and cycle.headers["location"] == f"{charter_url}#rencontres"
+
+    # Once its slot is adopted, the poll page leads the coordination on to planning the cycle at that slot.
+    charters(trame).vote("joigny", poll, author=SYSTEM, structure_id=s["ml"], slot_ids=["c1"])
+    assert "Planifier le cycle" not in client.get(url).text  # not before adoption
+    charters(trame).adopt_poll("joigny", poll, author=SYSTEM)
+    adopted = client.get(url).text
+    link = f'href="{charter_url}?sondage={poll}#planifier"'
+    assert link in adopted and "Planifier le cycle de rencontres à ce créneau" in adopted
+    form = client.get(f"{charter_url}?sondage={poll}").text
+    assert '<details class="no-print" id="planifier" open>' in form and f'<option value="{poll}" selected>' in form
+    login(client, ref.email)
+    assert link not in client.get(url).text  # the coordination's action only
