@@ -205,6 +205,16 @@ def field_of_error(message: str, default: str = "_form") -> str:
     return default
 
 
+def field_error(message: str, default: str = "_form") -> tuple[str, str]:
+    """(field, message) for a service message: the leading "Label : " goes, since the page
+    shows the field's own label beside it (in the summary and above the field)."""
+    field = field_of_error(message, default)
+    head, sep, rest = message.partition(" : ")
+    if field != "_form" and sep and len(head) <= 40 and "«" not in head:
+        return field, rest[:1].upper() + rest[1:]
+    return field, message
+
+
 def validation_message(exc: msgspec.ValidationError) -> tuple[str, str]:
     """(field, French message) for a msgspec validation error of a form."""
     text = str(exc)
@@ -593,19 +603,20 @@ def new_save(request: Req, trame: Trame, territory: str, data: Form) -> Response
             field, message = validation_message(exc)
             errors[field] = message
         except DirectoryError as exc:
-            errors[field_of_error(str(exc))] = str(exc)
+            field, message = field_error(str(exc))
+            errors[field] = message
     return _form_page(request, trame, territory, template="annuaire/new.html", values=values, errors=errors, status_code=400)
 
 
 def _check_date(text: str, field: str, errors: dict[str, str], *, required: bool = False) -> str | None:
     if not text:
         if required:
-            errors[field] = f"{LABELS.get(field, field)} : indiquez une date."
+            errors[field] = "Indiquez une date."
         return None
     try:
         return when(text, LABELS.get(field, field))
     except DirectoryError as exc:
-        errors[field] = str(exc)
+        errors[field] = field_error(str(exc), field)[1]
         return None
 
 
@@ -676,7 +687,8 @@ def edit_save(request: Req, trame: Trame, territory: str, structure_id: str, dat
         errors[field] = message
         return again(400)
     except DirectoryError as exc:
-        errors[field_of_error(str(exc))] = str(exc)
+        field, message = field_error(str(exc))
+        errors[field] = message
         return again(400)
     return done(territory, structure_id, "modifiee")
 
@@ -773,7 +785,8 @@ def _lifecycle_save(request: Req, trame: Trame, territory: str, structure_id: st
                 target = values["into"]
             return done(territory, target, mode)
         except DirectoryError as exc:
-            errors[field_of_error(str(exc), "effective")] = str(exc)
+            field, message = field_error(str(exc), "effective")
+            errors[field] = message
     return _lifecycle_page(request, trame, territory, structure_id, mode, values, errors, 400)
 
 
@@ -862,7 +875,7 @@ def contact_new_save(request: Req, trame: Trame, territory: str, structure_id: s
             errors["person_" + field if field in ("name", "email", "phone") else field] = message
         except DirectoryError as exc:
             message = str(exc)
-            errors["person_email" if "adresse e-mail" in message else field_of_error(message)] = message
+            errors["person_email" if "adresse e-mail" in message else field_error(message)[0]] = field_error(message)[1]
     people = svc.search_people(territory, values["cherche"]) if values["cherche"] else []
     return _contact_page(request, trame, territory, s, "nouveau", values, errors, 400, people=people, cherche=values["cherche"])
 
@@ -889,7 +902,8 @@ def contact_end_save(request: Req, trame: Trame, territory: str, structure_id: s
             directory(trame).end_contact(territory, structure_id, contact_id, end, author_of(request))
             return done(territory, structure_id, "fin")
         except DirectoryError as exc:
-            errors[field_of_error(str(exc), "until")] = str(exc)
+            field, message = field_error(str(exc), "until")
+            errors[field] = message
     return _contact_page(request, trame, territory, s, "fin", values, errors, 400, contact=c)
 
 
@@ -938,7 +952,8 @@ def contact_fix_save(request: Req, trame: Trame, territory: str, structure_id: s
             field, message = validation_message(exc)
             errors[field] = message
         except DirectoryError as exc:
-            errors[field_of_error(str(exc))] = str(exc)
+            field, message = field_error(str(exc))
+            errors[field] = message
     return _contact_page(request, trame, territory, s, "corriger", values, errors, 400, contact=c)
 
 
@@ -1061,7 +1076,7 @@ def person_edit_save(request: Req, trame: Trame, territory: str, person_id: str,
         return _person_form(request, person, values, version, base, errors, 400)
     except DirectoryError as exc:
         message = str(exc)
-        errors["person_email" if "adresse e-mail" in message else field_of_error(message)] = message
+        errors["person_email" if "adresse e-mail" in message else field_error(message)[0]] = field_error(message)[1]
         return _person_form(request, person, values, version, base, errors, 400)
     return Redirect(f"/t/{territory}/annuaire/personnes/{person_id}?fait=modifiee", status_code=303)
 

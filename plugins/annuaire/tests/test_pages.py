@@ -265,6 +265,9 @@ def test_forms_keep_input_and_name_the_field_in_error(trame: Trame, client: Any)
     assert 'aria-describedby="erreur-name"' in empty.text and 'id="erreur-name"' in empty.text
     assert "Indiquez le nom de la structure." in empty.text
     assert 'id="erreur-effective"' in empty.text and "Date d&#39;effet" in empty.text
+    # The summary names the field once: « Date d'effet : « 2012-02-30 » n'est pas une date valide ».
+    assert "Date d&#39;effet</a> : « 2012-02-30 » n&#39;est pas une date valide" in empty.text
+    assert "Date d&#39;effet : Date d&#39;effet" not in empty.text.replace("</a>", "")
     assert 'value="CS"' in empty.text and "Accueil des familles</textarea>" in empty.text  # input kept
     assert 'href="#name"' in empty.text  # the error summary links to the field
     bad_mail = post_form(client, new, new, {"name": "Centre social", "email": "pas une adresse"})
