@@ -435,6 +435,7 @@ def common(m: Moment | None = None) -> dict[str, Any]:
         "fr_time": fr_time,
         "erased_name": ERASED_NAME,
         "person_label": person_label,
+        "of_person": of_person,
         "safe_html": safe_html,
         "m": m,
     }
@@ -455,7 +456,14 @@ def index(
     known_at: str | None = None,
     page: str | None = None,
 ) -> Template:
-    m = moment(as_of, known_at)
+    # A date the person mistyped: the directory of today, the filters kept, the reason beside the field.
+    date_errors: dict[str, str] = {}
+    for name, text in (("as_of", as_of), ("known_at", known_at)):
+        try:
+            when(text, LABELS[name])
+        except DirectoryError as exc:
+            date_errors[name] = field_error(str(exc), name)[1]
+    m = moment(*(None if name in date_errors else text for name, text in (("as_of", as_of), ("known_at", known_at))))
     try:
         number = max(1, int(page or 1))
     except ValueError:
@@ -476,7 +484,8 @@ def index(
     return render(
         request, "annuaire/index.html", items=items, total=total, filters=filters, page=number, pages=pages,
         prev_url=page_url(number - 1) if number > 1 else None, next_url=page_url(number + 1) if number < pages else None,
-        filtered=any(filters.values()), may_create=access.at_least("coordinator"), **common(m),
+        filtered=any(filters.values()), may_create=access.at_least("coordinator"), date_errors=date_errors,
+        status_code=400 if date_errors else 200, **common(m),
     )  # fmt: skip
 
 
@@ -1167,6 +1176,12 @@ def person_label(person: Any) -> str:
     if person is None or person.erased or not person.name:
         return ERASED_NAME
     return str(person.name)
+
+
+def of_person(person: Any) -> str:
+    """« de Marie Dupont », « d'Éric Lacoste »: French elides "de" before a vowel."""
+    label = person_label(person)
+    return f"d'{label}" if label[:1].lower() in "aeiouyàâéèêëîïôöûüœ" else f"de {label}"
 
 
 def safe_html(section: PageSection) -> Markup:

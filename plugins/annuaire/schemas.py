@@ -142,7 +142,8 @@ class ContactOut(msgspec.Struct, kw_only=True):
     id: str
     structure_id: str
     person: PersonOut
-    role: str
+    role: str  # code: "referent", "direction", "personne-ressource"
+    role_label: str  # in French, as shown on the pages
     theme: str | None
     since: str  # YYYY-MM-DD
     until: str | None  # YYYY-MM-DD, first day no longer held

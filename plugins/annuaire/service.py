@@ -419,17 +419,7 @@ class Directory:
                     (*chunk, territory, k, k, at, at),
                 ).fetchall()
                 for r in rows:
-                    out[r["structure_id"]].append(
-                        ContactOut(
-                            id=r["contact_id"],
-                            structure_id=r["structure_id"],
-                            person=_person_out(r),
-                            role=r["role"],
-                            theme=r["theme"],
-                            since=clock.day_of(r["since"]),
-                            until=None if r["until"] == FOREVER else clock.day_of(r["until"]),
-                        )
-                    )
+                    out[r["structure_id"]].append(_contact_out(r))
         return out
 
     def answers_only_to(self, territory: str, person_id: str, structure_id: str) -> bool:
@@ -672,18 +662,7 @@ class Directory:
                 f"WHERE {' AND '.join(where)} ORDER BY c.since, c.contact_id",
                 params,
             ).fetchall()
-        return [
-            ContactOut(
-                id=r["contact_id"],
-                structure_id=r["structure_id"],
-                person=_person_out(r),
-                role=r["role"],
-                theme=r["theme"],
-                since=clock.day_of(r["since"]),
-                until=None if r["until"] == FOREVER else clock.day_of(r["until"]),
-            )
-            for r in rows
-        ]
+        return [_contact_out(r) for r in rows]
 
     def _history(self, parts: Sequence[tuple[str, str, list[Any]]], direction: str, limit: int, offset: int) -> list[HistoryEntry]:
         columns = "position, subject_id, structure_id, person_id, event, label, author, recorded_at, effective, reason, changes"
@@ -744,6 +723,19 @@ def _structure_out(structure_id: str, version: int, state: dict[str, Any]) -> St
         merged_into=state.get("merged_into"),
         absorbed=list(state.get("absorbed", [])),
         **fields,
+    )
+
+
+def _contact_out(r: Any) -> ContactOut:
+    return ContactOut(
+        id=r["contact_id"],
+        structure_id=r["structure_id"],
+        person=_person_out(r),
+        role=r["role"],
+        role_label=CONTACT_ROLES.get(r["role"], r["role"]),
+        theme=r["theme"],
+        since=clock.day_of(r["since"]),
+        until=None if r["until"] == FOREVER else clock.day_of(r["until"]),
     )
 
 

@@ -29,8 +29,8 @@ def test_who_was_the_pole_emploi_contact_in_2010_through_the_api(
     assert found["total"] == 1 and found["items"][0]["name"] == "Pôle emploi – agence d'Agen"
     sid = found["items"][0]["id"]
     contacts = client.get(f"{API}/{agen}/structures/{sid}/contacts", params={"as_of": "2010-06-01"}, headers=member.headers).json()
-    assert [(c["person"]["name"], c["role"], c["since"], c["until"]) for c in contacts["items"]] == [
-        ("Laëtitia Faure", "referent", "2009-09-15", "2012-07-01")
+    assert [(c["person"]["name"], c["role"], c["role_label"], c["since"], c["until"]) for c in contacts["items"]] == [
+        ("Laëtitia Faure", "referent", "Référent·e", "2009-09-15", "2012-07-01")
     ]
     sheet = client.get(f"{API}/{agen}/structures/{sid}", params={"as_of": "2010-06-01T12:00:00+02:00"}, headers=member.headers)
     assert sheet.status_code == 200 and sheet.json()["name"] == "Pôle emploi – agence d'Agen"

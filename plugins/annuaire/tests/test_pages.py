@@ -132,6 +132,14 @@ def test_directory_and_structure_as_of_a_past_date(trame: Trame, client: Any) ->
     assert f"{ROOT}/structures/{ids['ft']}?as_of=2010-06-01" in then.text  # the date follows the link
     assert 'value="2010-06-01"' in then.text
 
+    typed = client.get(f"{ROOT}/", params={"q": "Pôle emploi", "as_of": "01/06/2010"})  # typed the French way
+    assert typed.status_code == 200 and "Annuaire tel qu&#39;il était au 01/06/2010" in typed.text
+    mistyped = client.get(f"{ROOT}/", params={"q": "emploi", "as_of": "30/02/2010"})
+    assert mistyped.status_code == 400  # the directory of today, the search kept, the reason beside the field
+    assert 'id="erreur-as_of"' in mistyped.text and "« 30/02/2010 » n&#39;est pas une date valide" in mistyped.text
+    assert 'aria-describedby="aide-as_of erreur-as_of"' in mistyped.text
+    assert 'value="emploi"' in mistyped.text and "France Travail</a>" in results(mistyped)
+
     sheet_then = client.get(f"{ROOT}/structures/{ids['ft']}", params={"as_of": "2010-06-01"})
     assert sheet_then.status_code == 200
     assert re.search(r"<h1[^>]*>Pôle emploi", sheet_then.text)
@@ -527,3 +535,15 @@ def test_person_form_keeps_refused_input_and_shows_a_conflict(trame: Trame, clie
     assert again.status_code == 303, again.text
     person = directory(trame).person(T, ids["marie"])
     assert person is not None and person.email == "m.dupont@francetravail.example" and person.phone == "05 53 99 99 99"
+
+
+def test_links_to_a_persons_contact_elide_de_before_a_vowel(trame: Trame, client: Any) -> None:
+    territory(trame)
+    ids = network(trame)
+    d = directory(trame)
+    eric, _ = d.create_person(T, PersonIn(name="Éric Lacoste"), SYSTEM)
+    d.start_contact(T, ids["ccas"], ContactIn(person_id=eric, role="direction", since="2015-01-01"), SYSTEM)
+    signed_in(client, trame, "coord@agen.example", "coordinator")
+    page = client.get(f"{ROOT}/structures/{ids['ccas']}").text
+    assert 'Terminer<span class="sr"> le contact d&#39;Éric Lacoste</span>' in page
+    assert "le contact de Éric" not in page
