@@ -58,7 +58,9 @@ def test_api_routes_allow_and_refuse_by_role(trame: Trame, client: TestClient[An
             assert response.status_code == 403, (role, method, path, response.text)
             assert response.json()["detail"]
         anonymous = client.request(method, path, json=bodies.get(path))
-        assert anonymous.status_code == 401
+        assert anonymous.status_code == 401 and "Authorization: Bearer" in anonymous.json()["detail"]
+        revoked = client.request(method, path, json=bodies.get(path), headers={"Authorization": "Bearer pas-un-jeton"})
+        assert revoked.status_code == 401 and "Jeton d'API inconnu" in revoked.json()["detail"]
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -91,6 +91,8 @@ def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     principal = resolve_principal(connection)
     if principal is None:
         if is_api(connection):
+            if connection.headers.get("authorization", "").lower().startswith("bearer "):
+                raise NotAuthorizedException("Jeton d'API inconnu ou révoqué : créez-en un avec « trame token create ».")
             raise NotAuthorizedException("Authentification requise : envoyez un jeton d'API dans l'en-tête Authorization: Bearer.")
         raise LoginRequired("Connectez-vous pour accéder à cette page.")
     if opt.get("admin") and not principal.is_admin:
