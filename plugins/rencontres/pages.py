@@ -21,6 +21,7 @@ from plugins.rencontres import figures as fig
 from plugins.rencontres import partners
 from plugins.rencontres.api import calendar_response, default_period, feed_urls
 from plugins.rencontres.events import Section
+from plugins.rencontres.forms import parts, refusal
 from plugins.rencontres.recurrence import PRESETS
 from plugins.rencontres.recurrence import today as paris_today
 from plugins.rencontres.service import ANSWERS, PRESENCES, meetings
@@ -71,16 +72,16 @@ def _new_form(
     request: Request[Any, Any, Any],
     trame: Trame,
     territory: str,
-    status_code: int = 200,
-    error: str | None = None,
-    values: dict[str, Any] | None = None,
+    refused: dict[str, Any] | None = None,
 ) -> Template:
+    """The form of a new meeting; a refused one comes back as typed, with why next to the field."""
+    errors, values = parts(refused, "new")
     return render(
         request,
         "rencontres/new.html",
-        status_code=status_code,
-        error=error,
-        values=values or {},
+        status_code=refused["status"] if refused else 200,
+        errors=errors,
+        values=values,
         presets=PRESETS,
         structures=partners.structures(trame, territory),
     )
@@ -109,7 +110,7 @@ def new_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, da
             description=one(data, "description"),
         )
     except UserError as exc:
-        return _new_form(request, trame, territory, status_code=exc.status, error=exc.detail, values=data)
+        return _new_form(request, trame, territory, refusal("new", exc, data))
     return Redirect(f"/t/{territory}/rencontres/{ids[0]}" if len(ids) == 1 else f"/t/{territory}/rencontres/", status_code=303)
 
 
@@ -149,7 +150,26 @@ def meeting_context(trame: Trame, territory: str, meeting_id: str) -> dict[str, 
 
 @get(f"{P}/{{meeting_id:uuid}}", sync_to_thread=False)
 def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Template:
-    return render(request, "rencontres/meeting.html", **meeting_context(trame, territory, str(meeting_id)), delivery=None, error=None)
+    return _meeting(request, trame, territory, meeting_id)
+
+
+def _meeting(
+    request: Request[Any, Any, Any],
+    trame: Trame,
+    territory: str,
+    meeting_id: UUID | str,
+    refused: dict[str, Any] | None = None,
+    delivery: Any = None,
+) -> Template:
+    """The meeting page; ``refused``: one of its forms comes back with what was typed and why it was refused."""
+    return render(
+        request,
+        "rencontres/meeting.html",
+        status_code=refused["status"] if refused else 200,
+        **meeting_context(trame, territory, str(meeting_id)),
+        delivery=delivery,
+        refused=refused,
+    )
 
 
 def _back(territory: str, meeting_id: UUID, anchor: str = "") -> Redirect:
@@ -158,31 +178,40 @@ def _back(territory: str, meeting_id: UUID, anchor: str = "") -> Redirect:
 
 @post(f"{P}/{{meeting_id:uuid}}/report", opt={"role": "coordinator"}, sync_to_thread=True)
 def reschedule(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
-    place = place_from_form(trame, territory, data) if one(data, "place_kind") else None
-    meetings(trame).reschedule(
-        territory,
-        str(meeting_id),
-        author=author_of(request),
-        day=one(data, "day"),
-        start=one(data, "start"),
-        end=one(data, "end"),
-        place=place,
-        host_structure_id=place.structure_id if place else None,
-        reason=one(data, "reason") or None,
-    )
+    try:
+        place = place_from_form(trame, territory, data) if one(data, "place_kind") else None
+        meetings(trame).reschedule(
+            territory,
+            str(meeting_id),
+            author=author_of(request),
+            day=one(data, "day"),
+            start=one(data, "start"),
+            end=one(data, "end"),
+            place=place,
+            host_structure_id=place.structure_id if place else None,
+            reason=one(data, "reason") or None,
+        )
+    except UserError as exc:
+        return _meeting(request, trame, territory, meeting_id, refusal("report", exc, data, {"day", "start", "end", "reason"}))
     return _back(territory, meeting_id)
 
 
 @post(f"{P}/{{meeting_id:uuid}}/annulation", opt={"role": "coordinator"}, sync_to_thread=True)
 def cancel(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
-    meetings(trame).cancel(territory, str(meeting_id), author=author_of(request), reason=one(data, "reason") or None)
+    try:
+        meetings(trame).cancel(territory, str(meeting_id), author=author_of(request), reason=one(data, "reason") or None)
+    except UserError as exc:
+        return _meeting(request, trame, territory, meeting_id, refusal("cancel", exc, data, {"reason"}))
     return _back(territory, meeting_id)
 
 
 @post(f"{P}/{{meeting_id:uuid}}/invitations", opt={"role": "coordinator"}, sync_to_thread=True)
 def invite(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Template:
-    delivery = meetings(trame).invite(territory, str(meeting_id), many(data, "structure_id"), author=author_of(request))
-    return render(request, "rencontres/meeting.html", **meeting_context(trame, territory, str(meeting_id)), delivery=delivery, error=None)
+    try:
+        delivery = meetings(trame).invite(territory, str(meeting_id), many(data, "structure_id"), author=author_of(request))
+    except UserError as exc:
+        return _meeting(request, trame, territory, meeting_id, refusal("invite", exc, data, {"structure_id"}, keep_lists=("structure_id",)))
+    return _meeting(request, trame, territory, meeting_id, delivery=delivery)
 
 
 @post(f"{P}/{{meeting_id:uuid}}/reponse", opt={"role": "referent"}, sync_to_thread=True)
@@ -191,14 +220,17 @@ def answer_as_referent(request: Request[Any, Any, Any], trame: Trame, territory:
     structure_id = one(data, "structure_id") or access.structure_id or ""
     if not access.may_edit_structure(structure_id):
         raise UserError(403, "Vous ne pouvez répondre que pour votre propre structure.")
-    meetings(trame).answer_as_member(
-        territory,
-        str(meeting_id),
-        structure_id=structure_id,
-        answer=one(data, "answer"),
-        author=access.principal.account_id,
-        comment=one(data, "comment") or None,
-    )
+    try:
+        meetings(trame).answer_as_member(
+            territory,
+            str(meeting_id),
+            structure_id=structure_id,
+            answer=one(data, "answer"),
+            author=access.principal.account_id,
+            comment=one(data, "comment") or None,
+        )
+    except UserError as exc:
+        return _meeting(request, trame, territory, meeting_id, refusal("answer", exc, data, {"answer", "comment"}))
     return _back(territory, meeting_id, "#invitations")
 
 
@@ -214,7 +246,10 @@ def attendance(request: Request[Any, Any, Any], trame: Trame, territory: str, me
                 "person_name": one(data, "person_name") or None,
             }
         )
-    meetings(trame).record_attendance(territory, str(meeting_id), entries, author=author_of(request))
+    try:
+        meetings(trame).record_attendance(territory, str(meeting_id), entries, author=author_of(request))
+    except UserError as exc:
+        return _meeting(request, trame, territory, meeting_id, refusal("presences", exc, data))
     target = one(data, "next")
     if target.startswith("/t/") and "//" not in target:
         return Redirect(target, status_code=303)
@@ -223,36 +258,61 @@ def attendance(request: Request[Any, Any, Any], trame: Trame, territory: str, me
 
 @post(f"{P}/{{meeting_id:uuid}}/actions", opt={"role": "coordinator"}, sync_to_thread=True)
 def add_action(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
-    meetings(trame).open_action(
-        territory,
-        str(meeting_id),
-        author=author_of(request),
-        title=one(data, "title"),
-        owner_structure_id=one(data, "owner_structure_id") or None,
-        due=one(data, "due") or None,
-    )
+    try:
+        meetings(trame).open_action(
+            territory,
+            str(meeting_id),
+            author=author_of(request),
+            title=one(data, "title"),
+            owner_structure_id=one(data, "owner_structure_id") or None,
+            due=one(data, "due") or None,
+        )
+    except UserError as exc:
+        return _meeting(request, trame, territory, meeting_id, refusal("action", exc, data, {"title", "owner_structure_id", "due"}))
     return _back(territory, meeting_id, "#actions")
 
 
 @post(f"{P}/actions/{{action_id:uuid}}/cloture", opt={"role": "coordinator"}, sync_to_thread=True)
 def close_action(request: Request[Any, Any, Any], trame: Trame, territory: str, action_id: UUID, data: Form) -> Response[Any]:
     meeting_id = one(data, "meeting_id") or None
-    meetings(trame).close_action(
-        territory, str(action_id), author=author_of(request), meeting_id=meeting_id, note=one(data, "note") or None
-    )
+    try:
+        meetings(trame).close_action(
+            territory, str(action_id), author=author_of(request), meeting_id=meeting_id, note=one(data, "note") or None
+        )
+    except UserError as exc:
+        if meeting_id is None:
+            raise
+        return _meeting(request, trame, territory, meeting_id, refusal("close", exc, data, set()))
     return Redirect(f"/t/{territory}/rencontres/{meeting_id}#actions" if meeting_id else f"/t/{territory}/rencontres/", status_code=303)
 
 
 @get(f"{P}/{{meeting_id:uuid}}/compte-rendu", sync_to_thread=False)
 def minutes_page(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, modifier: bool = False) -> Template:
+    return _minutes(request, trame, territory, meeting_id, editing=modifier)
+
+
+def _minutes(
+    request: Request[Any, Any, Any],
+    trame: Trame,
+    territory: str,
+    meeting_id: UUID,
+    *,
+    editing: bool = False,
+    refused: dict[str, Any] | None = None,
+    delivery: Any = None,
+) -> Template:
+    """The minutes page; ``refused``: its form (or the publication) comes back with what was typed and why."""
     ctx = meeting_context(trame, territory, str(meeting_id))
-    editing = modifier and access_of(request).at_least("coordinator")
+    coordinator = access_of(request).at_least("coordinator")
+    editing = coordinator and (editing or ctx["minutes"] is None or bool(refused and refused["form"] == "minutes"))
     return render(
         request,
         "rencontres/minutes.html",
+        status_code=refused["status"] if refused else 200,
         **ctx,
-        editing=editing or (ctx["minutes"] is None and access_of(request).at_least("coordinator")),
-        delivery=None,
+        editing=editing,
+        delivery=delivery,
+        refused=refused,
     )
 
 
@@ -261,23 +321,29 @@ def minutes_save(request: Request[Any, Any, Any], trame: Trame, territory: str, 
     titles, bodies = many(data, "section_title"), data.get("section_body", [])
     bodies = bodies if isinstance(bodies, list) else [bodies]
     sections = [Section(title=t, body=(bodies[i] if i < len(bodies) else "")) for i, t in enumerate(titles)]
-    meetings(trame).write_minutes(
-        territory,
-        str(meeting_id),
-        author=author_of(request),
-        sections=sections,
-        decisions=one(data, "decisions").splitlines(),
-        next_meeting=one(data, "next_meeting") or None,
-    )
+    try:
+        meetings(trame).write_minutes(
+            territory,
+            str(meeting_id),
+            author=author_of(request),
+            sections=sections,
+            decisions=one(data, "decisions").splitlines(),
+            next_meeting=one(data, "next_meeting") or None,
+        )
+    except UserError as exc:
+        typed = {**data, "section_title": titles, "section_body": bodies, "decisions": one(data, "decisions")}
+        refused = refusal("minutes", exc, typed, keep_lists=("section_title", "section_body"))
+        return _minutes(request, trame, territory, meeting_id, refused=refused)
     return Redirect(f"/t/{territory}/rencontres/{meeting_id}/compte-rendu", status_code=303)
 
 
 @post(f"{P}/{{meeting_id:uuid}}/compte-rendu/publication", opt={"role": "coordinator"}, sync_to_thread=True)
 def minutes_publish(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Template:
-    delivery = meetings(trame).publish_minutes(territory, str(meeting_id), author=author_of(request))
-    return render(
-        request, "rencontres/minutes.html", **meeting_context(trame, territory, str(meeting_id)), editing=False, delivery=delivery
-    )
+    try:
+        delivery = meetings(trame).publish_minutes(territory, str(meeting_id), author=author_of(request))
+    except UserError as exc:
+        return _minutes(request, trame, territory, meeting_id, refused=refusal("publish", exc, {}, set()))
+    return _minutes(request, trame, territory, meeting_id, delivery=delivery)
 
 
 @get(f"{P}/{{meeting_id:uuid}}/emargement", sync_to_thread=False)
@@ -311,16 +377,22 @@ def _answer_context(trame: Trame, territory: str, token: str) -> dict[str, Any]:
 
 @get(f"{P}/reponse/{{token:str}}", opt={"public": True}, sync_to_thread=False)
 def answer_form(request: Request[Any, Any, Any], trame: Trame, territory: str, token: str) -> Template:
-    return render(request, "rencontres/answer.html", **_answer_context(trame, territory, token), done=False)
+    return render(request, "rencontres/answer.html", **_answer_context(trame, territory, token), done=False, refused=None)
 
 
 @post(f"{P}/reponse/{{token:str}}", opt={"public": True}, sync_to_thread=True)
 def answer_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, token: str, data: Form) -> Template:
     ctx = _answer_context(trame, territory, token)
-    meetings(trame).answer_with_token(
-        territory, token, structure_id=one(data, "structure_id"), answer=one(data, "answer"), comment=one(data, "comment") or None
+    try:
+        meetings(trame).answer_with_token(
+            territory, token, structure_id=one(data, "structure_id"), answer=one(data, "answer"), comment=one(data, "comment") or None
+        )
+    except UserError as exc:
+        refused = refusal("answer", exc, data, {"answer", "comment"})
+        return render(request, "rencontres/answer.html", status_code=refused["status"], **ctx, done=False, refused=refused)
+    return render(
+        request, "rencontres/answer.html", **_answer_context(trame, territory, token) | {"token": ctx["token"]}, done=True, refused=None
     )
-    return render(request, "rencontres/answer.html", **_answer_context(trame, territory, token) | {"token": ctx["token"]}, done=True)
 
 
 @get(f"{P}/chiffres", sync_to_thread=True)

@@ -21,6 +21,7 @@ from core.store import Conflict, Context, Write
 from core.web.errors import UserError
 from plugins.rencontres import events as ev
 from plugins.rencontres import ics, partners
+from plugins.rencontres.forms import Refused
 from plugins.rencontres.recurrence import PARIS, RuleError, describe, holiday_flag, long_date, occurrences, preset_rule
 
 if TYPE_CHECKING:
@@ -62,14 +63,15 @@ def _spoken(hhmm: str) -> str:
     return f"{int(hours)} h" + (f" {minutes}" if minutes != "00" else "")
 
 
-def _day(value: str) -> str:
+def _day(value: str, about: str | None = None) -> str:
+    """``about``: the page input the value comes from (named in a refusal)."""
     try:
         return clock.parse_day(value).isoformat()
     except clock.BadInstant as exc:
-        raise UserError(400, f"{exc}.") from None
+        raise Refused(400, f"{exc}.", about) from None
 
 
-def _time(value: str) -> str:
+def _time(value: str, about: str | None = None) -> str:
     v = value.strip().replace("h", ":").replace("H", ":")
     if v.endswith(":"):
         v += "00"
@@ -77,9 +79,9 @@ def _time(value: str) -> str:
     try:
         hh, mm = int(parts[0]), int(parts[1]) if len(parts) > 1 and parts[1] else 0
     except ValueError:
-        raise UserError(400, f"« {value} » n'est pas une heure (attendu HH:MM).") from None
+        raise Refused(400, f"« {value} » n'est pas une heure (attendu HH:MM).", about) from None
     if not (0 <= hh < 24 and 0 <= mm < 60):
-        raise UserError(400, f"« {value} » n'est pas une heure valide.")
+        raise Refused(400, f"« {value} » n'est pas une heure valide.", about)
     return f"{hh:02d}:{mm:02d}"
 
 
@@ -97,7 +99,7 @@ class Meetings:
                 return
             except Conflict:
                 continue
-        raise UserError(409, "Cette rencontre est modifiée en ce moment par quelqu'un d'autre ; réessayez.")
+        raise Refused(409, "Cette rencontre est modifiée en ce moment par quelqu'un d'autre ; réessayez.")
 
     def place(
         self, territory: str, *, kind: str, structure_id: str | None = None, text: str | None = None, url: str | None = None
@@ -106,21 +108,21 @@ class Meetings:
         if kind == "structure":
             s = partners.structure(self.trame, territory, structure_id)
             if s is None:
-                raise UserError(400, "Choisissez la structure qui accueille la rencontre.")
+                raise Refused(400, "Choisissez la structure qui accueille la rencontre.", "place_structure_id")
             label = ", ".join(x for x in (s.name, s.address) if x)
             return ev.Place(kind="structure", structure_id=s.id, text=label)
         if kind == "online":
             if not url or not url.startswith(("https://", "http://")):
-                raise UserError(400, "Indiquez le lien de la visioconférence (https://…).")
+                raise Refused(400, "Indiquez le lien de la visioconférence (https://…).", "place_url")
             return ev.Place(kind="online", url=url.strip(), text=(text or "En ligne").strip())
         if not (text or "").strip():
-            raise UserError(400, "Indiquez le lieu de la rencontre.")
+            raise Refused(400, "Indiquez le lieu de la rencontre.", "place_text")
         return ev.Place(kind="text", text=(text or "").strip())
 
     def _check_times(self, start: str, end: str) -> tuple[str, str]:
-        start, end = _time(start), _time(end)
+        start, end = _time(start, "start"), _time(end, "end")
         if end <= start:
-            raise UserError(400, "L'heure de fin doit suivre l'heure de début.")
+            raise Refused(400, "L'heure de fin doit suivre l'heure de début.", "end")
         return start, end
 
     # -- commands ----------------------------------------------------------------------------
@@ -177,8 +179,8 @@ class Meetings:
         description: str | None,
     ) -> ev.MeetingScheduled:
         if not title.strip():
-            raise UserError(400, "Donnez un titre à la rencontre.")
-        day = _day(day)
+            raise Refused(400, "Donnez un titre à la rencontre.", "title")
+        day = _day(day, "day")
         start, end = self._check_times(start, end)
         holiday, proposed = holiday_flag(date.fromisoformat(day))
         return ev.MeetingScheduled(
@@ -219,11 +221,13 @@ class Meetings:
         description: str | None = None,
     ) -> tuple[str | None, list[str]]:
         """Schedule every occurrence of a rhythm at once (each its own meeting, movable alone)."""
-        first = date.fromisoformat(_day(first_day))
+        if not title.strip():
+            raise Refused(400, "Donnez un titre à la rencontre.", "title")
+        first = date.fromisoformat(_day(first_day, "day"))
         try:
             text = (rule or "").strip() or preset_rule(preset, first)
         except RuleError as exc:
-            raise UserError(400, str(exc)) from exc
+            raise Refused(400, str(exc), "preset") from exc
         if text is None:
             return None, [
                 self.schedule(
@@ -241,13 +245,13 @@ class Meetings:
                 )
             ]
         if until is None and count is None:
-            raise UserError(400, "Indiquez jusqu'à quand (date de fin) ou combien de rencontres prévoir.")
+            raise Refused(400, "Indiquez jusqu'à quand (date de fin) ou combien de rencontres prévoir.", "until")
         try:
-            days = occurrences(text, first, until=date.fromisoformat(_day(until)) if until else None, count=count)
+            days = occurrences(text, first, until=date.fromisoformat(_day(until, "until")) if until else None, count=count)
         except RuleError as exc:
-            raise UserError(400, str(exc)) from exc
+            raise Refused(400, str(exc), "until" if until else "count") from exc
         if not days:
-            raise UserError(400, "Ce rythme ne donne aucune date dans la période choisie.")
+            raise Refused(400, "Ce rythme ne donne aucune date dans la période choisie.", "until")
         start, end = self._check_times(start, end)
         series_id = str(uuid.uuid4())
         writes = [
@@ -302,8 +306,8 @@ class Meetings:
     ) -> None:
         m = self.require(territory, meeting_id)
         if m["status"] == "cancelled":
-            raise UserError(400, "Cette rencontre est annulée : programmez-en une nouvelle.")
-        day = _day(day)
+            raise Refused(409, "Cette rencontre est annulée : programmez-en une nouvelle.")
+        day = _day(day, "day")
         start, end = self._check_times(start, end)
         holiday, proposed = holiday_flag(date.fromisoformat(day))
         self._append(
@@ -329,7 +333,7 @@ class Meetings:
     def cancel(self, territory: str, meeting_id: str, *, author: str, reason: str | None = None) -> None:
         m = self.require(territory, meeting_id)
         if m["status"] == "cancelled":
-            raise UserError(400, "Cette rencontre est déjà annulée.")
+            raise Refused(409, "Cette rencontre est déjà annulée.")
         self._append(territory, author, UUID(meeting_id), [ev.MeetingCancelled(meeting_id=meeting_id)], reason)
         self._notify_change(territory, meeting_id, "Rencontre annulée", reason)
 
@@ -375,13 +379,13 @@ class Meetings:
         (and ``send``: demo data and imports of past meetings write to nobody)."""
         m = self.require(territory, meeting_id)
         if m["status"] == "cancelled":
-            raise UserError(400, "Cette rencontre est annulée.")
+            raise Refused(409, "Cette rencontre est annulée.")
         already = {i["structure_id"] for i in self.invitations(territory, meeting_id)}
         known = partners.names(self.trame, territory)
         new = [s for s in dict.fromkeys(structure_ids) if s and s not in already]
         unknown = [s for s in new if s not in known]
         if unknown:
-            raise UserError(400, f"Structure(s) inconnue(s) de l'annuaire : {', '.join(unknown)}.")
+            raise Refused(400, f"Structure(s) inconnue(s) de l'annuaire : {', '.join(unknown)}.", "structure_id")
         events: list[Any] = []
         delivery = Delivery()
         base = self.trame.settings.base_url
@@ -428,15 +432,17 @@ class Meetings:
     ) -> None:
         inv = next((i for i in self.invitations(territory, meeting_id) if i["structure_id"] == structure_id), None)
         if inv is None:
-            raise UserError(400, "Votre structure n'est pas invitée à cette rencontre.")
+            raise Refused(409, "Votre structure n'est pas invitée à cette rencontre.")
         self._answer(territory, inv, answer, comment, author=author)
 
     def _answer(self, territory: str, inv: dict[str, Any], answer: str, comment: str | None, *, author: str) -> None:
         if answer not in ANSWERS:
-            raise UserError(400, "Choisissez une réponse : je viens, je ne viens pas, ou quelqu'un d'autre de ma structure viendra.")
+            raise Refused(
+                400, "Choisissez une réponse : je viens, je ne viens pas, ou quelqu'un d'autre de ma structure viendra.", "answer"
+            )
         m = self.require(territory, inv["meeting_id"])
         if m["status"] == "cancelled":
-            raise UserError(400, "Cette rencontre est annulée.")
+            raise Refused(409, "Cette rencontre est annulée.")
         self._append(
             territory,
             author,
@@ -460,10 +466,16 @@ class Meetings:
         for entry in entries:
             status = entry.get("status") or "absent"
             if status not in PRESENCES:
-                raise UserError(400, f"Présence inconnue « {status} ».")
+                raise Refused(
+                    400,
+                    f"Présence inconnue « {status} ».",
+                    "person_status"
+                    if entry.get("person_name") or entry.get("person_id")
+                    else f"presence_{entry.get('structure_id') or ''}",
+                )
             sid = entry.get("structure_id")
             if not sid:
-                raise UserError(400, "Chaque présence se rattache à une structure.")
+                raise Refused(400, "Chaque présence se rattache à une structure.", "person_structure_id")
             person_id = entry.get("person_id") or None
             name = (entry.get("person_name") or "").strip() or None
             if name and not person_id:
@@ -518,7 +530,7 @@ class Meetings:
         m = self.require(territory, meeting_id)
         minutes = self.minutes(territory, meeting_id)
         if minutes is None:
-            raise UserError(400, "Rédigez le compte rendu avant de le publier.")
+            raise Refused(409, "Rédigez le compte rendu avant de le publier.")
         present = sorted({a["structure_id"] for a in self.attendance(territory, meeting_id) if a["status"] == "present"})
         people = {a["structure_id"]: [] for a in self.attendance(territory, meeting_id)}  # type: dict[str, list[str]]
         for a in self.attendance(territory, meeting_id):
@@ -543,14 +555,14 @@ class Meetings:
     ) -> str:
         self.require(territory, meeting_id)
         if not title.strip():
-            raise UserError(400, "Décrivez la suite à donner.")
+            raise Refused(400, "Décrivez la suite à donner.", "title")
         action_id = str(uuid.uuid4())
         event = ev.ActionOpened(
             action_id=action_id,
             meeting_id=meeting_id,
             title=title.strip(),
             owner_structure_id=owner_structure_id or None,
-            due=_day(due) if due else None,
+            due=_day(due, "due") if due else None,
         )
         self.trame.execute(Context(author=author, territory=territory), Write(UUID(action_id), 0, [event]))
         return action_id
@@ -563,7 +575,7 @@ class Meetings:
         if row is None:
             raise UserError(404, "Cette suite à donner n'existe pas.")
         if row["status"] == "closed":
-            raise UserError(400, "Cette suite à donner est déjà close.")
+            raise Refused(409, "Cette suite à donner est déjà close.")
         self._append(
             territory,
             author,
