@@ -61,7 +61,9 @@ def register_routes() -> list[Any]:
 @hookspec
 def register_templates() -> str | None:
     """Return the directory of this plugin's Jinja templates, kept under a folder named
-    after the plugin (``templates/<plugin>/page.html``) so that names never clash."""
+    after the plugin (``templates/<plugin>/page.html``) so that names never clash. They may
+    extend the core's ``base.html`` and import its form macros, ``forms.html`` (a refused
+    form shown again with what was typed, errors linked to their fields)."""
 
 
 @hookspec
