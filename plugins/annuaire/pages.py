@@ -270,16 +270,23 @@ class Moment:
         return f"{subject} " + ", ".join(parts) if parts else None
 
 
-def moment(as_of: str | None, known_at: str | None) -> Moment:
-    """Read the query's dates; a bad one is a 400 that names the parameter."""
-    a = (as_of or "").strip()
-    k = (known_at or "").strip()
-    return Moment(
-        as_of=when(a, "Date de consultation (as_of)", end_of_day=True),
-        known_at=when(k, "Tel qu'enregistré au (known_at)", end_of_day=True),
-        as_of_text=a,
-        known_at_text=k,
-    )
+_MOMENT_LABELS = {"as_of": "Date de consultation (as_of)", "known_at": "Tel qu'enregistré au (known_at)"}
+
+
+def moment(as_of: str | None, known_at: str | None, errors: dict[str, str] | None = None) -> Moment:
+    """Read the query's dates; a bad one is a 400 that names the parameter or, when the page
+    passes ``errors``, is noted there (for its field) and read as "now"."""
+    texts = {"as_of": (as_of or "").strip(), "known_at": (known_at or "").strip()}
+    read: dict[str, str | None] = {}
+    for name, text in texts.items():
+        try:
+            read[name] = when(text, _MOMENT_LABELS[name], end_of_day=True)
+        except DirectoryError as exc:
+            if errors is None:
+                raise
+            errors[name] = field_error(str(exc), name)[1]
+            read[name], texts[name] = None, ""
+    return Moment(as_of=read["as_of"], known_at=read["known_at"], as_of_text=texts["as_of"], known_at_text=texts["known_at"])
 
 
 def fr_day(value: str | None) -> str:
@@ -458,12 +465,7 @@ def index(
 ) -> Template:
     # A date the person mistyped: the directory of today, the filters kept, the reason beside the field.
     date_errors: dict[str, str] = {}
-    for name, text in (("as_of", as_of), ("known_at", known_at)):
-        try:
-            when(text, LABELS[name])
-        except DirectoryError as exc:
-            date_errors[name] = field_error(str(exc), name)[1]
-    m = moment(*(None if name in date_errors else text for name, text in (("as_of", as_of), ("known_at", known_at))))
+    m = moment(as_of, known_at, date_errors)
     try:
         number = max(1, int(page or 1))
     except ValueError:

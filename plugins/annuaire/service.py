@@ -386,14 +386,14 @@ class Directory:
     ) -> list[ContactOut]:
         """Who held which role at the structure at ``as_of`` (or at any time, ``include_past``)."""
         self._stream(territory, structure_id)
-        return self._contacts(territory, "c.structure_id = ?", structure_id, as_of, known_at, include_past)
+        return self._contacts(territory, "c.structure_id = ?", [structure_id], as_of, known_at, include_past)
 
     def contacts_of_person(
         self, territory: str, person_id: str, as_of: str | None = None, known_at: str | None = None, *, include_past: bool = True
     ) -> list[ContactOut]:
         """The roles a person held, at any structure (their path between structures)."""
         self._person_row(territory, person_id)
-        return self._contacts(territory, "c.person_id = ?", person_id, as_of, known_at, include_past)
+        return self._contacts(territory, "c.person_id = ?", [person_id], as_of, known_at, include_past)
 
     def contacts_of_structures(
         self, territory: str, structure_ids: Iterable[str], as_of: str | None = None, known_at: str | None = None
@@ -405,21 +405,11 @@ class Directory:
         gives; an id unknown in this territory maps to [] (no NotFound: the caller listed them)."""
         wanted = sorted(set(structure_ids))
         out: dict[str, list[ContactOut]] = {sid: [] for sid in wanted}
-        k = known_at or CURRENT  # as known now: the open rows
-        at = as_of or clock.now()
-        with self.db.read() as cur:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = cur.execute(
-                    "SELECT c.contact_id, c.structure_id, c.role, c.theme, c.since, c.until, p.person_id, p.full_name, p.email, p.phone, "
-                    "p.version, p.erased FROM annuaire_contacts c JOIN annuaire_people p ON p.person_id = c.person_id "
-                    f"WHERE c.structure_id IN ({marks}) AND c.territory = ? AND c.recorded_from <= ? AND c.recorded_to > ? "
-                    "AND c.since <= ? AND c.until > ? ORDER BY c.structure_id, c.since, c.contact_id",
-                    (*chunk, territory, k, k, at, at),
-                ).fetchall()
-                for r in rows:
-                    out[r["structure_id"]].append(_contact_out(r))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            condition = f"c.structure_id IN ({','.join('?' * len(chunk))})"
+            for contact in self._contacts(territory, condition, chunk, as_of, known_at, include_past=False):
+                out[contact.structure_id].append(contact)  # kept in the order of contacts(): since, id
         return out
 
     def answers_only_to(self, territory: str, person_id: str, structure_id: str) -> bool:
@@ -646,11 +636,12 @@ class Directory:
             raise DirectoryError(f"Thème inconnu « {theme} ».")
 
     def _contacts(
-        self, territory: str, condition: str, value: str, as_of: str | None, known_at: str | None, include_past: bool
+        self, territory: str, condition: str, values: Sequence[str], as_of: str | None, known_at: str | None, include_past: bool
     ) -> list[ContactOut]:
+        """Contacts matching ``condition`` (its ``?`` take ``values``), as known at ``known_at``."""
         k = known_at or CURRENT  # as known now: the open rows
         where = [condition, "c.territory = ?", "c.recorded_from <= ?", "c.recorded_to > ?"]
-        params: list[Any] = [value, territory, k, k]
+        params: list[Any] = [*values, territory, k, k]
         if not include_past:
             at = as_of or clock.now()
             where.append("c.since <= ? AND c.until > ?")

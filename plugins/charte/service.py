@@ -54,15 +54,15 @@ NO_NAMES = (
 
 
 def day(value: str | None, label: str, *, required: bool = True, field: str | None = None) -> str | None:
-    """A calendar day typed by a person (AAAA-MM-JJ); the error names the field."""
+    """A calendar day typed by a person (15/03/2010 or 2010-03-15, see ``clock.parse_day``); the error names the field."""
     if value is None or not str(value).strip():
         if required:
-            raise Refused(400, "indiquez une date (AAAA-MM-JJ).", field, label=label)
+            raise Refused(400, "indiquez une date (par exemple 15/03/2010).", field, label=label)
         return None
     try:
-        return date.fromisoformat(str(value).strip()[:10]).isoformat()
-    except ValueError:
-        raise Refused(400, f"« {value} » n'est pas une date (attendu AAAA-MM-JJ).", field, label=label) from None
+        return clock.parse_day(str(value).strip()[:10]).isoformat()
+    except clock.BadInstant:
+        raise Refused(400, f"« {value} » n'est pas une date (écrivez-la par exemple 15/03/2010).", field, label=label) from None
 
 
 def _hhmm(value: str, label: str) -> str:
