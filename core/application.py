@@ -22,9 +22,6 @@ from core.projection import Projection, ProjectionRunner
 from core.settings import Settings
 from core.store import Context, EventStore, Write
 from core.territories import Territories
-from projections.accounts import AccountsProjection
-from projections.journal import JournalProjection
-from projections.territories import TerritoriesProjection
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +45,21 @@ class Trame:
             self.registry.register(*classes)
         self.keys = SubjectKeys(self.db)
         self.store = EventStore(self.db, self.registry, self.keys)
-        projections: list[Projection] = [TerritoriesProjection(), AccountsProjection(), JournalProjection()]
-        for extra in self.pm.hook.register_projections():
-            projections.extend(extra)
+        # pluggy calls the last registered first: reversed, the core's come first, then the plugins'.
+        projections: list[Projection] = [p for extra in reversed(self.pm.hook.register_projections()) for p in extra]
         self.runner = ProjectionRunner(self.db, self.store, projections, batch=self.settings.projection_batch)
         self.runner.setup()
         self.territories = Territories(self)
         self.accounts = Accounts(self)
 
     def execute(self, ctx: Context, *writes: Write) -> list[Recorded]:
-        """Append one command's events, then bring the read models up to date."""
-        recorded = self.store.append(ctx, *writes)
-        if self.settings.project_inline:
-            self.runner.catch_up()
+        """Append one command's events and project them in the same transaction: the
+        command commits with its read models (its author reads it at once) or not at all."""
+        prepared = self.store.prepare(ctx, *writes)
+        with self.db.write() as cur:
+            recorded = self.store.insert(cur, prepared)
+            if self.settings.project_inline:
+                self.runner.project_inline(cur, recorded)
         return recorded
 
     def events(self) -> list[type[Event]]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import base64
 import logging
+import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from uuid import UUID
@@ -16,6 +18,7 @@ import msgspec
 from eventsourcing.persistence import StoredEvent
 
 from core.application import Trame
+from core.projection import ProgressBar
 from core.settings import Settings
 from core.store import SYSTEM
 
@@ -37,18 +40,27 @@ class EventLine(ExportLine, tag="event"):
     state: str  # the stored envelope, base64: exported byte for byte
 
 
-def _serve(trame: Trame, host: str, port: int) -> int:
+def _serve(trame: Trame, host: str, port: int, workers: int = 1) -> int:
     import uvicorn
 
     from core.web.app import create_app
 
     print(f"Trame écoute sur http://{host}:{port}/ (base : {trame.db.dialect}). Ctrl+C pour arrêter.", flush=True)
+    if workers > 1:
+        # Each worker process opens the store itself (the environment says which one), and
+        # all sign CSRF tokens with one key, or a form served by one would fail on another.
+        os.environ.setdefault("TRAME_SECRET_KEY", trame.settings.secret_key)
+        trame.close()
+        uvicorn.run("core.web.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="info")
+        return 0
     uvicorn.run(create_app(trame), host=host, port=port, log_level="info")
     return 0
 
 
 def cmd_serve(trame: Trame, args: argparse.Namespace) -> int:
-    return _serve(trame, args.host, args.port)
+    if args.workers > 1 and trame.db.dialect == "sqlite":
+        print("note : plusieurs processus sur SQLite écrivent chacun leur tour ; PostgreSQL est fait pour cela.", file=sys.stderr)
+    return _serve(trame, args.host, args.port, args.workers)
 
 
 def cmd_demo(trame: Trame, args: argparse.Namespace) -> int:
@@ -83,8 +95,13 @@ def cmd_token_create(trame: Trame, args: argparse.Namespace) -> int:
 
 def cmd_rebuild(trame: Trame, args: argparse.Namespace) -> int:
     names = [args.name] if args.name else None
-    count = trame.runner.rebuild(names)
-    print(f"{count} événements rejoués", file=sys.stderr)
+    started = time.monotonic()
+    bar = ProgressBar(lambda line: print(line, end="", file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
+    count = trame.runner.rebuild(names, progress=bar)
+    elapsed = time.monotonic() - started
+    if bar is not None:
+        print(file=sys.stderr)
+    print(f"{count} événements rejoués en {elapsed:.1f} s", file=sys.stderr)
     return 0
 
 
@@ -112,17 +129,17 @@ def cmd_export(trame: Trame, args: argparse.Namespace) -> int:
             batch = trame.store.raw(after, 5000)
             if not batch:
                 break
-            for n in batch:
+            for position, stream_id, version, topic, state in batch:
                 line = EventLine(
-                    position=n.id,
-                    stream_id=str(n.originator_id),
-                    version=n.originator_version,
-                    type=n.topic,
-                    state=base64.b64encode(n.state).decode(),
+                    position=position,
+                    stream_id=str(stream_id),
+                    version=version,
+                    type=topic,
+                    state=base64.b64encode(state).decode(),
                 )
                 out.write(encoder.encode(line) + b"\n")
                 count += 1
-            after = batch[-1].id
+            after = batch[-1][0]
     print(f"{count} événements exportés vers {args.file}", file=sys.stderr)
     return 0
 
@@ -176,6 +193,7 @@ def build_parser(trame_hooks: Trame | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="servir l'application web")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="processus web (PostgreSQL conseillé au-delà de 1)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="créer les territoires de démonstration puis servir")

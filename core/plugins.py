@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ import pluggy
 from core import hookspecs
 
 ENTRY_POINT_GROUP = "trame.plugins"
+#: Built-in plugins that every Trame has, loaded by name before the entry points.
+DEFAULT_PLUGINS = ("projections",)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ def get_plugin_manager(extra: Iterable[ModuleType | object] = (), *, entry_point
     directly (tests). ``check_pending`` makes a misspelt hook fail at start-up."""
     pm = pluggy.PluginManager("trame")
     pm.add_hookspecs(hookspecs)
+    for name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
     if entry_points:
         for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if pm.get_plugin(ep.name) is None:

@@ -8,10 +8,10 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 from core import clock
-from core.database import Database
+from core.database import Cursor, Database
 from core.erasure import SubjectKeys, seal, subject_of, unseal
 from core.events import Event, EventRegistry, Recorded, StoredEnvelope, validate
 
@@ -53,24 +53,64 @@ class Write:
     events: list[Event] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One command's events, validated and encoded, ready to be inserted in a transaction."""
+
+    ctx: Context
+    writes: tuple[Write, ...]
+    recorded_at: str
+    effective: str
+    rows: list[tuple[Write, int, Event, bytes]]  # (write, version in its stream, event, stored state)
+
+
+class _LogSQL:
+    """The statements on the library's event table, in the library's own layout
+    (SQLite: rowid is the log position and ids are hex text; PostgreSQL: a bigserial
+    ``notification_id``, a ``uuid`` column, and an EXCLUSIVE table lock held by each
+    writing transaction so that positions become visible in commit order)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        pos = "rowid" if dialect == "sqlite" else "notification_id"
+        self.position = pos
+        self.version = "SELECT MAX(originator_version) FROM stored_events WHERE originator_id = ?"
+        self.insert = "INSERT INTO stored_events (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)"
+        self.insert_returning = self.insert + ("" if dialect == "sqlite" else " RETURNING notification_id")
+        self.head = f"SELECT MAX({pos}) FROM stored_events"
+        self.log = f"SELECT {pos}, originator_id, originator_version, topic, state FROM stored_events WHERE {pos} > ? AND {pos} <= ?"
+        self.order = f" ORDER BY {pos} LIMIT ?"
+        self.stream = (
+            "SELECT originator_version, topic, state FROM stored_events WHERE originator_id = ? AND originator_version > ? "
+            "ORDER BY originator_version"
+        )
+        self.lock = [] if dialect == "sqlite" else ["LOCK TABLE stored_events IN EXCLUSIVE MODE", 'NOTIFY "stored_events"']
+
+    def stream_key(self, stream_id: UUID) -> Any:
+        return stream_id.hex if self.dialect == "sqlite" else stream_id
+
+
 class EventStore:
     def __init__(self, db: Database, registry: EventRegistry, keys: SubjectKeys) -> None:
         self.db = db
         self.registry = registry
         self.keys = keys
+        self.sql = _LogSQL(db.dialect)
+        self._stream_ids: dict[Any, UUID] = {}
 
     # -- writing ---------------------------------------------------------------------------
     def append(self, ctx: Context, *writes: Write, recorded_at: str | None = None) -> list[Recorded]:
         """Store the events of one command atomically; raise :class:`Conflict` if any stream moved."""
-        for write in writes:
-            # The recorder only refuses a version taken twice; a version skipped ahead would
-            # leave a hole in the stream, so a stale-high expectation is a conflict too.
-            if write.expected_version and self.version_of(write.stream_id) != write.expected_version:
-                raise Conflict(write.stream_id, write.expected_version)
+        prepared = self.prepare(ctx, *writes, recorded_at=recorded_at)
+        with self.db.write() as cur:
+            return self.insert(cur, prepared)
+
+    def prepare(self, ctx: Context, *writes: Write, recorded_at: str | None = None) -> Prepared:
+        """Validate and encode outside the writing transaction (a new person's key is
+        created here, in a transaction of its own: a refused command leaves an unused key)."""
         recorded_at = recorded_at or clock.now()
         effective = ctx.effective or recorded_at
-        stored: list[StoredEvent] = []
-        pending: list[tuple[Write, int, Event]] = []
+        rows: list[tuple[Write, int, Event, bytes]] = []
         for write in writes:
             for offset, event in enumerate(write.events, start=1):
                 if event.name not in self.registry:
@@ -85,34 +125,54 @@ class EventStore:
                     reason=ctx.reason or None,
                     payload=msgspec.Raw(self._encode_payload(event)),
                 )
-                version = write.expected_version + offset
-                stored.append(StoredEvent(write.stream_id, version, event.name, _encode(envelope)))
-                pending.append((write, version, event))
+                rows.append((write, write.expected_version + offset, event, _encode(envelope)))
+        return Prepared(ctx, writes, recorded_at, effective, rows)
+
+    def insert(self, cur: Cursor, prepared: Prepared) -> list[Recorded]:
+        """Insert inside the caller's write transaction: the version check, the events and
+        (for the caller) its projections commit together or not at all."""
+        sql = self.sql
+        for stmt in sql.lock:
+            cur.execute(stmt)
+        for write in prepared.writes:
+            # The stream must be exactly at the expected version: a version taken twice
+            # would be refused by the key, a version skipped ahead would leave a hole.
+            current = cur.scalar(sql.version, (sql.stream_key(write.stream_id),)) or 0
+            if current != write.expected_version:
+                raise Conflict(write.stream_id, write.expected_version)
+        ctx = prepared.ctx
+        out: list[Recorded] = []
         try:
-            ids = self.db.recorder.insert_events(stored) or [0] * len(stored)
-        except IntegrityError:
-            first = writes[0]
+            for write, version, event, state in prepared.rows:
+                cur.execute(sql.insert_returning, (sql.stream_key(write.stream_id), version, event.name, state))
+                position = cur.lastrowid if sql.dialect == "sqlite" else cur.scalar_of_last()
+                out.append(
+                    Recorded(
+                        position=position,
+                        stream_id=write.stream_id,
+                        version=version,
+                        event=event,
+                        author=ctx.author,
+                        recorded_at=prepared.recorded_at,
+                        effective=prepared.effective,
+                        territory=ctx.territory,
+                        reason=ctx.reason or None,
+                    )
+                )
+        except self.db.integrity_errors:
+            first = prepared.writes[0]
             raise Conflict(first.stream_id, first.expected_version) from None
-        return [
-            Recorded(
-                position=pos,
-                stream_id=write.stream_id,
-                version=version,
-                event=event,
-                author=ctx.author,
-                recorded_at=recorded_at,
-                effective=effective,
-                territory=ctx.territory,
-                reason=ctx.reason or None,
-            )
-            for pos, (write, version, event) in zip(ids, pending, strict=True)
-        ]
+        return out
 
     def append_stored(self, stored: Sequence[StoredEvent]) -> None:
         """Insert events exactly as exported (``trame import``)."""
+        sql = self.sql
         try:
-            self.db.recorder.insert_events(stored)
-        except IntegrityError:
+            with self.db.write() as cur:
+                for stmt in sql.lock:
+                    cur.execute(stmt)
+                cur.executemany(sql.insert, [(sql.stream_key(s.originator_id), s.originator_version, s.topic, s.state) for s in stored])  # type: ignore[arg-type]
+        except self.db.integrity_errors:
             raise Conflict(stored[0].originator_id, stored[0].originator_version - 1) from None  # type: ignore[arg-type]
 
     def _encode_payload(self, event: Event) -> bytes:
@@ -128,48 +188,77 @@ class EventStore:
 
     # -- reading ---------------------------------------------------------------------------
     def stream(self, stream_id: UUID, *, after: int = 0) -> list[Recorded]:
-        rows = self.db.recorder.select_events(stream_id, gt=after or None)
-        return self._decode([(0, r) for r in rows])
+        with self.db.read() as cur:
+            rows = cur.rows(self.sql.stream, (self.sql.stream_key(stream_id), after))
+        return self._decode([(0, stream_id, version, topic, state) for version, topic, state in rows])
 
     def version_of(self, stream_id: UUID) -> int:
-        rows = self.db.recorder.select_events(stream_id, desc=True, limit=1)
-        return rows[0].originator_version if rows else 0
+        with self.db.read() as cur:
+            return int(cur.scalar(self.sql.version, (self.sql.stream_key(stream_id),)) or 0)
 
-    def read(self, after: int, limit: int, *, names: Sequence[str] = (), stop: int | None = None) -> list[Recorded]:
-        """Events of the whole log after position ``after``, in order."""
-        rows = self.db.recorder.select_notifications(after, limit, stop=stop, topics=list(names), inclusive_of_start=False)
-        return self._decode([(n.id, n) for n in rows])
+    def read(
+        self, after: int, limit: int, *, names: Sequence[str] = (), stop: int | None = None, cur: Cursor | None = None
+    ) -> list[Recorded]:
+        """Events of the whole log after position ``after``, in order (in ``cur``'s transaction if given)."""
+        rows = self.raw(after, limit, names=names, stop=stop, cur=cur)
+        return self._decode(rows)
 
-    def raw(self, after: int, limit: int) -> Sequence[Notification]:
-        return self.db.recorder.select_notifications(after, limit, inclusive_of_start=False)
+    def raw(
+        self, after: int, limit: int, *, names: Sequence[str] = (), stop: int | None = None, cur: Cursor | None = None
+    ) -> list[tuple[int, UUID, int, str, bytes]]:
+        """(position, stream id, version, type, stored state) as plain tuples: no library objects per row."""
+        if cur is None:
+            with self.db.read() as own:
+                return self.raw(after, limit, names=names, stop=stop, cur=own)
+        sql = self.sql
+        statement = sql.log
+        params: list[Any] = [after, stop if stop is not None else _NO_END]
+        if names:
+            statement += f" AND topic IN ({','.join('?' * len(names))})"
+            params.extend(names)
+        rows = cur.rows(statement + sql.order, (*params, limit))
+        ids = self._stream_ids
+        if len(ids) > 100_000:
+            ids.clear()
+        out = []
+        for pos, oid, version, topic, state in rows:
+            sid = ids.get(oid)
+            if sid is None:
+                sid = ids[oid] = oid if isinstance(oid, UUID) else UUID(oid)
+            out.append((pos, sid, version, topic, bytes(state)))
+        return out
 
-    def max_position(self) -> int:
-        return self.db.recorder.max_notification_id() or 0
+    def max_position(self, cur: Cursor | None = None) -> int:
+        if cur is None:
+            with self.db.read() as own:
+                return self.max_position(own)
+        return int(cur.scalar(self.sql.head) or 0)
 
-    def _decode(self, rows: list[tuple[int, StoredEvent]]) -> list[Recorded]:
-        envelopes = [(pos, row, _envelope.decode(row.state)) for pos, row in rows]
+    def _decode(self, rows: list[tuple[int, UUID, int, str, bytes]]) -> list[Recorded]:
+        registry = self.registry
+        envelopes = [(row, _envelope.decode(row[4])) for row in rows]
         subjects: set[str] = set()
-        for _, row, env in envelopes:
-            cls = self.registry.type_of(row.topic)
+        for row, env in envelopes:
+            cls = registry.type_of(row[3])
             if cls.personal and cls.subject:
                 data = msgspec.json.decode(env.payload)
                 value = data.get(cls.subject)
                 if value is not None:
                     subjects.add(str(value))
-        keys = self.keys.lookup(subjects)
+        keys = self.keys.lookup(subjects) if subjects else {}
 
         def reveal(cls: type[Event], data: dict[str, Any]) -> bool:
             subject = subject_of(cls, data)
             return subject is None or unseal(keys.get(subject), subject, data, cls.personal)
 
         out = []
-        for pos, row, env in envelopes:
-            event, erased = self.registry.decode_payload(row.topic, env.class_version, env.payload, reveal)
+        for (pos, sid, version, topic, _), env in envelopes:
+            event, erased = registry.decode_payload(topic, env.class_version, env.payload, reveal)
             out.append(
                 Recorded(
                     position=pos,
-                    stream_id=row.originator_id,  # type: ignore[arg-type]
-                    version=row.originator_version,
+                    stream_id=sid,
+                    version=version,
                     event=event,
                     author=env.author,
                     recorded_at=env.recorded_at,
@@ -180,3 +269,6 @@ class EventStore:
                 )
             )
         return out
+
+
+_NO_END = 2**62

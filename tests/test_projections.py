@@ -10,6 +10,8 @@ import threading
 import time
 import uuid
 
+import pytest
+
 from core.application import Trame
 from core.settings import Settings
 from core.store import Context, Write
@@ -122,6 +124,26 @@ def test_follower_process_projects_what_other_workers_wrote(trame: Trame) -> Non
         assert follower.wait(timeout=20) == 0
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_follower_wakes_on_notify_not_on_its_poll(trame: Trame) -> None:
+    """With a 60 s poll, only PostgreSQL's NOTIFY can bring the event in within seconds."""
+    env = {**os.environ, "TRAME_DATABASE_URL": url_of(trame)}
+    follower = subprocess.Popen([sys.executable, "-m", "core.cli", "project", "--follow", "--poll", "60"], env=env)
+    try:
+        time.sleep(3)  # started, caught up, listening
+        started = time.monotonic()
+        trame.store.append(Context(author="system", territory="fumel"), Write(uuid.uuid4(), 0, [PluginEnabled(plugin="cafe")]))
+        while time.monotonic() - started < 20:
+            with trame.db.read() as cur:
+                if cur.scalar("SELECT COUNT(*) FROM territory_plugins WHERE territory = 'fumel'"):
+                    break
+            time.sleep(0.02)
+        assert time.monotonic() - started < 10
+    finally:
+        follower.send_signal(signal.SIGTERM)
+        assert follower.wait(timeout=20) == 0
+
+
 def test_projection_schema_change_triggers_rebuild(trame: Trame) -> None:
     write_notes(trame, 50)
     trame.runner.catch_up()
@@ -136,3 +158,76 @@ def test_projection_schema_change_triggers_rebuild(trame: Trame) -> None:
             assert cur.scalar("SELECT COUNT(*) FROM essai_notes") == 50
     finally:
         type(notes).version = 1  # type: ignore[misc]
+
+
+def test_a_command_whose_projection_fails_writes_nothing(trame: Trame) -> None:
+    """The append and its projections are one transaction: an error leaves no event behind."""
+    notes = trame.runner.projections["essai.notes"]
+    head = trame.store.max_position()
+
+    def broken(cur: object, rec: object) -> None:
+        raise RuntimeError("projection bug")
+
+    notes.apply = broken  # type: ignore[method-assign]
+    try:
+        with pytest.raises(RuntimeError, match="projection bug"):
+            trame.execute(Context(author="system", territory="agen"), Write(uuid.uuid4(), 0, [NoteWritten(body="perdue ?")]))
+    finally:
+        del notes.apply
+    assert trame.store.max_position() == head
+    assert trame.runner.positions()["essai.notes"] == head
+
+
+def test_inline_runs_only_the_projections_that_read_the_event(trame: Trame) -> None:
+    """A note wakes the notes projection and the journal; the others only move their position."""
+    trame.territories.create("agen", "Agen", author="system")
+    called: list[str] = []
+    for p in trame.runner.projections.values():
+        original = p.apply_many
+
+        def spy(cur: object, records: object, p: object = p, original: object = original) -> None:
+            called.append(p.name)  # type: ignore[attr-defined]
+            original(cur, records)  # type: ignore[operator]
+
+        p.apply_many = spy  # type: ignore[method-assign]
+    try:
+        trame.execute(Context(author="system", territory="agen"), Write(uuid.uuid4(), 0, [NoteWritten(body="une note")]))
+    finally:
+        for p in trame.runner.projections.values():
+            del p.apply_many
+    assert sorted(called) == ["essai.notes", "journal"]
+    head = trame.store.max_position()
+    assert set(trame.runner.positions().values()) == {head}  # nobody is left behind
+
+
+def test_a_restarted_worker_catches_up_before_serving(trame: Trame) -> None:
+    """Events written while no worker ran (or by another process) are in the first page served."""
+    from litestar.testing import TestClient
+
+    from core.web.app import create_app
+
+    write_notes(trame, 100)  # appended without projecting
+    assert trame.runner.positions()["essai.notes"] < trame.store.max_position()
+    with TestClient(create_app(trame)) as client:
+        health = client.get("/health").json()
+    assert set(health["projections_behind"].values()) == {0}
+    with trame.db.read() as cur:
+        assert cur.scalar("SELECT COUNT(*) FROM essai_notes") == 100
+
+
+def test_rebuild_reports_progress_and_health_says_it_is_rebuilding(trame: Trame) -> None:
+    write_notes(trame, 300)
+    trame.runner.catch_up()
+    trame.runner.rebuild_batch = 100
+    seen: list[tuple[int, int]] = []
+    during: list[list[str]] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+        during.append(sorted(n for n, s in trame.runner.states().items() if s.rebuilding))
+
+    trame.runner.rebuild(["essai.notes"], progress=progress)
+    head = trame.store.max_position()
+    assert seen[-1] == (head, head) and len(seen) >= 3
+    assert ["essai.notes"] in during  # /health lists it while it runs
+    assert not any(s.rebuilding for s in trame.runner.states().values())

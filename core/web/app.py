@@ -15,6 +15,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
 from core.application import Trame
+from core.settings import Settings
 from core.web import api, pages
 from core.web.access import access_guard
 from core.web.errors import handle
@@ -46,10 +47,16 @@ def security_headers(message: Message, scope: Scope) -> None:
 
 @get("/health", opt={"public": True}, media_type=MediaType.JSON, sync_to_thread=True, tags=["plateforme"])
 def health(trame: Trame) -> dict[str, Any]:
-    """Liveness and freshness: how far each projection is behind the log."""
+    """Liveness and freshness: how far each projection is behind the log, and which are being rebuilt."""
     head = trame.store.max_position()
-    behind = {name: head - pos for name, pos in trame.runner.positions().items()}
-    return {"status": "ok", "database": trame.db.dialect, "log_position": head, "projections_behind": behind}
+    states = trame.runner.states()
+    return {
+        "status": "ok",
+        "database": trame.db.dialect,
+        "log_position": head,
+        "projections_behind": {name: head - s.position for name, s in states.items()},
+        "rebuilding": sorted(name for name, s in states.items() if s.rebuilding),
+    }
 
 
 def _templates(trame: Trame) -> TemplateConfig[JinjaTemplateEngine]:
@@ -77,6 +84,9 @@ def _plugin_routers(trame: Trame) -> list[Router]:
 
 
 def create_app(trame: Trame) -> Litestar:
+    """The app of one worker. Its projections are caught up first (events written while it
+    was down, or by another process), so that its first page is as fresh as its last."""
+    trame.runner.catch_up()
     sessions = Sessions(trame.db)
     secure = trame.settings.secure_cookies
     app = Litestar(
@@ -105,4 +115,13 @@ def create_app(trame: Trame) -> Litestar:
     )
     app.state.trame = trame
     app.state.sessions = sessions
+    return app
+
+
+def app_from_env() -> Litestar:
+    """One worker's app from the ``TRAME_*`` environment: ``trame serve --workers N`` and
+    ``uvicorn --factory core.web.app:app_from_env`` start each worker with it."""
+    trame = Trame(Settings.from_env())
+    app = create_app(trame)
+    app.on_shutdown.append(trame.close)
     return app
