@@ -15,9 +15,11 @@ from pathlib import Path
 from uuid import UUID
 
 import msgspec
+import pluggy
 from eventsourcing.persistence import StoredEvent
 
 from core.application import Trame
+from core.plugins import get_plugin_manager
 from core.projection import ProgressBar
 from core.settings import Settings
 from core.store import SYSTEM
@@ -186,7 +188,8 @@ def cmd_plugins(trame: Trame, args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser(trame_hooks: Trame | None = None) -> argparse.ArgumentParser:
+def build_parser(pm: pluggy.PluginManager | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; ``pm`` adds the plugins' commands."""
     parser = argparse.ArgumentParser(prog="trame", description="Trame : réseaux partenariaux de l'action sociale.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -235,21 +238,21 @@ def build_parser(trame_hooks: Trame | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("plugins", help="lister les modules installés")
     p.set_defaults(func=cmd_plugins)
 
-    if trame_hooks is not None:
-        trame_hooks.pm.hook.register_commands(subparsers=sub)
+    if pm is not None:
+        pm.hook.register_commands(subparsers=sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Arguments first: `trame --help` or a typo must not open (or create) the store.
+    args = build_parser(get_plugin_manager()).parse_args(argv)
     trame = Trame(Settings.from_env())
     try:
-        args = build_parser(trame).parse_args(argv)
-        try:
-            return int(args.func(trame, args))
-        except (ValueError, LookupError) as exc:
-            print(f"erreur : {exc}", file=sys.stderr)
-            return 1
+        return int(args.func(trame, args))
+    except (ValueError, LookupError) as exc:
+        print(f"erreur : {exc}", file=sys.stderr)
+        return 1
     finally:
         trame.close()
 

@@ -236,13 +236,32 @@ class EventStore:
 
     def _decode(self, rows: list[tuple[int, UUID, int, str, bytes]]) -> list[Recorded]:
         registry = self.registry
+        out: list[Recorded | None] = []
+        general: list[tuple[int, tuple[int, UUID, int, str, bytes]]] = []
+        for row in rows:
+            pos, sid, version, topic, state = row
+            stored = registry.decode_stored(topic, state)
+            if stored is None:
+                general.append((len(out), row))
+                out.append(None)
+            else:
+                s = stored
+                out.append(Recorded(pos, sid, version, s.payload, s.author, s.recorded_at, s.effective, s.territory, s.reason))
+        for index, recorded in zip((i for i, _ in general), self._decode_general([row for _, row in general]), strict=True):
+            out[index] = recorded
+        return out  # type: ignore[return-value]
+
+    def _decode_general(self, rows: list[tuple[int, UUID, int, str, bytes]]) -> list[Recorded]:
+        """Older versions (upcast) and personal fields (decrypted with keys read in one query)."""
+        if not rows:
+            return []
+        registry = self.registry
         envelopes = [(row, _envelope.decode(row[4])) for row in rows]
         subjects: set[str] = set()
         for row, env in envelopes:
             cls = registry.type_of(row[3])
-            if cls.personal and cls.subject:
-                data = msgspec.json.decode(env.payload)
-                value = data.get(cls.subject)
+            if cls.personal and cls.subject:  # the subject's field as named today
+                value = registry.upcast_payload(row[3], env.class_version, env.payload).get(cls.subject)
                 if value is not None:
                     subjects.add(str(value))
         keys = self.keys.lookup(subjects) if subjects else {}
@@ -254,20 +273,7 @@ class EventStore:
         out = []
         for (pos, sid, version, topic, _), env in envelopes:
             event, erased = registry.decode_payload(topic, env.class_version, env.payload, reveal)
-            out.append(
-                Recorded(
-                    position=pos,
-                    stream_id=sid,
-                    version=version,
-                    event=event,
-                    author=env.author,
-                    recorded_at=env.recorded_at,
-                    effective=env.effective,
-                    territory=env.territory,
-                    reason=env.reason,
-                    erased=erased,
-                )
-            )
+            out.append(Recorded(pos, sid, version, event, env.author, env.recorded_at, env.effective, env.territory, env.reason, erased))
         return out
 
 

@@ -26,6 +26,22 @@ class NoteWritten(Event, frozen=True):
         return {"body": data.pop("text"), "tags": [], **data}
 
 
+class VisitorNoted(Event, frozen=True):
+    """Version 2 renamed the personal field ``visitor_name`` to ``name_of_visitor``."""
+
+    name = "essai.VisitorNoted"
+    class_version = 2
+    personal = ("name_of_visitor",)
+    subject = "visitor_id"
+    visitor_id: str
+    name_of_visitor: str | None = None
+
+    @staticmethod
+    def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+        data["name_of_visitor"] = data.pop("visitor_name", None)
+        return data
+
+
 class NotesProjection(Projection):
     """Counts notes per territory: an easy read model to compare between builds."""
 
@@ -48,7 +64,7 @@ class EssaiPlugin:
 
     @hookimpl
     def register_events(self) -> list[type[Event]]:
-        return [NoteWritten]
+        return [NoteWritten, VisitorNoted]
 
     @hookimpl
     def register_projections(self) -> list[Projection]:

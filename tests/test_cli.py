@@ -65,3 +65,16 @@ def test_rebuild_by_name(trame: Trame) -> None:
     assert trame.territories.get("agen") is not None
     unknown = run_cli(trame, "rebuild", "inconnue")
     assert unknown.returncode == 1 and "unknown projection" in unknown.stderr
+
+
+def test_help_and_typos_do_not_create_a_store(tmp_path: Path) -> None:
+    """Reading ``trame --help`` in a fresh folder leaves it empty: the store opens only for a command."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TRAME_DATABASE_URL"}
+    for args in (["--help"], ["rebuild", "--help"], ["pas-une-commande"]):
+        result = subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+        assert result.returncode in (0, 2), result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,7 @@ from core import clock
 from core.application import Trame
 from core.events import InvalidEvent, StoredEnvelope
 from core.store import Conflict, Context, Write
-from tests.events_for_tests import NoteWritten
+from tests.events_for_tests import NoteWritten, VisitorNoted
 
 
 def test_envelope_carries_author_times_territory_and_reason(trame: Trame) -> None:
@@ -62,6 +62,23 @@ def test_event_stored_under_version_1_reads_back_through_the_upcaster(trame: Tra
     trame.store.append_stored([StoredEvent(stream, 1, NoteWritten.name, msgspec.json.encode(envelope))])
     [read] = trame.store.stream(stream)
     assert read.event == NoteWritten(body="écrite avant la version 2", tags=[])
+
+
+def test_a_renamed_personal_field_stored_under_version_1_reads_back_in_clear(trame: Trame) -> None:
+    """Upcast first, then decrypt: the sealed value follows its field to its new name."""
+    from core.erasure import seal
+
+    visitor = str(uuid.uuid4())
+    data = {"visitor_id": visitor, "visitor_name": "Camille Fictive"}
+    seal(trame.keys.key_for(visitor), visitor, data, ("visitor_name",))
+    envelope = StoredEnvelope(1, "import", clock.now(), clock.now(), "joigny", None, msgspec.Raw(msgspec.json.encode(data)))
+    stream = uuid.uuid4()
+    trame.store.append_stored([StoredEvent(stream, 1, VisitorNoted.name, msgspec.json.encode(envelope))])
+    [read] = trame.store.stream(stream)
+    assert read.event == VisitorNoted(visitor_id=visitor, name_of_visitor="Camille Fictive") and not read.erased
+    trame.keys.shred(visitor)
+    [erased] = trame.store.stream(stream)
+    assert erased.erased and erased.event.name_of_visitor is None  # type: ignore[attr-defined]
 
 
 def test_personal_fields_are_encrypted_at_rest_and_erasable(trame: Trame) -> None:
