@@ -34,7 +34,8 @@ hookimpl = pluggy.HookimplMarker("trame")
 def plugin_info() -> PluginInfo:
     """Describe the plugin: its name (the URL segment and the name used to enable it),
     its French title, what it is for, and the plugins it ``needs``. Every plugin must
-    implement it. Core infrastructure plugins set ``always_on``."""
+    implement it. ``always_on`` marks infrastructure every territory has and cannot
+    disable (the core's own read models, ``projections/``, are such a plugin)."""
 
 
 @hookspec
@@ -45,9 +46,12 @@ def register_events() -> list[type[Event]]:
 
 @hookspec
 def register_projections() -> list[Projection]:
-    """Return the projection instances that build this plugin's read models. Called
-    once at start-up; each is kept caught up after every write and by
-    ``trame project --follow``, and can be rebuilt with ``trame rebuild NAME``."""
+    """Return the projection instances that build this plugin's read models (see
+    :class:`core.projection.Projection`). Called once at start-up. A projection declares
+    the event names it reads in ``topics``: it is applied in the very transaction of each
+    command that writes one of them, caught up by ``trame project --follow``, and rebuilt
+    by ``trame rebuild NAME`` (large batches with ``cur.rebuilding`` set; the statements of
+    ``indexes()`` run once at the end)."""
 
 
 @hookspec
@@ -55,7 +59,9 @@ def register_routes() -> list[Any]:
     """Return Litestar route handlers or controllers. Paths under
     ``/t/{territory:str}/`` (pages) and ``/api/v1/territories/{slug:str}/`` (API) answer
     404 in territories where the plugin is not enabled. Handlers get the application
-    as the ``trame`` dependency and the signed-in account as ``account``."""
+    as the ``trame`` dependency; the visitor's roles come from
+    ``core.web.access.access_of(request)`` and the author of a command from
+    ``author_of(request)``. ``opt={"role": ...}`` on a handler is checked by the core's guard."""
 
 
 @hookspec
@@ -81,8 +87,9 @@ def navigation_links(territory: str, role: str | None) -> list[NavLink]:
 
 @hookspec
 def page_sections(trame: Trame, page: str, territory: str, subject_id: str, as_of: str, known_at: str | None) -> list[PageSection]:
-    """Return sections to show on another plugin's page. ``page`` names the page
-    (``"annuaire.structure"`` for a structure sheet), ``subject_id`` what it shows.
+    """Return sections to show on another plugin's page. The page that shows sections
+    calls this hook for the plugins enabled in the territory; today the annuaire's
+    structure sheet does (``page="annuaire.structure"``, ``subject_id`` the structure).
     Sections are rendered in ``order``; their HTML must be built with autoescaping."""
 
 

@@ -7,6 +7,7 @@ import importlib.metadata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import cast
 
 import pluggy
 
@@ -65,14 +66,19 @@ class PluginCatalog:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
         self.info: dict[str, PluginInfo] = {}
+        self._plugins: dict[str, object] = {}
+        self._names: dict[int, str] = {}
+        described = {id(impl.plugin): impl for impl in pm.hook.plugin_info.get_hookimpls()}
         for plugin in pm.get_plugins():
-            impl = getattr(plugin, "plugin_info", None)
+            impl = described.get(id(plugin))
             if impl is None:
                 raise TypeError(f"plugin {pm.get_name(plugin)!r} does not implement plugin_info()")
-            info: PluginInfo = impl()
+            info = cast(PluginInfo, impl.function())
             if info.name in self.info:
                 raise ValueError(f"two plugins are named {info.name!r}")
             self.info[info.name] = info
+            self._plugins[info.name] = plugin
+            self._names[id(plugin)] = info.name
         for info in self.info.values():
             missing = [n for n in info.needs if n not in self.info]
             if missing:
@@ -81,8 +87,10 @@ class PluginCatalog:
     def optional(self) -> list[PluginInfo]:
         return sorted((i for i in self.info.values() if not i.always_on), key=lambda i: i.name)
 
+    def name_of(self, plugin: object) -> str:
+        """The name a registered plugin object gave itself in ``plugin_info``."""
+        return self._names[id(plugin)]
+
     def module_of(self, name: str) -> object:
-        for plugin in self.pm.get_plugins():
-            if plugin.plugin_info().name == name:
-                return plugin
-        raise KeyError(name)
+        """The plugin object (usually its module) of the plugin named ``name``."""
+        return self._plugins[name]

@@ -19,7 +19,6 @@ _encode = msgspec.json.encode
 _envelope = msgspec.json.Decoder(StoredEnvelope)
 
 SYSTEM = "system"
-IMPORT = "import"
 
 
 class Conflict(Exception):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from litestar import Litestar, MediaType, Router, get
 from litestar.config.csrf import CSRFConfig
@@ -64,22 +64,21 @@ def _templates(trame: Trame) -> TemplateConfig[JinjaTemplateEngine]:
 
 
 def _plugin_routers(trame: Trame) -> list[Router]:
+    """Each plugin's static files and routes, through its hook implementations, so that
+    every route knows the plugin it belongs to (the guard answers 404 where it is off)."""
     routers: list[Router] = []
-    for plugin in trame.pm.get_plugins():
-        static = getattr(plugin, "register_static", None)
-        directory = static() if static else None
+    hook = trame.pm.hook
+    for impl in hook.register_static.get_hookimpls():
+        directory = cast("str | None", impl.function())
         if directory:
-            name = plugin.plugin_info().name
+            name = trame.catalog.name_of(impl.plugin)
             routers.append(
                 create_static_files_router(path=f"/static/{name}", directories=[directory], opt={"public": True}, include_in_schema=False)
             )
-        register = getattr(plugin, "register_routes", None)
-        if register is None:
-            continue
-        handlers = register()
+    for impl in hook.register_routes.get_hookimpls():
+        handlers = cast("list[Any]", impl.function())
         if handlers:
-            name = plugin.plugin_info().name
-            routers.append(Router(path="/", route_handlers=handlers, opt={"plugin": name}))
+            routers.append(Router(path="/", route_handlers=handlers, opt={"plugin": trame.catalog.name_of(impl.plugin)}))
     return routers
 
 
