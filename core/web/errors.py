@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from core.accounts import AccountError
 from core.clock import BadInstant
 from core.events import InvalidEvent
+from core.refusals import Refused
 from core.store import Conflict
 from core.territories import NotFound, TerritoryError
 from core.web.access import LoginRequired, Principal, is_api, resolve_principal
@@ -77,6 +78,8 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, LoginRequired) and not is_api(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/connexion?suite={target}", status_code=303)
+    if isinstance(exc, Refused):
+        return respond(request, exc.status, exc.message)
     if isinstance(exc, UserError):
         return respond(request, exc.status, exc.detail)
     if isinstance(exc, Conflict):

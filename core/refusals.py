@@ -1,0 +1,43 @@
+"""The one way a service says no: what was refused, on which field, why (in French), and
+whether it is bad input, a state that forbids it, or something that is not there.
+
+Services raise :class:`Refused` and know nothing of HTTP; the web layer maps it once
+(``core.web.errors``): 400, 409 or 404 with ``{"detail", "status", "field"}`` on the API,
+and on pages the form again with the reason beside the field.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Why(Enum):
+    INVALID = 400  # the input is wrong: say which field and how to write it
+    CONFLICT = 409  # the input is fine but the state forbids it now (already cancelled, changed meanwhile)
+    ABSENT = 404  # what the command names does not exist here
+
+
+class Refused(Exception):
+    """A command or query refused, with a message a person understands."""
+
+    def __init__(self, message: str, *, field: str | None = None, why: Why = Why.INVALID) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.why = why
+
+    @property
+    def status(self) -> int:
+        return self.why.value
+
+
+def invalid(message: str, field: str | None = None) -> Refused:
+    return Refused(message, field=field, why=Why.INVALID)
+
+
+def conflict(message: str, field: str | None = None) -> Refused:
+    return Refused(message, field=field, why=Why.CONFLICT)
+
+
+def absent(message: str, field: str | None = None) -> Refused:
+    return Refused(message, field=field, why=Why.ABSENT)
