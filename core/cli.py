@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import logging
 import os
 import signal
@@ -47,6 +48,11 @@ def _serve(trame: Trame, host: str, port: int, workers: int = 1) -> int:
 
     from core.web.app import create_app
 
+    if "TRAME_BASE_URL" not in os.environ:
+        # Links in mails, invitations and calendars point where this server really listens.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared, not bound
+        os.environ["TRAME_BASE_URL"] = f"http://{shown}:{port}"
+        trame.settings = dataclasses.replace(trame.settings, base_url=os.environ["TRAME_BASE_URL"])
     print(f"Trame écoute sur http://{host}:{port}/ (base : {trame.db.dialect}). Ctrl+C pour arrêter.", flush=True)
     if workers > 1:
         # Each worker process opens the store itself (the environment says which one), and

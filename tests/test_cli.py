@@ -75,6 +75,45 @@ def test_help_and_typos_do_not_create_a_store(tmp_path: Path) -> None:
 
     env = {k: v for k, v in os.environ.items() if k != "TRAME_DATABASE_URL"}
     for args in (["--help"], ["rebuild", "--help"], ["pas-une-commande"]):
-        result = subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+        command = [sys.executable, "-m", "core.cli", *args]
+        result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
         assert result.returncode in (0, 2), result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_links_follow_the_port_served_when_no_base_url_is_set(trame: Trame) -> None:
+    """`trame serve --port 8101` (the demo's --port too) writes invitation links to port 8101."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from core.testing import make_user, url_of
+
+    trame.territories.create("agen", "Agen", author="system")
+    admin = make_user(trame, "admin@exemple.fr", admin=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "TRAME_BASE_URL"}
+    env["TRAME_DATABASE_URL"] = url_of(trame)
+    server = subprocess.Popen([sys.executable, "-m", "core.cli", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                httpx.get(f"{base}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        invitation = {"email": "nouvelle@exemple.fr", "role": "member"}
+        answer = httpx.post(f"{base}/api/v1/territories/agen/members", json=invitation, headers=admin.headers)
+        assert answer.status_code in (200, 201), answer.text
+        assert answer.json()["invitation_url"].startswith(f"{base}/invitation/")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
