@@ -51,18 +51,21 @@ class SubjectKeys:
             raise LookupError(f"the personal data of {subject_id} has been erased and cannot be written again")
         return stored
 
-    def lookup(self, subject_ids: set[str]) -> dict[str, bytes]:
-        """Keys of those subjects that still have one (erased subjects are absent)."""
+    def lookup(self, subject_ids: set[str], cur: Cursor | None = None) -> dict[str, bytes]:
+        """Keys of those subjects that still have one (erased subjects are absent); in
+        ``cur``'s transaction when given, so that a projection batch needs no second connection."""
         if not subject_ids:
             return {}
+        if cur is None:
+            with self.db.read() as own:
+                return self.lookup(subject_ids, own)
         found: dict[str, bytes] = {}
         ids = sorted(subject_ids)
-        with self.db.read() as cur:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                for row in cur.execute(f"SELECT subject_id, key_b64 FROM subject_keys WHERE subject_id IN ({marks})", chunk).fetchall():
-                    found[row["subject_id"]] = base64.b64decode(row["key_b64"])
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in cur.execute(f"SELECT subject_id, key_b64 FROM subject_keys WHERE subject_id IN ({marks})", chunk).fetchall():
+                found[row["subject_id"]] = base64.b64decode(row["key_b64"])
         return found
 
     def shred(self, subject_id: str) -> None:

@@ -189,7 +189,7 @@ class EventStore:
     def stream(self, stream_id: UUID, *, after: int = 0) -> list[Recorded]:
         with self.db.read() as cur:
             rows = cur.rows(self.sql.stream, (self.sql.stream_key(stream_id), after))
-        return self._decode([(0, stream_id, version, topic, state) for version, topic, state in rows])
+            return self._decode([(0, stream_id, version, topic, state) for version, topic, state in rows], cur)
 
     def version_of(self, stream_id: UUID) -> int:
         with self.db.read() as cur:
@@ -199,8 +199,10 @@ class EventStore:
         self, after: int, limit: int, *, names: Sequence[str] = (), stop: int | None = None, cur: Cursor | None = None
     ) -> list[Recorded]:
         """Events of the whole log after position ``after``, in order (in ``cur``'s transaction if given)."""
-        rows = self.raw(after, limit, names=names, stop=stop, cur=cur)
-        return self._decode(rows)
+        if cur is None:
+            with self.db.read() as own:
+                return self.read(after, limit, names=names, stop=stop, cur=own)
+        return self._decode(self.raw(after, limit, names=names, stop=stop, cur=cur), cur)
 
     def raw(
         self, after: int, limit: int, *, names: Sequence[str] = (), stop: int | None = None, cur: Cursor | None = None
@@ -233,7 +235,7 @@ class EventStore:
                 return self.max_position(own)
         return int(cur.scalar(self.sql.head) or 0)
 
-    def _decode(self, rows: list[tuple[int, UUID, int, str, bytes]]) -> list[Recorded]:
+    def _decode(self, rows: list[tuple[int, UUID, int, str, bytes]], cur: Cursor | None = None) -> list[Recorded]:
         registry = self.registry
         out: list[Recorded | None] = []
         general: list[tuple[int, tuple[int, UUID, int, str, bytes]]] = []
@@ -246,11 +248,11 @@ class EventStore:
             else:
                 s = stored
                 out.append(Recorded(pos, sid, version, s.payload, s.author, s.recorded_at, s.effective, s.territory, s.reason))
-        for index, recorded in zip((i for i, _ in general), self._decode_general([row for _, row in general]), strict=True):
+        for index, recorded in zip((i for i, _ in general), self._decode_general([row for _, row in general], cur), strict=True):
             out[index] = recorded
         return out  # type: ignore[return-value]
 
-    def _decode_general(self, rows: list[tuple[int, UUID, int, str, bytes]]) -> list[Recorded]:
+    def _decode_general(self, rows: list[tuple[int, UUID, int, str, bytes]], cur: Cursor | None) -> list[Recorded]:
         """Older versions (upcast) and personal fields (decrypted with keys read in one query)."""
         if not rows:
             return []
@@ -263,7 +265,7 @@ class EventStore:
                 value = registry.upcast_payload(row[3], env.class_version, env.payload).get(cls.subject)
                 if value is not None:
                     subjects.add(str(value))
-        keys = self.keys.lookup(subjects) if subjects else {}
+        keys = self.keys.lookup(subjects, cur) if subjects else {}
 
         def reveal(cls: type[Event], data: dict[str, Any]) -> bool:
             subject = subject_of(cls, data)
