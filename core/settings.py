@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,10 +13,34 @@ def _default_database() -> str:
     return f"sqlite:///{Path('var/trame.db').absolute()}"
 
 
+def _kept_secret(database_url: str) -> str:
+    """A key generated once and kept beside an SQLite store (or in ``var/``), readable by its
+    owner only: forms and sessions signed before a restart stay valid after it."""
+    folder = Path(database_url[len("sqlite:///") :]).parent if database_url.startswith("sqlite:///") else Path("var")
+    path = folder / "secret_key"
+    for _ in range(50):
+        try:
+            key = path.read_text().strip()
+        except FileNotFoundError:
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another worker is writing it
+                continue
+            key = secrets.token_hex(32)
+            with os.fdopen(fd, "w") as out:
+                out.write(key + "\n")
+            return key
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty: delete it or set TRAME_SECRET_KEY")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=_default_database)
-    #: Signs CSRF tokens. Set it in production so that tokens survive restarts.
+    #: Signs CSRF tokens. ``from_env`` keeps a generated one beside the store unless TRAME_SECRET_KEY is set.
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     #: Set when served over TLS: cookies become ``__Host-`` and Secure.
     secure_cookies: bool = False
@@ -39,6 +64,8 @@ class Settings:
             values["database_url"] = env["TRAME_DATABASE_URL"]
         if "TRAME_SECRET_KEY" in env:
             values["secret_key"] = env["TRAME_SECRET_KEY"]
+        else:
+            values["secret_key"] = _kept_secret(str(values.get("database_url") or _default_database()))
         if "TRAME_SECURE_COOKIES" in env:
             values["secure_cookies"] = env["TRAME_SECURE_COOKIES"].lower() in ("1", "true", "yes")
         if "TRAME_SMTP_HOST" in env:

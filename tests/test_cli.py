@@ -117,3 +117,57 @@ def test_links_follow_the_port_served_when_no_base_url_is_set(trame: Trame) -> N
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
+
+
+def test_a_form_opened_before_a_restart_still_posts_after_it(trame: Trame, tmp_path: Path) -> None:
+    """Without TRAME_SECRET_KEY the key is generated once and kept beside the store (owner only)."""
+    import os
+    import signal
+    import socket
+    import stat
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from core.testing import PASSWORD, csrf_of, make_user, url_of
+
+    make_user(trame, "camille@exemple.fr")
+    url = url_of(trame)
+    if url.startswith("sqlite:///"):
+        assert Settings.from_env(database_url=url).secret_key == Settings.from_env(database_url=url).secret_key
+    env = {k: v for k, v in os.environ.items() if k != "TRAME_SECRET_KEY"}
+    env["TRAME_DATABASE_URL"] = url
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+
+    def start() -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "core.cli", "serve", "--port", str(port)]
+        proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL)
+        for _ in range(300):
+            try:
+                httpx.get(f"{base}/health", timeout=1)
+                return proc
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError("the server did not start")
+
+    server = start()
+    with httpx.Client(base_url=base) as browser:
+        token = csrf_of(browser.get("/connexion").text)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+        server = start()
+        try:
+            answer = browser.post("/connexion", data={"email": "camille@exemple.fr", "password": PASSWORD, "_csrf_token": token})
+            assert answer.status_code == 303, answer.text
+            forged = browser.post("/connexion", data={"email": "camille@exemple.fr", "password": PASSWORD, "_csrf_token": "faux"})
+            assert forged.status_code == 403 and "Ce formulaire a expiré" in forged.text
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
+    kept = tmp_path / "var" / "secret_key" if not url.startswith("sqlite:///") else Path(url[len("sqlite:///") :]).parent / "secret_key"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600

@@ -96,6 +96,11 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
             detail = "Cette adresse ne correspond à aucune page."
         if exc.status_code == 405:
             detail = "Cette adresse n'accepte pas cette méthode."
+        if exc.status_code == 403 and detail == "CSRF token verification failed":
+            detail = (
+                "Ce formulaire a expiré (il était ouvert depuis longtemps, ou vous vous êtes reconnecté·e entre-temps). "
+                "Revenez à la page précédente, rechargez-la et envoyez-le à nouveau."
+            )
         return respond(request, exc.status_code, detail or TITLES.get(exc.status_code, "Erreur"), headers=exc.headers)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return respond(
