@@ -15,12 +15,13 @@ at another position of the log.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 
-from core.bitemporal import BitemporalTable
+from core.bitemporal import BitemporalTable, insert_many, json_param
 from core.clock import FOREVER
 from core.database import Cursor
 from core.events import Recorded
@@ -63,7 +64,12 @@ STRUCTURES = BitemporalTable(
 
 
 def _bars(values: list[str] | None) -> str:
-    return "|" + "|".join(search.normalize(v) for v in values or []) + "|"
+    return _bars_of(tuple(values or ()))
+
+
+@functools.lru_cache(maxsize=16384)
+def _bars_of(values: tuple[str, ...]) -> str:
+    return "|" + "|".join(search.normalize(v) for v in values) + "|"
 
 
 _HISTORY_COLUMNS = (
@@ -73,14 +79,66 @@ _HISTORY_COLUMNS = (
 )
 
 
-def _history_schema(table: str) -> list[str]:
+def _history_schema(table: str, dialect: str) -> list[str]:
+    # On SQLite the position is the table's own key (one B-tree fewer to keep up).
+    columns = (
+        _HISTORY_COLUMNS.replace("position BIGINT PRIMARY KEY", "position INTEGER PRIMARY KEY") if dialect == "sqlite" else _HISTORY_COLUMNS
+    )
+    return [f"CREATE TABLE IF NOT EXISTS {table} ({columns})"]
+
+
+def _history_indexes(table: str) -> list[str]:
     return [
-        f"CREATE TABLE IF NOT EXISTS {table} ({_HISTORY_COLUMNS})",
         f"CREATE INDEX IF NOT EXISTS {table}_structure ON {table} (structure_id, position)",
         f"CREATE INDEX IF NOT EXISTS {table}_person ON {table} (person_id, position)",
         f"CREATE INDEX IF NOT EXISTS {table}_territory ON {table} (territory, recorded_at)",
         f"CREATE INDEX IF NOT EXISTS {table}_author ON {table} (territory, author, recorded_at)",
     ]
+
+
+_HISTORY_NAMES = (
+    "position",
+    "territory",
+    "subject_id",
+    "structure_id",
+    "person_id",
+    "event",
+    "label",
+    "author",
+    "recorded_at",
+    "effective",
+    "reason",
+    "changes",
+)
+_HISTORY_TYPES = ("bigint", *("text" for _ in _HISTORY_NAMES[1:]))
+
+
+def _history_row(
+    rec: Recorded,
+    label: str,
+    changes: list[tuple[str, Any, Any]],
+    *,
+    structure_id: str | None = None,
+    person_id: str | None = None,
+    subject_id: str | None = None,
+) -> tuple[Any, ...]:
+    return (
+        rec.position,
+        rec.territory,
+        subject_id or str(rec.stream_id),
+        structure_id,
+        person_id,
+        rec.name,
+        label,
+        rec.author,
+        rec.recorded_at,
+        rec.effective,
+        rec.reason,
+        _json([list(c) for c in changes]).decode(),
+    )
+
+
+_insert_rows = insert_many
 
 
 def _write_history(
@@ -120,66 +178,101 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any,
 
 class StructuresProjection(Projection):
     name = "annuaire.structures"
-    version = 2  # 2: live rows and their search index
+    version = 3  # 2: live rows and their search index; 3: read-side indexes built after a rebuild, row ids as keys
     topics = tuple(e.name for e in STRUCTURE_EVENTS)
 
     def __init__(self) -> None:
         self.dialect = ""
 
-    @property  # type: ignore[misc]
-    def tables(self) -> tuple[str, ...]:  # the search table depends on the database
+    @property
+    def tables(self) -> tuple[str, ...]:  # type: ignore[override]  # the search table depends on the database
         searched = search.tables(self.dialect) if self.dialect else (search.FTS, search.FTS_LIVE, search.TSV, search.TSV_LIVE)
         return (*STRUCTURES.tables, "annuaire_structure_streams", "annuaire_structure_history", *searched)
 
     def schema(self, dialect: str) -> list[str]:
         self.dialect = dialect
         return [
-            *STRUCTURES.schema(),
+            *STRUCTURES.schema(dialect),
+            "CREATE TABLE IF NOT EXISTS annuaire_structure_streams (structure_id TEXT PRIMARY KEY, territory TEXT NOT NULL, "
+            "version BIGINT NOT NULL, confirmed_at TEXT, updated_at TEXT NOT NULL)",
+            *_history_schema("annuaire_structure_history", dialect),
+            *search.schema(dialect),
+        ]
+
+    def indexes(self, dialect: str) -> list[str]:
+        self.dialect = dialect
+        return [
+            *STRUCTURES.indexes(),
             "CREATE INDEX IF NOT EXISTS annuaire_structures_sorted ON annuaire_structures "
             "(territory, recorded_to, sort_name, entity_id, present, valid_from, valid_to, row_id)",
             # "As of today", in name order or counted: about one row per structure.
             STRUCTURES.live_index("live_sorted", "territory, sort_name, entity_id, present, valid_from, valid_to, kind, row_id"),
             # Today's search joins its matches here: index-only, half the time of the table.
             STRUCTURES.live_index("live_rows", "row_id, territory, present, valid_from, valid_to, sort_name, entity_id"),
-            "CREATE TABLE IF NOT EXISTS annuaire_structure_streams (structure_id TEXT PRIMARY KEY, territory TEXT NOT NULL, "
-            "version BIGINT NOT NULL, confirmed_at TEXT, updated_at TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS annuaire_structure_streams_territory ON annuaire_structure_streams (territory, confirmed_at)",
-            *_history_schema("annuaire_structure_history"),
-            *search.schema(dialect),
+            *_history_indexes("annuaire_structure_history"),
+            *search.indexes(dialect),
         ]
 
     def apply(self, cur: Cursor, rec: Recorded) -> None:
         self.apply_many(cur, [rec])
 
     def apply_many(self, cur: Cursor, records: Sequence[Recorded]) -> None:
-        live = search.LiveDocuments()
-        for rec in records:
-            self._apply(cur, rec, live)
-        live.write(cur, self.dialect)
+        """One batch: each structure's rows read once, folded in memory, written in a few statements.
 
-    def _apply(self, cur: Cursor, rec: Recorded, live: search.LiveDocuments) -> None:
-        e: Any = rec.event
-        sid = e.structure_id
-        before = STRUCTURES.state_at(cur, sid, rec.effective)
-        label, patch, changes = self._patch(rec, before)
-        recording = STRUCTURES.record(
+        In a rebuild the live search index is left to :meth:`rebuilt` (filled once, in bulk)."""
+        rebuilding = getattr(cur, "rebuilding", False)
+        batch = STRUCTURES.batch(cur, self.dialect)
+        batch.prefetch((rec.event.structure_id, rec.effective) for rec in records)  # type: ignore[attr-defined]
+        live = None if rebuilding else search.LiveDocuments()
+        documents: list[tuple[Any, ...]] = []
+        memo: dict[int, Any] = {}
+        streams: dict[str, list[Any]] = {}
+        history: list[tuple[Any, ...]] = []
+        for rec in records:
+            e: Any = rec.event
+            sid = e.structure_id
+            before = batch.state_at(sid, rec.effective)
+            label, patch, changes = self._patch(rec, before)
+            recording = batch.record(
+                territory=rec.territory,
+                entity_id=sid,
+                effective=rec.effective,
+                recorded_at=rec.recorded_at,
+                seq=rec.position,
+                patch=patch,
+            )
+            documents.extend(search.documents(recording, memo))
+            if live is not None:
+                live.follow(recording)
+            confirmed = rec.recorded_at if isinstance(e, StructureConfirmed | StructureJoined) else None
+            stream = streams.get(sid)
+            if stream is None:
+                streams[sid] = [sid, rec.territory, rec.version, confirmed, rec.recorded_at]
+            else:
+                stream[2], stream[4] = rec.version, rec.recorded_at
+                if confirmed is not None:
+                    stream[3] = confirmed
+            history.append(_history_row(rec, label, changes, structure_id=sid))
+        batch.flush()
+        search.write(cur, self.dialect, documents)
+        if live is not None:
+            live.write(cur, self.dialect)
+        # One upsert per structure and batch: the same row as one per event.
+        _insert_rows(
             cur,
-            territory=rec.territory,
-            entity_id=sid,
-            effective=rec.effective,
-            recorded_at=rec.recorded_at,
-            seq=rec.position,
-            patch=patch,
-        )
-        search.index(cur, self.dialect, recording, live)
-        confirmed = rec.recorded_at if isinstance(e, StructureConfirmed | StructureJoined) else None
-        cur.execute(
-            "INSERT INTO annuaire_structure_streams (structure_id, territory, version, confirmed_at, updated_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (structure_id) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at, "
+            self.dialect,
+            "annuaire_structure_streams",
+            ("structure_id", "territory", "version", "confirmed_at", "updated_at"),
+            ("text", "text", "bigint", "text", "text"),
+            list(streams.values()),
+            " ON CONFLICT (structure_id) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at, "
             "confirmed_at = COALESCE(excluded.confirmed_at, annuaire_structure_streams.confirmed_at)",
-            (sid, rec.territory, rec.version, confirmed, rec.recorded_at),
         )
-        _write_history(cur, "annuaire_structure_history", rec, label, changes, structure_id=sid)
+        _insert_rows(cur, self.dialect, "annuaire_structure_history", _HISTORY_NAMES, _HISTORY_TYPES, history)
+
+    def rebuilt(self, cur: Cursor) -> None:
+        search.fill_live(cur, self.dialect, STRUCTURES)
 
     @staticmethod
     def _patch(rec: Recorded, before: dict[str, Any]) -> tuple[str, dict[str, Any], list[tuple[str, Any, Any]]]:
@@ -215,81 +308,182 @@ class StructuresProjection(Projection):
 
 class PeopleProjection(Projection):
     name = "annuaire.people"
-    version = 1
+    version = 2  # 2: read-side indexes built after a rebuild
     topics = tuple(e.name for e in (*PERSON_EVENTS, *CONTACT_EVENTS))
     tables = ("annuaire_people", "annuaire_contacts", "annuaire_people_history")
 
+    def __init__(self) -> None:
+        self.dialect = ""
+
     def schema(self, dialect: str) -> list[str]:
+        self.dialect = dialect
         return [
             "CREATE TABLE IF NOT EXISTS annuaire_people (person_id TEXT PRIMARY KEY, territory TEXT NOT NULL, full_name TEXT, "
             "email TEXT, phone TEXT, search TEXT, version BIGINT NOT NULL, erased INTEGER NOT NULL DEFAULT 0, "
             "registered_at TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS annuaire_people_territory ON annuaire_people (territory, search)",
             "CREATE TABLE IF NOT EXISTS annuaire_contacts (contact_id TEXT NOT NULL, territory TEXT NOT NULL, structure_id TEXT NOT NULL, "
             "person_id TEXT NOT NULL, role TEXT NOT NULL, theme TEXT, since TEXT NOT NULL, until TEXT NOT NULL, "
             "recorded_from TEXT NOT NULL, recorded_to TEXT NOT NULL, version BIGINT NOT NULL)",
+            # Read by apply (a contact's current row).
+            "CREATE INDEX IF NOT EXISTS annuaire_contacts_id ON annuaire_contacts (contact_id, recorded_to)",
+            *_history_schema("annuaire_people_history", dialect),
+        ]
+
+    def indexes(self, dialect: str) -> list[str]:
+        self.dialect = dialect
+        return [
+            "CREATE INDEX IF NOT EXISTS annuaire_people_territory ON annuaire_people (territory, search)",
             "CREATE INDEX IF NOT EXISTS annuaire_contacts_structure ON annuaire_contacts (structure_id, recorded_to, since)",
             "CREATE INDEX IF NOT EXISTS annuaire_contacts_person ON annuaire_contacts (person_id, recorded_to, since)",
-            "CREATE INDEX IF NOT EXISTS annuaire_contacts_id ON annuaire_contacts (contact_id, recorded_to)",
-            *_history_schema("annuaire_people_history"),
+            *_history_indexes("annuaire_people_history"),
         ]
 
     def apply(self, cur: Cursor, rec: Recorded) -> None:
-        e = rec.event
-        if isinstance(e, PersonRegistered | PersonChanged | PersonErased):
-            self._person(cur, rec)
-        else:
-            self._contact(cur, rec)
+        self.apply_many(cur, [rec])
+
+    def apply_many(self, cur: Cursor, records: Sequence[Recorded]) -> None:
+        """One batch in memory (people and contacts touched are read once), written in a few statements."""
+        batch = _PeopleBatch(cur, self.dialect)
+        batch.prefetch(records)
+        for rec in records:
+            e = rec.event
+            if isinstance(e, PersonErased):
+                batch.flush()  # the erasure rewrites stored rows: store everything before it
+                batch.people.pop(e.person_id, None)
+                self._erase(cur, rec)
+            elif isinstance(e, PersonRegistered | PersonChanged):
+                batch.person(rec)
+            else:
+                batch.contact(rec)
+        batch.flush()
+
+    @staticmethod
+    def _erase(cur: Cursor, rec: Recorded) -> None:
+        pid = rec.event.person_id  # type: ignore[attr-defined]
+        cur.execute(
+            "UPDATE annuaire_people SET full_name = NULL, email = NULL, phone = NULL, search = NULL, erased = 1, version = ? "
+            "WHERE person_id = ?",
+            (rec.version, pid),
+        )
+        # Personal values in the person's timeline go too (as a rebuild would read them:
+        # absent); the entries stay.
+        for row in cur.execute("SELECT position, changes FROM annuaire_people_history WHERE person_id = ?", (pid,)).fetchall():
+            changes = [c for c in msgspec.json.decode(row["changes"]) if c[0] not in PERSONAL]
+            cur.execute("UPDATE annuaire_people_history SET changes = ? WHERE position = ?", (_json(changes).decode(), row["position"]))
+        _write_history(cur, "annuaire_people_history", rec, "Effacement des données personnelles (RGPD)", [], person_id=pid)
+
+
+_PEOPLE_NAMES = ("person_id", "territory", "full_name", "email", "phone", "search", "version", "erased", "registered_at")
+_PEOPLE_TYPES = ("text", "text", "text", "text", "text", "text", "bigint", "integer", "text")
+_CONTACT_FIELDS = ("contact_id", "structure_id", "person_id", "role", "theme", "since", "until")
+_CONTACT_NAMES = (
+    "contact_id",
+    "territory",
+    "structure_id",
+    "person_id",
+    "role",
+    "theme",
+    "since",
+    "until",
+    "recorded_from",
+    "recorded_to",
+    "version",
+)
+_CONTACT_TYPES = ("text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "bigint")
+
+
+class _PeopleBatch:
+    """The people and current contacts a batch touches, in memory; :meth:`flush` writes the
+    rows that applying the events one by one would have left."""
+
+    def __init__(self, cur: Cursor, dialect: str) -> None:
+        self.cur = cur
+        self.dialect = dialect
+        # person_id -> its row as a dict (None: not stored); "new" rows are inserted, "dirty" ones updated.
+        self.people: dict[str, dict[str, Any] | None] = {}
+        self.new_people: dict[str, dict[str, Any]] = {}
+        self.dirty: set[str] = set()
+        # contact_id -> its current row (None: none); rows to insert; stored current rows to close.
+        self.contacts: dict[str, dict[str, Any] | None] = {}
+        self.new_contacts: list[dict[str, Any]] = []
+        self.closed: list[tuple[str, str]] = []
+        self.history: list[tuple[Any, ...]] = []
+
+    def _in(self, column: str, ids: list[str]) -> tuple[str, list[Any]]:
+        if self.dialect == "postgresql":
+            return f"{column} = ANY(?::text[])", [ids]
+        return f"{column} IN ({','.join('?' * len(ids))})", list(ids)
+
+    def prefetch(self, records: Sequence[Recorded]) -> None:
+        people = sorted({r.event.person_id for r in records if isinstance(r.event, PersonChanged)} - set(self.people))
+        contacts = sorted(
+            {r.event.contact_id for r in records if isinstance(r.event, ContactEnded | ContactCorrected)} - set(self.contacts)
+        )
+        for start in range(0, len(people), 500):
+            chunk = people[start : start + 500]
+            self.people.update(dict.fromkeys(chunk))
+            where, params = self._in("person_id", chunk)
+            for row in self.cur.execute(f"SELECT person_id, full_name, email, phone FROM annuaire_people WHERE {where}", params).fetchall():
+                self.people[row["person_id"]] = {"full_name": row["full_name"], "email": row["email"], "phone": row["phone"]}
+        for start in range(0, len(contacts), 500):
+            chunk = contacts[start : start + 500]
+            self.contacts.update(dict.fromkeys(chunk))
+            where, params = self._in("contact_id", chunk)
+            rows = self.cur.execute(
+                f"SELECT {', '.join(_CONTACT_FIELDS)} FROM annuaire_contacts WHERE {where} AND recorded_to = ?", (*params, FOREVER)
+            ).fetchall()
+            for row in rows:
+                self.contacts[row["contact_id"]] = {**dict(row), "new": False}
 
     # -- people ----------------------------------------------------------------------------
-    def _person(self, cur: Cursor, rec: Recorded) -> None:
+    def person(self, rec: Recorded) -> None:
         e = rec.event
         pid = e.person_id  # type: ignore[attr-defined]
         if isinstance(e, PersonRegistered):
             values = {"full_name": e.full_name, "email": e.email, "phone": e.phone}
-            cur.execute(
-                "INSERT INTO annuaire_people (person_id, territory, full_name, email, phone, search, version, erased, registered_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    pid,
-                    rec.territory,
-                    e.full_name,
-                    e.email,
-                    e.phone,
-                    _searchable(e.full_name),
-                    rec.version,
-                    int(rec.erased),
-                    rec.recorded_at,
-                ),
-            )
+            row = {
+                "person_id": pid,
+                "territory": rec.territory,
+                **values,
+                "version": rec.version,
+                "erased": int(rec.erased),
+                "registered_at": rec.recorded_at,
+            }
+            if pid in self.new_people:  # registered twice: the stored row would refuse it
+                self.flush()
+            self.new_people[pid] = row
+            self.people[pid] = row
             changes = [(k, None, v) for k, v in values.items() if v is not None]
-            _write_history(cur, "annuaire_people_history", rec, "Nouvelle personne", changes, person_id=pid)
-        elif isinstance(e, PersonChanged):
-            row = cur.execute("SELECT full_name, email, phone FROM annuaire_people WHERE person_id = ?", (pid,)).fetchone()
-            before = dict(row) if row else {}
-            after = present_fields(e)
-            after.pop("person_id")
-            merged = {**before, **after}
-            cur.execute(
-                "UPDATE annuaire_people SET full_name = ?, email = ?, phone = ?, search = ?, version = ? WHERE person_id = ?",
-                (merged.get("full_name"), merged.get("email"), merged.get("phone"), _searchable(merged.get("full_name")), rec.version, pid),
-            )
-            _write_history(cur, "annuaire_people_history", rec, "Modification des coordonnées", _diff(before, after), person_id=pid)
-        elif isinstance(e, PersonErased):
-            cur.execute(
-                "UPDATE annuaire_people SET full_name = NULL, email = NULL, phone = NULL, search = NULL, erased = 1, version = ? "
-                "WHERE person_id = ?",
-                (rec.version, pid),
-            )
-            # Personal values in the person's timeline go too (as a rebuild would read them:
-            # absent); the entries stay.
-            for row in cur.execute("SELECT position, changes FROM annuaire_people_history WHERE person_id = ?", (pid,)).fetchall():
-                changes = [c for c in msgspec.json.decode(row["changes"]) if c[0] not in PERSONAL]
-                cur.execute("UPDATE annuaire_people_history SET changes = ? WHERE position = ?", (_json(changes).decode(), row["position"]))
-            _write_history(cur, "annuaire_people_history", rec, "Effacement des données personnelles (RGPD)", [], person_id=pid)
+            self.history.append(_history_row(rec, "Nouvelle personne", changes, person_id=pid))
+            return
+        assert isinstance(e, PersonChanged)
+        if pid not in self.people:
+            self.prefetch([rec])
+        current = self.people[pid]
+        before = {k: current[k] for k in PERSONAL} if current is not None else {}
+        after = present_fields(e)
+        after.pop("person_id")
+        if current is not None:
+            current.update(after)
+            current["version"] = rec.version
+            if pid not in self.new_people:
+                self.dirty.add(pid)
+        self.history.append(_history_row(rec, "Modification des coordonnées", _diff(before, after), person_id=pid))
 
     # -- contacts --------------------------------------------------------------------------
-    def _contact(self, cur: Cursor, rec: Recorded) -> None:
+    def _insert_contact(self, rec: Recorded, row: dict[str, Any]) -> None:
+        new = {
+            **row,
+            "territory": rec.territory,
+            "recorded_from": rec.recorded_at,
+            "recorded_to": FOREVER,
+            "version": rec.version,
+            "new": True,
+        }
+        self.new_contacts.append(new)
+        self.contacts[row["contact_id"]] = new
+
+    def contact(self, rec: Recorded) -> None:
         e = rec.event
         if isinstance(e, ContactStarted):
             row = {
@@ -301,32 +495,23 @@ class PeopleProjection(Projection):
                 "since": e.since,
                 "until": FOREVER,
             }
-            self._insert_contact(cur, rec, row)
+            self._insert_contact(rec, row)
             changes = [("person", None, e.person_id), ("role", None, e.role), ("since", None, e.since)]
             if e.theme:
                 changes.append(("theme", None, e.theme))
-            _write_history(
-                cur,
-                "annuaire_people_history",
-                rec,
-                "Nouveau contact",
-                changes,
-                structure_id=e.structure_id,
-                person_id=e.person_id,
-                subject_id=e.contact_id,
+            self.history.append(
+                _history_row(rec, "Nouveau contact", changes, structure_id=e.structure_id, person_id=e.person_id, subject_id=e.contact_id)
             )
             return
         assert isinstance(e, ContactEnded | ContactCorrected)
-        current = cur.execute(
-            "SELECT contact_id, structure_id, person_id, role, theme, since, until FROM annuaire_contacts "
-            "WHERE contact_id = ? AND recorded_to = ?",
-            (e.contact_id, FOREVER),
-        ).fetchone()
+        if e.contact_id not in self.contacts:
+            self.prefetch([rec])
+        current = self.contacts[e.contact_id]
         if current is None:  # the service refuses this; tolerate it in a replay
             return
-        before = dict(current)
+        before = {k: current[k] for k in _CONTACT_FIELDS}
         if isinstance(e, ContactEnded):
-            after = {"until": e.until}
+            after: dict[str, Any] = {"until": e.until}
             label = "Fin de contact"
         else:
             after = present_fields(e)
@@ -334,42 +519,61 @@ class PeopleProjection(Projection):
             if "until" in after and after["until"] is None:
                 after["until"] = FOREVER
             label = "Correction d'un contact"
-        cur.execute(
-            "UPDATE annuaire_contacts SET recorded_to = ? WHERE contact_id = ? AND recorded_to = ?",
-            (rec.recorded_at, e.contact_id, FOREVER),
-        )
-        self._insert_contact(cur, rec, {**before, **after})
+        if current["new"]:
+            current["recorded_to"] = rec.recorded_at
+        else:
+            self.closed.append((rec.recorded_at, e.contact_id))
+        self._insert_contact(rec, {**before, **after})
         changes = [(f, _open(b), _open(a)) for f, b, a in _diff(before, after)]
-        _write_history(
-            cur,
-            "annuaire_people_history",
-            rec,
-            label,
-            changes,
-            structure_id=before["structure_id"],
-            person_id=before["person_id"],
-            subject_id=e.contact_id,
+        self.history.append(
+            _history_row(rec, label, changes, structure_id=before["structure_id"], person_id=before["person_id"], subject_id=e.contact_id)
         )
 
-    @staticmethod
-    def _insert_contact(cur: Cursor, rec: Recorded, row: dict[str, Any]) -> None:
-        cur.execute(
-            "INSERT INTO annuaire_contacts (contact_id, territory, structure_id, person_id, role, theme, since, until, "
-            "recorded_from, recorded_to, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                row["contact_id"],
-                rec.territory,
-                row["structure_id"],
-                row["person_id"],
-                row["role"],
-                row["theme"],
-                row["since"],
-                row["until"],
-                rec.recorded_at,
-                FOREVER,
-                rec.version,
-            ),
-        )
+    # -- writing ---------------------------------------------------------------------------
+    def flush(self) -> None:
+        cur, dialect = self.cur, self.dialect
+        people = [
+            (*(row[k] for k in _PEOPLE_NAMES[:5]), _searchable(row["full_name"]), *(row[k] for k in _PEOPLE_NAMES[6:]))
+            for row in self.new_people.values()
+        ]
+        _insert_rows(cur, dialect, "annuaire_people", _PEOPLE_NAMES, _PEOPLE_TYPES, people)
+        changed = [
+            (row["full_name"], row["email"], row["phone"], _searchable(row["full_name"]), row["version"], pid)
+            for pid in sorted(self.dirty)
+            if (row := self.people[pid]) is not None
+        ]
+        if dialect == "postgresql" and changed:
+            cur.execute(
+                "UPDATE annuaire_people p SET full_name = e->>0, email = e->>1, phone = e->>2, search = e->>3, version = (e->>4)::bigint "
+                "FROM jsonb_array_elements(?::jsonb) AS e WHERE p.person_id = e->>5",
+                (json_param(changed),),
+            )
+        else:
+            cur.executemany(
+                "UPDATE annuaire_people SET full_name = ?, email = ?, phone = ?, search = ?, version = ? WHERE person_id = ?", changed
+            )
+        # Close stored rows before inserting their successors (the update matches on recorded_to).
+        if dialect == "postgresql" and self.closed:
+            cur.execute(
+                "UPDATE annuaire_contacts c SET recorded_to = e->>0 FROM jsonb_array_elements(?::jsonb) AS e "
+                "WHERE c.contact_id = e->>1 AND c.recorded_to = ?",
+                (json_param(self.closed), FOREVER),
+            )
+        else:
+            cur.executemany(
+                "UPDATE annuaire_contacts SET recorded_to = ? WHERE contact_id = ? AND recorded_to = ?",
+                [(rt, cid, FOREVER) for rt, cid in self.closed],
+            )
+        contacts = [tuple(row[k] for k in _CONTACT_NAMES) for row in self.new_contacts]
+        _insert_rows(cur, dialect, "annuaire_contacts", _CONTACT_NAMES, _CONTACT_TYPES, contacts)
+        _insert_rows(cur, dialect, "annuaire_people_history", _HISTORY_NAMES, _HISTORY_TYPES, self.history)
+        for row in self.new_contacts:
+            row["new"] = False
+        self.new_people.clear()
+        self.dirty.clear()
+        self.closed.clear()
+        self.new_contacts.clear()
+        self.history.clear()
 
 
 def _open(value: Any) -> Any:
