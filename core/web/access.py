@@ -13,14 +13,15 @@ Pages authenticate with the session cookie, the API with ``Authorization: Bearer
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from core.accounts import RANK
+from core import clock
+from core.accounts import RANK, digest
 from core.application import Trame
-from core.web.sessions import Sessions
 
 
 class LoginRequired(NotAuthorizedException):
@@ -43,6 +44,8 @@ class Access:
     territory_title: str
     role: str | None  # None for a platform admin without a role there
     structure_id: str | None
+    #: The plugins on in the territory (always-on ones included), read with the rest.
+    plugins: frozenset[str] = frozenset()
 
     def at_least(self, role: str) -> bool:
         return self.principal.is_admin or (self.role is not None and RANK[self.role] >= RANK[role])
@@ -60,35 +63,82 @@ def is_api(connection: ASGIConnection) -> bool:  # type: ignore[type-arg]
     return connection.scope["path"].startswith("/api/")
 
 
-def resolve_principal(connection: ASGIConnection) -> Principal | None:  # type: ignore[type-arg]
-    """The signed-in account, cached on the connection."""
-    if "principal" in connection.state:
-        return connection.state["principal"]  # type: ignore[no-any-return]
-    trame: Trame = connection.app.state.trame
-    account_id: str | None = None
+# Who is asking and where, in ONE read transaction and ONE statement: the session (or API
+# token) and its account, and, for a territory route, the territory, the account's membership
+# there and the territory's modules. The tables are the core's read models (projections/
+# accounts.py, projections/territories.py) and the sessions table (core/web/sessions.py).
+_ACCOUNT = "a.account_id, a.email, a.is_admin"
+_BY_SESSION = "web_sessions w JOIN accounts a ON a.account_id = w.account_id"
+_BY_API_KEY = "api_tokens w JOIN accounts a ON a.account_id = w.account_id"
+_WHERE_SESSION = "w.digest = ? AND w.expires_at > ?"
+_WHERE_API_KEY = "w.digest = ?"
+_AGGREGATE = {"sqlite": "group_concat(p.plugin, ',')", "postgresql": "string_agg(p.plugin, ',')"}
+
+
+def _standing_sql(dialect: str, *, api: bool, territory: bool) -> str:
+    source, where = (_BY_API_KEY, _WHERE_API_KEY) if api else (_BY_SESSION, _WHERE_SESSION)
+    if not territory:
+        return f"SELECT {_ACCOUNT} FROM {source} WHERE {where}"
+    return (
+        f"SELECT {_ACCOUNT}, t.slug, t.title, m.role, m.structure_id, "
+        f"(SELECT {_AGGREGATE[dialect]} FROM territory_plugins p WHERE p.territory = t.slug) AS plugins "
+        f"FROM {source} LEFT JOIN territories t ON t.slug = ? "
+        f"LEFT JOIN memberships m ON m.account_id = a.account_id AND m.territory = t.slug WHERE {where}"
+    )
+
+
+@dataclass(frozen=True)
+class _Standing:
+    principal: Principal
+    row: Any  # the territory's columns, when asked for
+
+
+def _credential(connection: ASGIConnection) -> tuple[bool, str | None]:  # type: ignore[type-arg]
+    """(is the API, the token given): a bearer token on the API, the session cookie elsewhere."""
     if is_api(connection):
         header = connection.headers.get("authorization", "")
-        if header.lower().startswith("bearer "):
-            account_id = trame.accounts.by_token(header[7:].strip())
-    else:
-        token = connection.cookies.get(session_cookie_name(trame.settings.secure_cookies))
-        if token:
-            sessions: Sessions = connection.app.state.sessions
-            account_id = sessions.account_of(token)
-    principal = None
-    if account_id:
-        account = trame.accounts.get(account_id)
-        if account is not None:
-            principal = Principal(account_id=account_id, email=str(account["email"] or ""), is_admin=bool(account["is_admin"]))
+        return True, (header[7:].strip() or None) if header.lower().startswith("bearer ") else None
+    trame: Trame = connection.app.state.trame
+    return False, connection.cookies.get(session_cookie_name(trame.settings.secure_cookies)) or None
+
+
+def _read_standing(connection: ASGIConnection, slug: str | None) -> _Standing | None:  # type: ignore[type-arg]
+    api, token = _credential(connection)
+    if token is None:
+        return None
+    trame: Trame = connection.app.state.trame
+    sql = _standing_sql(trame.db.dialect, api=api, territory=slug is not None)
+    params: list[Any] = [] if slug is None else [slug]
+    params += [digest(token)] if api else [digest(token), clock.now()]
+    with trame.db.read() as cur:
+        row = cur.execute(sql, params).fetchone()
+    if row is None:
+        return None
+    principal = Principal(account_id=row["account_id"], email=str(row["email"] or ""), is_admin=bool(row["is_admin"]))
+    return _Standing(principal, row)
+
+
+def resolve_principal(connection: ASGIConnection) -> Principal | None:  # type: ignore[type-arg]
+    """The signed-in account, cached on the connection (the guard's read fills it too)."""
+    if "principal" in connection.state:
+        return connection.state["principal"]  # type: ignore[no-any-return]
+    standing = _read_standing(connection, None)
+    principal = standing.principal if standing else None
     connection.state["principal"] = principal
     return principal
 
 
-def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:  # type: ignore[type-arg]
+async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:  # type: ignore[type-arg]
+    """Async so that Litestar calls it on the event loop, where the pages' handlers run
+    (``sync_to_thread=False``), instead of a hop to a worker thread and back per request:
+    its one read is an indexed lookup of a few rows."""
     opt = handler.opt
     if opt.get("public") or connection.scope["path"].startswith("/schema"):
         return
-    principal = resolve_principal(connection)
+    slug = connection.path_params.get("territory") or connection.path_params.get("slug")
+    standing = _read_standing(connection, slug)
+    principal = standing.principal if standing else None
+    connection.state["principal"] = principal
     if principal is None:
         if is_api(connection):
             if connection.headers.get("authorization", "").lower().startswith("bearer "):
@@ -97,25 +147,31 @@ def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         raise LoginRequired("Connectez-vous pour accéder à cette page.")
     if opt.get("admin") and not principal.is_admin:
         raise PermissionDeniedException("Cette action est réservée aux administrateurs de la plateforme.")
-    slug = connection.path_params.get("territory") or connection.path_params.get("slug")
     if slug is None:
         return
-    trame: Trame = connection.app.state.trame
-    territory = trame.territories.get(slug)
-    if territory is None:
+    assert standing is not None
+    row = standing.row
+    if row["slug"] is None:
         raise NotFoundException(f"Le territoire « {slug} » n'existe pas.")
-    role, structure_id = trame.accounts.role_in(principal.account_id, slug)
+    role, structure_id = row["role"], row["structure_id"]
     if role is None and not principal.is_admin:
         # Do not reveal what a territory holds to someone outside it.
         raise PermissionDeniedException("Vous ne faites pas partie de ce territoire.")
+    trame: Trame = connection.app.state.trame
+    plugins = _enabled(trame, row["plugins"])
     plugin = opt.get("plugin")
-    if plugin and not trame.territories.is_enabled(slug, plugin):
+    if plugin and plugin not in plugins:
         raise NotFoundException("Cette page n'existe pas sur ce territoire (module non activé).")
-    access = Access(principal, slug, territory["title"], role, structure_id)
+    access = Access(principal, slug, row["title"], role, structure_id, plugins)
     needed = opt.get("role", "member")
     if not access.at_least(needed):
         raise PermissionDeniedException(f"Cette action demande le rôle « {_ROLE_LABELS[needed]} » sur ce territoire.")
     connection.state["access"] = access
+
+
+def _enabled(trame: Trame, stored: str | None) -> frozenset[str]:
+    """The territory's modules as ``trame.territories.is_enabled`` sees them: its rows, and the always-on plugins."""
+    return frozenset({name for name in (stored or "").split(",") if name} | {i.name for i in trame.catalog.info.values() if i.always_on})
 
 
 _ROLE_LABELS = {"member": "membre", "referent": "référent·e", "coordinator": "coordinateur·rice"}

@@ -7,7 +7,9 @@ so a view of the past is a shareable URL. Writes redirect (303) to the page they
 
 from __future__ import annotations
 
+import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -29,7 +31,7 @@ from core.store import Conflict
 from core.territories import NotFound
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
-from core.web.rendering import render
+from core.web.rendering import memo_fragment, render
 from plugins.annuaire import kinds
 from plugins.annuaire.schemas import (
     ContactEnd,
@@ -44,7 +46,7 @@ from plugins.annuaire.schemas import (
     StructureOut,
     StructurePatch,
 )
-from plugins.annuaire.service import CONTACT_ROLES, ERASED_NAME, DirectoryError, directory, when
+from plugins.annuaire.service import CONTACT_ROLES, ERASED_NAME, DirectoryError, Position, directory, listed, when
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Req = Request[Any, Any, Any]
@@ -461,34 +463,93 @@ def index(
     role: str | None = None,
     as_of: str | None = None,
     known_at: str | None = None,
+    apres: str | None = None,
+    avant: str | None = None,
     page: str | None = None,
 ) -> Template:
     # A date the person mistyped: the directory of today, the filters kept, the reason beside the field.
     date_errors: dict[str, str] = {}
     m = moment(as_of, known_at, date_errors)
-    try:
-        number = max(1, int(page or 1))
+    after, before = position_of(apres, "apres"), position_of(avant, "avant")
+    try:  # only a label carried by the links: the page itself is found by apres / avant
+        number = max(1, int(page or 1)) if after or before else 1
     except ValueError:
         raise UserError(400, f"Numéro de page (page) : « {page} » n'est pas un nombre.") from None
     filters = {"q": (q or "").strip(), "kind": kind or "", "theme": theme or "", "commune": (commune or "").strip(), "role": role or ""}
-    items, total = directory(trame).list_structures(
+    found = directory(trame).browse(
         territory, filters["q"] or None, kind=filters["kind"] or None, commune=filters["commune"] or None,
         theme=filters["theme"] or None, role=filters["role"] or None, as_of=m.as_of, known_at=m.known_at,
-        limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE,
+        after=after, before=before, limit=PAGE_SIZE,
     )  # fmt: skip
-    params = {**filters, "as_of": m.as_of_text, "known_at": m.known_at_text}
+    if found.previous is None:
+        number = 1
+    kept = [(k, v) for k, v in (*filters.items(), ("as_of", m.as_of_text), ("known_at", m.known_at_text)) if v]
 
-    def page_url(n: int) -> str:
-        return "?" + urlencode({**{k: v for k, v in params.items() if v}, "page": n})
+    def page_url(key: str, at: Position, n: int) -> str:
+        return "?" + urlencode([*kept, (key, cursor_text(at)), ("page", n)])
 
-    pages = max(1, -(-total // PAGE_SIZE))
-    access = access_of(request)
+    pages = None if found.capped else max(1, -(-found.count // PAGE_SIZE))
+    here, at = f"/t/{territory}/annuaire/", m.query
+
+    def row_context(row: tuple[str, str]) -> Callable[[], dict[str, Any]]:
+        return lambda: {"s": listed(*row), "here": here, "at": at}
+
+    # Each row is rendered once per (stored state, links) and kept: a page joins 50 fragments.
+    rows_html = Markup(  # noqa: S704 - a join of fragments rendered by the autoescaping environment
+        "".join(memo_fragment(trame, "annuaire/_directory_row.html", (row, here, at), row_context(row)) for row in found.rows)
+    )
+    options = {name: filter_options(trame, name, filters[name]) for name in _CHOICES}
     return render(
-        request, "annuaire/index.html", items=items, total=total, filters=filters, page=number, pages=pages,
-        prev_url=page_url(number - 1) if number > 1 else None, next_url=page_url(number + 1) if number < pages else None,
-        filtered=any(filters.values()), may_create=access.at_least("coordinator"), date_errors=date_errors,
+        request, "annuaire/index.html", rows_html=rows_html, options=options, filters=filters,
+        count_text=count_text(found.count, found.capped), page=number, pages=pages if pages is None or pages >= number else number,
+        prev_url=page_url("avant", found.previous, number - 1) if found.previous else None,
+        next_url=page_url("apres", found.next, number + 1) if found.next else None,
+        first_url="?" + urlencode(kept) if after or before else None,
+        filtered=any(filters.values()), may_create=access_of(request).at_least("coordinator"), date_errors=date_errors,
         status_code=400 if date_errors else 200, **common(m),
     )  # fmt: skip
+
+
+_CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
+    "kind": tuple((k.code, k.label) for k in kinds.KINDS),
+    "theme": tuple(kinds.THEMES.items()),
+    "role": tuple(kinds.PARTNER_ROLES.items()),
+}
+
+
+def filter_options(trame: Trame, name: str, selected: str) -> Markup:
+    """The <option>s of a filter of the directory, rendered once per selected value."""
+    choices = _CHOICES[name]
+    key = (name, selected if any(selected == value for value, _ in choices) else "")
+    return memo_fragment(trame, "annuaire/_filter_options.html", key, lambda: {"choices": choices, "selected": key[1]})
+
+
+def count_text(count: int, capped: bool) -> str:
+    """The heading: « Aucune structure », « 1 structure », « 1 234 structures », « Plus de 1 000 structures »."""
+    number = f"{count:,}".replace(",", "\u00a0")  # French thousands, never split across lines
+    if capped:
+        return f"Plus de {number} structures"
+    return "Aucune structure" if count == 0 else "1 structure" if count == 1 else f"{number} structures"
+
+
+def cursor_text(at: Position) -> str:
+    """A page boundary in a link: URL-safe, opaque, read back by :func:`position_of`."""
+    fields = [at.sort_name, at.entity_id] if at.score is None else [at.sort_name, at.entity_id, at.score]
+    return base64.urlsafe_b64encode(msgspec.json.encode(fields)).rstrip(b"=").decode()
+
+
+def position_of(text: str | None, name: str) -> Position | None:
+    if not text:
+        return None
+    """The boundary given by ``apres`` / ``avant``; a mangled one is a 400 that says where to go."""
+    try:
+        fields = msgspec.json.decode(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), type=list[str | float])
+        sort_name, entity_id, *rest = fields
+        if not isinstance(sort_name, str) or not isinstance(entity_id, str) or len(rest) > 1 or not all(isinstance(x, float) for x in rest):
+            raise ValueError(text)
+    except (ValueError, msgspec.DecodeError):
+        raise UserError(400, f"Lien de page ({name}) illisible : repartez de la première page de l'annuaire.") from None
+    return Position(sort_name=sort_name, entity_id=entity_id, score=float(rest[0]) if rest else None)
 
 
 # == one structure ==============================================================================
