@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from core import clock
 from core.events import Event
 from core.store import SYSTEM, Conflict, Context, Write
+from core.structures import require_structure
 
 if TYPE_CHECKING:
     from core.application import Trame
@@ -173,6 +174,7 @@ class Accounts:
             raise AccountError(f"Rôle inconnu « {role} » : choisissez parmi {', '.join(ROLES)}.")
         if role == "referent" and not structure_id:
             raise AccountError("Un·e référent·e est rattaché·e à une structure : indiquez structure_id.")
+        require_structure(self.trame, territory, structure_id)
         event = MembershipGranted(account_id=account_id, territory=territory, role=role, structure_id=structure_id)  # type: ignore[arg-type]
         self._append_to_account(account_id, event, author=author, territory=territory)
 
@@ -191,6 +193,7 @@ class Accounts:
             raise AccountError(f"Rôle inconnu « {role} » : choisissez parmi {', '.join(ROLES)}.")
         if role == "referent" and not structure_id:
             raise AccountError("Une invitation de référent·e doit désigner sa structure.")
+        require_structure(self.trame, territory, structure_id)
         token = secrets.token_urlsafe(32)
         invitation_id = str(uuid4())
         expires = clock.instant(datetime.now(UTC) + timedelta(days=INVITATION_DAYS))

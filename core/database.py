@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -155,8 +156,14 @@ class _PostgresListener(Listener):
     def wait(self, timeout: float, stop: threading.Event) -> None:
         # Notifications that came while catching up are queued on the connection: the
         # first one returns at once, and the rest are drained (one catch-up covers them).
-        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
-            break
+        # Waits in short slices so that a stop (SIGTERM) is heard within half a second.
+        deadline = time.monotonic() + timeout
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if any(True for _ in self._conn.notifies(timeout=min(left, 0.5), stop_after=1)):
+                break
         for _ in self._conn.notifies(timeout=0):
             pass
 

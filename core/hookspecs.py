@@ -94,6 +94,14 @@ def page_sections(trame: Trame, page: str, territory: str, subject_id: str, as_o
 
 
 @hookspec
+def structures_in(trame: Trame, territory: str, structure_ids: list[str]) -> list[str]:
+    """Return the ids among ``structure_ids`` that are structures of ``territory`` (at any
+    time). The plugin that keeps the directory answers; the core asks through
+    :func:`core.structures.require_structures` before any command takes a structure id,
+    so that an id copied from another territory is refused as absent (404)."""
+
+
+@hookspec
 def register_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add sub-commands to the ``trame`` CLI. Set ``func(trame, args) -> int`` as the
     parser default to run the command."""

@@ -49,8 +49,11 @@ class Settings:
     mail_from: str = "trame@localhost"
     #: Public base URL, for links sent by e-mail.
     base_url: str = "http://127.0.0.1:8000"
-    #: Log in failures allowed per e-mail and per client in 15 minutes.
+    #: Log in failures of one client on one account before each further one doubles a wait
+    #: (1 minute, then 2, 4, 8, 15 at most; core/web/throttle.py).
     login_attempts: int = 5
+    #: Failures allowed to one client (all accounts together) in 15 minutes: high, for offices behind one NAT.
+    login_client_ceiling: int = 100
     #: Run projections after every write (read-your-writes); followers do it otherwise.
     project_inline: bool = True
     #: Events applied per projection transaction.

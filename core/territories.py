@@ -19,6 +19,34 @@ SLUG = r"^[a-z0-9][a-z0-9-]{1,39}$"
 Slug = Annotated[str, msgspec.Meta(pattern=SLUG, description="minuscules, chiffres et tirets, 2 à 40 caractères")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
+#: Slugs that are (or could become) the first segment of one of the app's own paths
+#: (``/api/``, ``/static/``, ``/schema``, ``/health``, ``/connexion``...): a territory never takes
+#: one, so that no rule keyed on a path prefix (CSRF exemption, static files, the guard) can
+#: ever apply to a territory's pages. tests/test_security.py checks the list covers every
+#: top-level path the app serves, plugins' included.
+RESERVED_SLUGS = frozenset(
+    {
+        "admin",
+        "api",
+        "assets",
+        "connexion",
+        "deconnexion",
+        "docs",
+        "favicon.ico",
+        "health",
+        "invitation",
+        "invitations",
+        "login",
+        "logout",
+        "openapi",
+        "robots.txt",
+        "schema",
+        "static",
+        "territoires",
+        "well-known",
+    }
+)
+
 
 class TerritoryCreated(Event, frozen=True):
     name = "core.TerritoryCreated"
@@ -62,6 +90,10 @@ class Territories:
     def create(self, slug: str, title: str, *, author: str) -> None:
         if not re.match(SLUG, slug or ""):
             raise TerritoryError("L'identifiant du territoire doit faire 2 à 40 caractères : minuscules, chiffres et tirets.")
+        if slug in RESERVED_SLUGS:
+            raise TerritoryError(
+                f"L'identifiant « {slug} » est réservé par Trame (il sert déjà à une adresse du site) : choisissez-en un autre."
+            )
         if not title.strip():
             raise TerritoryError("Le nom du territoire est obligatoire.")
         if self.get(slug) is not None:

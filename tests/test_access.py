@@ -34,14 +34,25 @@ API = [
 def people(trame: Trame) -> dict[str, User]:
     trame.territories.create("agen", "Agen", author="system")
     trame.territories.create("fumel", "Fumel", author="system")
+    structure = _structure(trame, "agen")
     return {
         "admin": make_user(trame, "admin@exemple.fr", admin=True),
         "coordinator": make_user(trame, "coord@exemple.fr", territory="agen", role="coordinator"),
-        "referent": make_user(trame, "ref@exemple.fr", territory="agen", role="referent", structure_id="s-1"),
+        "referent": make_user(trame, "ref@exemple.fr", territory="agen", role="referent", structure_id=structure),
         "member": make_user(trame, "membre@exemple.fr", territory="agen", role="member"),
         # coordinator elsewhere: no standing in Agen
         "outsider": make_user(trame, "fumel@exemple.fr", territory="fumel", role="coordinator"),
     }
+
+
+def _structure(trame: Trame, territory: str) -> str:
+    """A structure of the territory's directory (a referent is attached to one)."""
+    from plugins.annuaire.schemas import StructureIn
+    from plugins.annuaire.service import directory
+
+    trame.territories.enable(territory, "annuaire", author="system")
+    structure_id, _ = directory(trame).create_structure(territory, StructureIn(name="CCAS", effective="2020-01-01"), "system")
+    return structure_id
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -162,6 +162,11 @@ class _EveryHook:
         return []
 
     @hookimpl
+    def structures_in(self, trame: Trame, territory: str, structure_ids: list[str]) -> list[str]:
+        self.called.add("structures_in")
+        return []
+
+    @hookimpl
     def register_commands(self, subparsers: Any) -> None:
         self.called.add("register_commands")
 

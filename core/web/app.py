@@ -16,9 +16,11 @@ from litestar.types import Message, Scope
 
 from core.application import Trame
 from core.settings import Settings
-from core.web import api, pages
+from core.web import api, idempotency, pages
 from core.web.access import access_guard
 from core.web.errors import handle
+from core.web.hygiene import ControlCharacters
+from core.web.idempotency import Idempotency
 from core.web.rendering import environment
 from core.web.sessions import Sessions
 
@@ -36,7 +38,7 @@ SECURITY_HEADERS = [
 ]
 
 
-def security_headers(message: Message, scope: Scope) -> None:
+async def security_headers(message: Message, scope: Scope) -> None:
     """Litestar has no security-headers middleware; this hook sees every response, errors included."""
     if message["type"] == "http.response.start":
         headers = list(message.get("headers", []))
@@ -98,6 +100,8 @@ def create_app(trame: Trame) -> Litestar:
         ],
         dependencies={"trame": Provide(lambda: trame, use_cache=True, sync_to_thread=False)},
         guards=[access_guard],
+        middleware=[ControlCharacters, Idempotency],
+        on_startup=[lambda app: idempotency.document(app.openapi_schema)],
         template_config=_templates(trame),
         csrf_config=CSRFConfig(
             secret=trame.settings.secret_key,
@@ -105,7 +109,9 @@ def create_app(trame: Trame) -> Litestar:
             cookie_secure=secure,
             cookie_httponly=True,
             cookie_samesite="lax",
-            exclude=["/api/"],
+            # Only the bearer-token API (core/web/access.py reads no cookie there). Litestar
+            # searches these regexes anywhere in the path: anchored, so /t/api/... keeps its CSRF.
+            exclude=["^/api/v1/"],
         ),
         openapi_config=OpenAPIConfig(title="Trame", version="1.0", path="/schema", description="API JSON de Trame."),
         exception_handlers={Exception: handle},

@@ -11,11 +11,12 @@ from litestar.response import Redirect, Template
 
 from core.accounts import ROLES, AccountError
 from core.application import Trame
-from core.territories import TerritoryError
+from core.territories import NotFound, TerritoryError
 from core.web.access import access_of, resolve_principal, session_cookie_name
 from core.web.errors import UserError
 from core.web.rendering import render
 from core.web.sessions import SESSION_DAYS, Sessions
+from core.web.throttle import LoginThrottle
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -47,25 +48,31 @@ def login_form(request: Request[Any, Any, Any], suite: str | None = None) -> Tem
 
 @post("/connexion", opt={"public": True}, sync_to_thread=True)
 def login(request: Request[Any, Any, Any], trame: Trame, data: Form) -> Response[Any]:
-    sessions: Sessions = request.app.state.sessions
+    throttle = _throttle(request, trame)
     email = data.get("email", "").strip().lower()
-    keys = [f"email:{email}", f"ip:{_client(request)}"]
+    client = _client(request)
     suite = _safe_next(data.get("suite"))
-    if sessions.too_many_failures(keys, trame.settings.login_attempts):
-        return render(
-            request,
-            "login.html",
-            status_code=429,
-            suite=suite,
-            email=email,
-            error="Trop de tentatives de connexion échouées. Patientez un quart d'heure avant de réessayer.",
-        )
+    verdict = throttle.check(email, client)
+    if not verdict.allowed:
+        response = render(request, "login.html", status_code=429, suite=suite, email=email, error=verdict.message)
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
     account_id = trame.accounts.authenticate(email, data.get("password", ""))
     if account_id is None:
-        sessions.record_failure(keys)
+        throttle.failed(email, client)
         return render(request, "login.html", status_code=400, suite=suite, email=email, error="Adresse e-mail ou mot de passe incorrect.")
-    sessions.clear_failures(keys[:1])
+    throttle.succeeded(email, client)
     return _signed_in(request, trame, account_id, suite)
+
+
+def _throttle(request: Request[Any, Any, Any], trame: Trame) -> LoginThrottle:
+    """The app's login throttle (one per app, made at its first login)."""
+    state = request.app.state
+    throttle: LoginThrottle | None = getattr(state, "login_throttle", None)
+    if throttle is None:
+        throttle = LoginThrottle(trame.db, free=trame.settings.login_attempts, client_ceiling=trame.settings.login_client_ceiling)
+        state.login_throttle = throttle
+    return throttle
 
 
 def _signed_in(request: Request[Any, Any, Any], trame: Trame, account_id: str, target: str) -> Response[Any]:
@@ -207,8 +214,10 @@ def members_invite(request: Request[Any, Any, Any], trame: Trame, territory: str
             email=data.get("email") or None,
             author=access.principal.account_id,
         )
-    except AccountError as exc:
-        return render(request, "members.html", status_code=400, members=_members(trame, territory), roles=ROLES, link=None, error=str(exc))
+    except (AccountError, NotFound) as exc:
+        status = 404 if isinstance(exc, NotFound) else 400
+        members = _members(trame, territory)
+        return render(request, "members.html", status_code=status, members=members, roles=ROLES, link=None, error=str(exc))
     link = f"{trame.settings.base_url}/invitation/{token}"
     return render(request, "members.html", members=_members(trame, territory), roles=ROLES, link=link, error=None)
 

@@ -1,4 +1,4 @@
-"""Browser sessions and login throttling: operational state, not domain history.
+"""Browser sessions: operational state, not domain history (login throttling is in ``throttle.py``).
 
 Sessions live in a plain table (shared by every web worker) keyed by the SHA-256 of a
 random cookie value; a new id is issued at each login, so a session fixed before
@@ -15,12 +15,10 @@ from core import clock
 from core.database import Database
 
 SESSION_DAYS = 7
-THROTTLE_MINUTES = 15
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS web_sessions (digest TEXT PRIMARY KEY, account_id TEXT NOT NULL, expires_at TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS login_failures (key TEXT NOT NULL, at TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (key, at)",
+    "DROP TABLE IF EXISTS login_failures",  # the old per-key counter, replaced by throttle.py
 ]
 
 
@@ -51,22 +49,3 @@ class Sessions:
     def close(self, token: str) -> None:
         with self.db.write() as cur:
             cur.execute("DELETE FROM web_sessions WHERE digest = ?", (_digest(token),))
-
-    # -- throttling --------------------------------------------------------------------------
-    def too_many_failures(self, keys: list[str], limit: int) -> bool:
-        since = clock.instant(datetime.now(UTC) - timedelta(minutes=THROTTLE_MINUTES))
-        with self.db.read() as cur:
-            return any(
-                (cur.scalar("SELECT COUNT(*) FROM login_failures WHERE key = ? AND at > ?", (_digest(k), since)) or 0) >= limit
-                for k in keys
-            )
-
-    def record_failure(self, keys: list[str]) -> None:
-        now = clock.now()
-        with self.db.write() as cur:
-            cur.execute("DELETE FROM login_failures WHERE at < ?", (clock.instant(datetime.now(UTC) - timedelta(days=1)),))
-            cur.executemany("INSERT INTO login_failures (key, at) VALUES (?, ?)", [(_digest(k), now) for k in keys])
-
-    def clear_failures(self, keys: list[str]) -> None:
-        with self.db.write() as cur:
-            cur.executemany("DELETE FROM login_failures WHERE key = ?", [(_digest(k),) for k in keys])

@@ -50,6 +50,22 @@ def register_routes() -> list[Any]:
 
 
 @hookimpl
+def structures_in(trame: Trame, territory: str, structure_ids: list[str]) -> list[str]:
+    """The ids among ``structure_ids`` that are structures of ``territory`` (core/structures.py asks)."""
+    found: list[str] = []
+    with trame.db.read() as cur:
+        for start in range(0, len(structure_ids), 500):
+            chunk = structure_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = cur.execute(
+                f"SELECT structure_id FROM annuaire_structure_streams WHERE territory = ? AND structure_id IN ({marks})",
+                (territory, *chunk),
+            ).fetchall()
+            found += [r["structure_id"] for r in rows]
+    return found
+
+
+@hookimpl
 def register_templates() -> str | None:
     return str(Path(__file__).parent / "templates")
 

@@ -20,6 +20,7 @@ from core.clock import BadInstant
 from core.territories import NotFound
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
+from core.web.hygiene import Limit, Offset, page_bounds
 from plugins.annuaire.schemas import (
     ContactEnd,
     ContactIn,
@@ -111,10 +112,11 @@ def list_structures(
     role: str | None = None,
     as_of: str | None = None,
     known_at: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> StructurePage:
     """The directory at a date, searched (names past and present, acronyms, missions, publics, communes) and filtered."""
+    limit, offset = page_bounds(limit, offset)
     at, known = instant("as_of", as_of), instant("known_at", known_at)
     items, total = directory(trame).list_structures(
         slug,
@@ -294,10 +296,11 @@ def audit(
     structure: str | None = None,
     since: str | None = None,
     until: str | None = None,
-    limit: int = 200,
-    offset: int = 0,
+    limit: Limit = 200,
+    offset: Offset = 0,
 ) -> HistoryPage:
     """Every directory change in the territory, newest first, by author, structure and period (recorded time)."""
+    limit, offset = page_bounds(limit, offset)
     items = directory(trame).audit(
         slug,
         actor=actor,

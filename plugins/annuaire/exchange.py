@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import vobject
 
-from core import clock
+from core import clock, spreadsheet
 from core.territories import TerritoryError
 from plugins.annuaire import kinds
 from plugins.annuaire.schemas import StructureIn, StructureOut
@@ -200,6 +200,12 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 
 def sniff_delimiter(text: str) -> str:
+    """The header line decides when one delimiter clearly wins there (titles hold none): cells
+    full of commas, quotes or formulas below it must not fool the sniffer."""
+    first = text.splitlines()[0] if text else ""
+    counts = sorted(((first.count(d), d) for d in ";,\t"), reverse=True)
+    if counts[0][0] and counts[0][0] > counts[1][0]:
+        return counts[0][1]
     head = "\n".join(text.splitlines()[:5])
     try:
         return csv.Sniffer().sniff(head, delimiters=";,\t").delimiter
@@ -263,8 +269,9 @@ def read_csv(raw: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[Problem
 
 
 def _clean(cell: str) -> str:
-    """A cell's text, with the line breaks a spreadsheet puts in quoted cells made plain."""
-    return cell.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """A cell's text as typed (an exported formula-like cell loses its guarding apostrophe), with the
+    line breaks a spreadsheet puts in quoted cells made plain."""
+    return spreadsheet.restore(cell).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def sheet_from_cells(cells: dict[str, str], line: int, column_of: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
@@ -656,7 +663,7 @@ def _cell(structure: StructureOut, field: str) -> str:
 def export_csv(trame: Trame, territory: str, as_of: str | None = None, known_at: str | None = None) -> str:
     """The directory as a spreadsheet (``;``, UTF-8 with BOM for Excel); it imports back as is."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = spreadsheet.writer(buffer, delimiter=";")  # formula cells neutralised (CSV injection)
     writer.writerow([label for _, label in COLUMNS] + [ID_HEADER])
     for structure in current_structures(trame, territory, as_of, known_at):
         writer.writerow([_cell(structure, field) for field, _ in COLUMNS] + [structure.id])

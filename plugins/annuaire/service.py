@@ -12,8 +12,12 @@ territory is :class:`core.territories.NotFound`, exactly like an unknown one.
 
 from __future__ import annotations
 
+import functools
+import math
+import time
 import weakref
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
@@ -25,6 +29,7 @@ from core.clock import FOREVER, BadInstant
 from core.database import Cursor
 from core.events import Event
 from core.store import Conflict, Context, Write
+from core.structures import require_structure, require_structures
 from core.territories import NotFound, TerritoryError
 from plugins.annuaire import kinds, search
 from plugins.annuaire.events import (
@@ -45,7 +50,7 @@ from plugins.annuaire.events import (
     StructureRejoined,
     present_fields,
 )
-from plugins.annuaire.projection import STRUCTURES
+from plugins.annuaire.projection import STRUCTURES, StructuresProjection
 from plugins.annuaire.schemas import (
     ContactEnd,
     ContactIn,
@@ -68,6 +73,37 @@ CONTACT_ROLES: dict[str, str] = {"referent": "Référent·e", "direction": "Dire
 ERASED_NAME = "personne effacée"
 _load = msgspec.json.decode
 _SHEET_FIELDS = tuple(f for f in SheetChanges.__struct_fields__)
+
+
+#: The directory page counts up to this many structures, then says "plus de 1 000".
+COUNT_CAP = 1000
+#: Seconds an "as of now" count is kept while the projection does not move.
+COUNT_TTL = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a page of :meth:`Directory.browse` starts or ends: a row's place in the page's
+    order (``score``, the search rank, only when searching)."""
+
+    sort_name: str
+    entity_id: str
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BrowsePage:
+    #: (structure id, stored state as JSON) of each structure of the page, in order: the page
+    #: renders a row once per distinct pair (see pages.py), decoding it only then.
+    rows: list[tuple[str, str]]
+    count: int  # the number of structures listed, or COUNT_CAP when capped
+    capped: bool  # True: more than COUNT_CAP
+    next: Position | None  # after the last item, when there are more
+    previous: Position | None  # before the first item, when it is not the first page
+
+    @property
+    def items(self) -> list[Listed]:
+        return [listed(*row) for row in self.rows]
 
 
 class DirectoryError(TerritoryError):
@@ -99,6 +135,9 @@ class Directory:
     def __init__(self, trame: Trame) -> None:
         self.trame = trame
         self.db = trame.db
+        # browse(): capped counts by filters and moment -> (projection position, expiry, count, capped)
+        self._counts: dict[tuple[str | None, ...], tuple[Any, float, int, bool]] = {}
+        self._indexes: dict[str, tuple[bool, float]] = {}
 
     # == commands: structures ===================================================================
     def create_structure(self, territory: str, data: StructureIn, author: str) -> tuple[str, int]:
@@ -135,7 +174,7 @@ class Directory:
         try:
             self._stream(territory, into)
         except NotFound:
-            raise DirectoryError("La structure d'accueil de la fusion n'existe pas sur ce territoire.") from None
+            raise NotFound("La structure d'accueil de la fusion n'existe pas sur ce territoire.") from None
         if into == structure_id:
             raise DirectoryError("Une structure ne peut pas fusionner avec elle-même.")
         at = self._effective(effective, required=True)
@@ -319,7 +358,7 @@ class Directory:
                 where.append(f"s.{column} LIKE ? ESCAPE '!'")
                 params.append("%|" + _like(search.normalize(value.strip())) + "|%")
         source, order = "annuaire_structures s", ""
-        if live and match is None and self.db.dialect == "sqlite":
+        if live and match is None and self.db.dialect == "sqlite" and self._has_index("annuaire_structures_live_sorted"):
             # Without statistics SQLite prefers the valid_to range of the territory index,
             # then sorts every current row for one page; name order is this index's order.
             source += " INDEXED BY annuaire_structures_live_sorted"
@@ -358,6 +397,185 @@ class Directory:
             )
         rows.sort(key=lambda r: order_of[r["row_id"]])
         return [_structure_out(r["entity_id"], r["version"], _load(r["state"])) for r in rows], total
+
+    def browse(
+        self,
+        territory: str,
+        q: str | None = None,
+        *,
+        kind: str | None = None,
+        commune: str | None = None,
+        theme: str | None = None,
+        role: str | None = None,
+        as_of: str | None = None,
+        known_at: str | None = None,
+        after: Position | None = None,
+        before: Position | None = None,
+        limit: int = 50,
+    ) -> BrowsePage:
+        """One page of the directory by keyset: the ``limit`` structures after ``after`` (or
+        before ``before``) in the page's order, with a count capped at :data:`COUNT_CAP`.
+
+        The order is (sort_name, entity_id), best matches first when searching; no OFFSET, so
+        a deep page costs what the first one does (today's directory reads it straight from
+        the live name index), and rows added or removed meanwhile shift nothing. One read
+        transaction: the page with its sheets (one statement; two when searching), then
+        the count, unless the first page holds every row."""
+        limit = max(1, min(limit, 500))
+        backward = before is not None and after is None
+        cursor = before if backward else after
+        live = STRUCTURES.reads_live(as_of, known_at)
+        match = search.match(self.db.dialect, q, live=live) if q else None
+        source, condition, params = self._listing(territory, kind, commune, theme, role, as_of, known_at, live, match)
+        with self.db.read() as cur:
+            if match is None:
+                rows = self._name_page(cur, source, condition, params, cursor, backward, limit)
+                count: int | None = None
+            else:
+                rows, count = self._search_page(cur, source, condition, [*match.params, *params], match, cursor, backward, limit)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            if backward:
+                rows.reverse()
+            restart = backward and not more and len(rows) < limit
+            capped = False
+            if count is None and not restart and (cursor is not None or more):
+                key = (territory, kind, commune, theme, role, as_of, known_at)
+                count, capped = self._count(cur, key, source, condition, params)
+        if restart:  # back at the start with a short page: the first page, full, instead
+            return self.browse(
+                territory, q, kind=kind, commune=commune, theme=theme, role=role, as_of=as_of, known_at=known_at, limit=limit
+            )
+        page = [(r[2], r[4]) for r in rows]
+        if backward:
+            previous, following = (_position(rows[0]) if more else None), (_position(rows[-1]) if rows else None)
+        else:
+            previous = _position(rows[0]) if cursor is not None and rows else None
+            following = _position(rows[-1]) if more else None
+        if count is None:  # a first page that holds them all
+            count = len(page)
+        return BrowsePage(rows=page, count=count, capped=capped, next=following, previous=previous)
+
+    def _listing(
+        self, territory: str, kind: str | None, commune: str | None, theme: str | None, role: str | None,
+        as_of: str | None, known_at: str | None, live: bool, match: search.Match | None,
+    ) -> tuple[str, str, list[Any]]:  # fmt: skip
+        """(FROM, WHERE, its parameters) of the rows listed at (as_of, known_at) with the filters."""
+        as_of = as_of or clock.now()
+        where, params = ["s.territory = ?", "s.present = 1"], [territory]
+        if live:  # today's directory: about one row per structure, in name order
+            where.append(f"{STRUCTURES.live_sql('s')} AND s.valid_from <= ? AND s.valid_to > ?")
+            params += [as_of, as_of]
+        elif known_at is None:  # a past date, as known now
+            where.append("s.recorded_to = ? AND s.valid_from <= ? AND s.valid_to > ?")
+            params += [FOREVER, as_of, as_of]
+        else:
+            where.append(STRUCTURES.where_sql("s"))
+            params += STRUCTURES.where_params(as_of, known_at)
+        if kind:
+            where.append("s.kind = ?")
+            params.append(kind)
+        for column, value in (("communes", commune), ("themes", theme), ("roles", role)):
+            if value:
+                where.append(f"s.{column} LIKE ? ESCAPE '!'")
+                params.append("%|" + _like(search.normalize(value.strip())) + "|%")
+        source = "annuaire_structures s"
+        if match is not None:
+            source = match.source
+        elif self.db.dialect == "sqlite":
+            # Without statistics SQLite takes the valid_to range of the territory index, reads the
+            # table and sorts every row of the date; these indexes are in name order, so a page
+            # reads `limit` entries from the cursor on (and a count at most COUNT_CAP + 1).
+            if live and self._has_index("annuaire_structures_live_sorted"):
+                source += " INDEXED BY annuaire_structures_live_sorted"
+            elif known_at is None and self._has_index("annuaire_structures_sorted"):  # current knowledge, a past date
+                source += " INDEXED BY annuaire_structures_sorted"
+        return source, " AND ".join(where), params
+
+    @staticmethod
+    def _name_page(
+        cur: Cursor, source: str, condition: str, params: list[Any], cursor: Position | None, backward: bool, limit: int
+    ) -> list[tuple[Any, ...]]:
+        """One more than a page, in the direction of travel, with the sheets: (row_id, sort_name,
+        entity_id, score (None), state). The rows are read from the table anyway (the name index
+        does not hold ``live`` and ``recorded_to``), so the sheets come with them."""
+        where, args = condition, list(params)
+        if cursor is not None:
+            where += f" AND (s.sort_name, s.entity_id) {'<' if backward else '>'} (?, ?)"
+            args += [cursor.sort_name, cursor.entity_id]
+        direction = " DESC" if backward else ""
+        return cur.rows(
+            f"SELECT s.row_id, s.sort_name, s.entity_id, NULL, s.state FROM {source} WHERE {where} "
+            f"ORDER BY s.sort_name{direction}, s.entity_id{direction} LIMIT ?",
+            (*args, limit + 1),
+        )
+
+    def _count(self, cur: Cursor, key: tuple[str | None, ...], source: str, condition: str, params: list[Any]) -> tuple[int, bool]:
+        """(count, capped): at most COUNT_CAP + 1 rows are read, whatever the size of the territory,
+        and the answer is kept until the structures projection moves on (read in the same
+        snapshot, so a count never outlives the rows it counted). "As of now" counts also
+        expire after COUNT_TTL seconds: a change dated in advance takes effect with no event."""
+        position = cur.scalar("SELECT position FROM projection_positions WHERE name = ?", (StructuresProjection.name,))
+        now = time.monotonic()
+        kept = self._counts.get(key)
+        if kept is not None and kept[0] == position and kept[1] > now:
+            return kept[2], kept[3]
+        found = int(cur.scalar(f"SELECT COUNT(*) FROM (SELECT 1 FROM {source} WHERE {condition} LIMIT {COUNT_CAP + 1}) c", params))
+        count, capped = min(found, COUNT_CAP), found > COUNT_CAP
+        if len(self._counts) >= 2048:  # distinct filter combinations: keep memory bounded
+            self._counts.clear()
+        self._counts[key] = (position, now + COUNT_TTL if key[5] is None else math.inf, count, capped)
+        return count, capped
+
+    def _has_index(self, name: str) -> bool:
+        """Whether the store has this index now: a rebuild (in any process) drops the read-side
+        indexes and builds them at its end, so the answer is kept for a second only."""
+        now = time.monotonic()
+        seen = self._indexes.get(name)
+        if seen is None or seen[1] < now:
+            with self.db.read() as cur:
+                found = cur.scalar("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)) is not None
+            seen = self._indexes[name] = (found, now + 1)
+        return seen[0]
+
+    @staticmethod
+    def _search_page(
+        cur: Cursor, source: str, condition: str, params: list[Any], match: search.Match, cursor: Position | None,
+        backward: bool, limit: int,
+    ) -> tuple[list[tuple[Any, ...]], int]:  # fmt: skip
+        """Search results by keyset on (score, sort_name, entity_id), rows as :meth:`_name_page`
+        gives them. Every match is scored to rank them anyway, so their exact number comes from
+        the same pass (a window count taken before the keyset condition)."""
+        ranked = (
+            f"SELECT s.row_id, CAST({match.rank} AS DOUBLE PRECISION) AS score, s.sort_name, s.entity_id, "
+            f"COUNT(*) OVER () AS total FROM {source} WHERE {condition}"
+        )
+        where, args = "", list(params)
+        if cursor is not None:
+            where = f" WHERE (r.score, r.sort_name, r.entity_id) {'<' if backward else '>'} (?, ?, ?)"
+            args += [cursor.score if cursor.score is not None else 0.0, cursor.sort_name, cursor.entity_id]
+        direction = " DESC" if backward else ""
+        ranks = cur.rows(
+            f"SELECT r.row_id, r.sort_name, r.entity_id, r.score, r.total FROM ({ranked}) r{where} "
+            f"ORDER BY r.score{direction}, r.sort_name{direction}, r.entity_id{direction} LIMIT ?",
+            (*args, limit + 1),
+        )
+        if ranks:
+            total = int(ranks[0][4])
+        else:  # nothing after the cursor: count the matches themselves
+            total = 0 if cursor is None else int(cur.scalar(f"SELECT COUNT(*) FROM {source} WHERE {condition}", params))
+        sheets = {}
+        if ranks:
+            marks = ",".join("?" * len(ranks))
+            sheets = {
+                r[0]: r
+                for r in cur.rows(
+                    f"SELECT s.row_id, s.state FROM annuaire_structures s WHERE s.row_id IN ({marks})",
+                    [r[0] for r in ranks],
+                )
+            }
+        rows = [(r[0], r[1], r[2], float(r[3]), sheets[r[0]][1]) for r in ranks if r[0] in sheets]
+        return rows, total
 
     def structures(
         self, territory: str, ids: Iterable[str], as_of: str | None = None, known_at: str | None = None
@@ -570,12 +788,7 @@ class Directory:
             UUID(structure_id)
         except ValueError:
             raise NotFound("Cette structure n'existe pas sur ce territoire.") from None
-        with self.db.read() as cur:
-            found = cur.scalar(
-                "SELECT 1 FROM annuaire_structure_streams WHERE structure_id = ? AND territory = ?", (structure_id, territory)
-            )
-        if found is None:
-            raise NotFound("Cette structure n'existe pas sur ce territoire.")
+        require_structure(self.trame, territory, structure_id)  # the core's check (core/structures.py), 404
 
     def _state_or_refuse(self, structure_id: str, at: str | None, message: str | None = None) -> dict[str, Any]:
         with self.db.read() as cur:
@@ -614,19 +827,8 @@ class Directory:
         relays = fields.get("relays") or []
         if structure_id and structure_id in relays:
             raise DirectoryError("Une structure ne peut pas être son propre relais.")
-        if relays:
-            with self.db.read() as cur:
-                marks = ",".join("?" * len(relays))
-                found = {
-                    r["structure_id"]
-                    for r in cur.execute(
-                        f"SELECT structure_id FROM annuaire_structure_streams WHERE territory = ? AND structure_id IN ({marks})",
-                        (territory, *relays),
-                    ).fetchall()
-                }
-            missing = [r for r in relays if r not in found]
-            if missing:
-                raise DirectoryError(f"Structure relais inconnue sur ce territoire : {missing[0]}.")
+        # Another territory's structure is absent here (404), like an id that exists nowhere.
+        require_structures(self.trame, territory, relays, "Une structure relais n'existe pas sur ce territoire.")
 
     @staticmethod
     def _check_contact(role: str, theme: str | None) -> None:
@@ -715,6 +917,44 @@ def _structure_out(structure_id: str, version: int, state: dict[str, Any]) -> St
         absorbed=list(state.get("absorbed", [])),
         **fields,
     )
+
+
+class Listed(msgspec.Struct, kw_only=True):
+    """A structure as the directory page lists it: the few fields it shows, decoded from the
+    stored state in one call (the sheet's other fields are skipped, not built)."""
+
+    name: str = ""
+    acronym: str | None = None
+    kind: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    communes: list[str] | None = None
+    former_names: list[str] | None = None
+    id: str = ""
+    kind_label: str | None = None
+
+
+_listed_state = msgspec.json.Decoder(Listed)
+
+
+def listed(structure_id: str, state: str | bytes) -> Listed:
+    """A row of :meth:`Directory.browse` as the directory page shows it."""
+    out = _listed_state.decode(state)
+    out.id = structure_id
+    out.kind_label = _kind_label(out.kind or "")
+    out.communes = out.communes or []
+    out.former_names = out.former_names or []
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _kind_label(code: str) -> str | None:
+    kind = kinds.kind_by_code(code)
+    return kind.label if kind else None
+
+
+def _position(row: tuple[Any, ...]) -> Position:
+    return Position(sort_name=row[1], entity_id=row[2], score=row[3])
 
 
 def _contact_out(r: Any) -> ContactOut:

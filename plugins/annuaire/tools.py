@@ -64,7 +64,7 @@ def _stamp(as_of: str | None) -> str:
 def _csv(trame: Trame, territory: str, as_of: str | None, known_at: str | None) -> Response[Any]:
     at, known = _times(as_of, known_at)
     body = exchange.export_csv(trame, territory, at, known)
-    return _download(body.encode("utf-8"), "text/csv; charset=utf-8", f"annuaire-{territory}-{_stamp(at)}.csv")
+    return _download(body.encode("utf-8"), "text/csv", f"annuaire-{territory}-{_stamp(at)}.csv")
 
 
 def _datainclusion(trame: Trame, territory: str, as_of: str | None, known_at: str | None, strict: bool = False) -> Response[Any]:
@@ -80,7 +80,7 @@ def _datainclusion(trame: Trame, territory: str, as_of: str | None, known_at: st
 def _vcf(trame: Trame, territory: str, as_of: str | None, known_at: str | None, version: str) -> Response[Any]:
     at, known = _times(as_of, known_at)
     body = exchange.export_vcards(trame, territory, at, known, version=version)
-    return _download(body.encode("utf-8"), "text/vcard; charset=utf-8", f"contacts-{territory}-{_stamp(at)}.vcf")
+    return _download(body.encode("utf-8"), "text/vcard", f"contacts-{territory}-{_stamp(at)}.vcf")
 
 
 @get("/api/v1/territories/{slug:str}/structures/export.csv", opt=MEMBER, tags=["annuaire"], sync_to_thread=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from core.store import Conflict, Context, Write
+from core.structures import require_structure
 from core.web.errors import UserError
 from plugins.annuaire.kinds import THEMES
 from plugins.cafe import events as ev
@@ -166,6 +167,7 @@ class Cafes:
     def offer_hosting(
         self, territory: str, structure_id: str, *, author: str, willing: bool, has_room: bool, note: str | None = None
     ) -> None:
+        require_structure(self.trame, territory, structure_id)
         if partners.structure(self.trame, territory, structure_id) is None:
             raise UserError(404, "Cette structure n'est pas dans l'annuaire.")
         self._append(
@@ -211,6 +213,7 @@ class Cafes:
     # -- round table -------------------------------------------------------------------------
     def record_news(self, territory: str, meeting_id: str, structure_id: str, news: str, *, author: str) -> None:
         """A structure's news at the tour de table; it also marks the structure present."""
+        require_structure(self.trame, territory, structure_id)
         m = self.require(territory, meeting_id)
         if m["status"] == "cancelled":
             raise UserError(400, "Ce café est annulé.")

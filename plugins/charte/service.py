@@ -18,6 +18,7 @@ import msgspec
 
 from core import clock
 from core.store import Conflict, Context, Write
+from core.structures import require_structure
 from core.web.errors import UserError
 from plugins.charte import events as ev
 from plugins.charte import links
@@ -122,6 +123,7 @@ class Charters:
         return clock.parse(on)
 
     def _structure_or_refuse(self, territory: str, structure_id: str, label: str = "Structure", field: str = "structure_id") -> Any:
+        require_structure(self.trame, territory, structure_id)  # another territory's id: 404, as absent
         s = links.structure(self.trame, territory, structure_id)
         if s is None:
             if not structure_id:
@@ -251,6 +253,7 @@ class Charters:
         document_ref: str | None = None,
     ) -> str:
         """A structure signs (or re-signs a newer version, which supersedes its earlier signature)."""
+        require_structure(self.trame, territory, structure_id)  # which structure, before how it signs
         if not signatory_name.strip():
             raise Refused(400, "Indiquez le nom de la personne qui signe pour la structure.", "signatory_name")
         if not signatory_role.strip():
@@ -364,6 +367,7 @@ class Charters:
         self._command(territory, author, charter_id, build, effective=self._effective(on))
 
     def end_invitation(self, territory: str, charter_id: str, structure_id: str, *, author: str, until: str) -> None:
+        require_structure(self.trame, territory, structure_id)
         on = day(until, "Date")
         assert on is not None
 

@@ -291,7 +291,7 @@ def calendar_response(trame: Trame, slug: str, token: str, plugin: str | None) -
     name = f"{title} — {trame.catalog.info[plugin].title}" if plugin else f"{title} — rencontres"
     return Response(
         svc.feed(slug, plugin=plugin, name=name),
-        media_type="text/calendar; charset=utf-8",
+        media_type="text/calendar",  # Litestar adds "; charset=utf-8" to text types
         headers={"Cache-Control": "private, max-age=300"},
     )
 

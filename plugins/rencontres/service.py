@@ -18,6 +18,7 @@ import msgspec
 
 from core import clock, mail
 from core.store import Conflict, Context, Write
+from core.structures import require_structure, require_structures
 from core.web.errors import UserError
 from plugins.rencontres import events as ev
 from plugins.rencontres import ics, partners
@@ -106,6 +107,7 @@ class Meetings:
     ) -> ev.Place:
         """A place from a form: a structure (its name and address copied), free text, or an online link."""
         if kind == "structure":
+            require_structure(self.trame, territory, structure_id)  # another territory's id: 404, as absent
             s = partners.structure(self.trame, territory, structure_id)
             if s is None:
                 raise Refused(400, "Choisissez la structure qui accueille la rencontre.", "place_structure_id")
@@ -380,6 +382,7 @@ class Meetings:
         m = self.require(territory, meeting_id)
         if m["status"] == "cancelled":
             raise Refused(409, "Cette rencontre est annulée.")
+        require_structures(self.trame, territory, structure_ids)
         already = {i["structure_id"] for i in self.invitations(territory, meeting_id)}
         known = partners.names(self.trame, territory)
         new = [s for s in dict.fromkeys(structure_ids) if s and s not in already]
@@ -461,6 +464,7 @@ class Meetings:
     def record_attendance(self, territory: str, meeting_id: str, entries: list[dict[str, Any]], *, author: str) -> int:
         """Entries: {structure_id, status, person_id?, person_name?}; unchanged ones are skipped."""
         self.require(territory, meeting_id)
+        require_structures(self.trame, territory, [e.get("structure_id") for e in entries])
         current = {(a["structure_id"], a["person_key"]): a["status"] for a in self.attendance(territory, meeting_id)}
         events: list[Any] = []
         for entry in entries:
@@ -554,6 +558,7 @@ class Meetings:
         self, territory: str, meeting_id: str, *, author: str, title: str, owner_structure_id: str | None = None, due: str | None = None
     ) -> str:
         self.require(territory, meeting_id)
+        require_structure(self.trame, territory, owner_structure_id)
         if not title.strip():
             raise Refused(400, "Décrivez la suite à donner.", "title")
         action_id = str(uuid.uuid4())
