@@ -89,6 +89,7 @@ def create_app(trame: Trame) -> Litestar:
     was down, or by another process), so that its first page is as fresh as its last."""
     trame.runner.catch_up()
     sessions = Sessions(trame.db)
+    idempotency.create_table(trame.db)
     secure = trame.settings.secure_cookies
     app = Litestar(
         route_handlers=[

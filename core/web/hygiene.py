@@ -17,8 +17,9 @@ from urllib.parse import parse_qsl
 import msgspec
 from litestar.enums import ScopeType
 from litestar.params import Parameter
-from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
+from core.web.bodies import read_body
 from core.web.errors import UserError
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -94,26 +95,9 @@ class ControlCharacters:
         if kind not in (b"application/json", b"application/x-www-form-urlencoded"):
             await self.app(scope, receive, send)
             return
-        messages: list[ReceiveMessage] = []
-        body = b""
-        more = True
-        while more:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body, replayed = await read_body(receive)
         if len(body) <= MAX_BODY:
             self._check_body(kind, body)
-        replay = iter(messages)
-
-        async def replayed() -> ReceiveMessage:
-            try:
-                return next(replay)
-            except StopIteration:
-                return await receive()
-
         await self.app(scope, replayed, send)
 
     @staticmethod

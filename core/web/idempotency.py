@@ -25,10 +25,11 @@ from typing import Any
 
 import anyio.to_thread
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import clock
 from core.database import Database
+from core.web.bodies import read_body
 from core.web.errors import UserError
 
 HEADER = "Idempotency-Key"
@@ -64,12 +65,19 @@ def _digest(value: bytes) -> str:
     return hashlib.sha256(value).hexdigest()
 
 
+def create_table(db: Database) -> None:
+    """At app start, once: created lazily by concurrent first requests, PostgreSQL's
+    CREATE TABLE IF NOT EXISTS races on its catalog."""
+    with db.write() as cur:
+        for stmt in DDL:
+            cur.execute(stmt)
+
+
 class Idempotency:
     """ASGI middleware (inside the app's error handler, so its refusals are the usual JSON)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._ready: set[int] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", [])) if scope["type"] == ScopeType.HTTP else {}
@@ -85,7 +93,7 @@ class Idempotency:
         if account is None:  # the guard answers 401
             await self.app(scope, receive, send)
             return
-        messages, body = await _read_body(receive)
+        body, replayed = await read_body(receive)
         request_digest = _digest(b"\n".join([b"POST", scope["path"].encode(), scope.get("query_string", b""), body]))
         key_digest = _digest(text.encode())
         claim = secrets.token_hex(16)
@@ -103,19 +111,11 @@ class Idempotency:
                 raise UserError(409, "Une requête avec cette clé Idempotency-Key est encore en cours : réessayez dans un instant.")
             await _replay(send, stored)
             return
-        await self._run_and_keep(scope, messages, receive, send, db, account, key_digest)
+        await self._run_and_keep(scope, replayed, send, db, account, key_digest)
 
     async def _run_and_keep(
-        self, scope: Scope, messages: list[ReceiveMessage], receive: Receive, send: Send, db: Database, account: str, key_digest: str
+        self, scope: Scope, replayed: Receive, send: Send, db: Database, account: str, key_digest: str
     ) -> None:
-        replay = iter(messages)
-
-        async def replayed() -> ReceiveMessage:
-            try:
-                return next(replay)
-            except StopIteration:
-                return await receive()
-
         answer: dict[str, Any] = {"status": 0, "headers": [], "body": b""}
 
         async def keeping(message: Message) -> None:
@@ -137,20 +137,12 @@ class Idempotency:
             await anyio.to_thread.run_sync(self._keep, db, account, key_digest, answer)
 
     # -- storage (worker threads) -------------------------------------------------------------
-    def _setup(self, db: Database) -> None:
-        if id(db) not in self._ready:
-            with db.write() as cur:
-                for stmt in DDL:
-                    cur.execute(stmt)
-            self._ready.add(id(db))
-
     def _account(self, db: Database, authorization: bytes) -> str | None:
         header = authorization.decode("latin-1")
         if not header.lower().startswith("bearer "):
             return None
         from core.accounts import digest
 
-        self._setup(db)
         with db.read() as cur:
             value = cur.scalar("SELECT account_id FROM api_tokens WHERE digest = ?", (digest(header[7:].strip()),))
         return None if value is None else str(value)
@@ -189,20 +181,6 @@ class Idempotency:
     def _release(self, db: Database, account: str, key_digest: str) -> None:
         with db.write() as cur:
             cur.execute("DELETE FROM idempotency_keys WHERE account_id = ? AND key_digest = ?", (account, key_digest))
-
-
-async def _read_body(receive: Receive) -> tuple[list[ReceiveMessage], bytes]:
-    messages: list[ReceiveMessage] = []
-    body = b""
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            break
-        body += message.get("body", b"")
-        if not message.get("more_body", False):
-            break
-    return messages, body
 
 
 async def _replay(send: Send, stored: dict[str, Any]) -> None:

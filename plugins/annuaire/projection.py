@@ -138,9 +138,6 @@ def _history_row(
     )
 
 
-_insert_rows = insert_many
-
-
 def _write_history(
     cur: Cursor,
     table: str,
@@ -152,24 +149,9 @@ def _write_history(
     person_id: str | None = None,
     subject_id: str | None = None,
 ) -> None:
-    cur.execute(
-        f"INSERT INTO {table} (position, territory, subject_id, structure_id, person_id, event, label, author, recorded_at, "
-        "effective, reason, changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            rec.position,
-            rec.territory,
-            subject_id or str(rec.stream_id),
-            structure_id,
-            person_id,
-            rec.name,
-            label,
-            rec.author,
-            rec.recorded_at,
-            rec.effective,
-            rec.reason,
-            _json([list(c) for c in changes]).decode(),
-        ),
-    )
+    """One history line written at once (the erasure path; batches collect :func:`_history_row`)."""
+    row = _history_row(rec, label, changes, structure_id=structure_id, person_id=person_id, subject_id=subject_id)
+    cur.execute(f"INSERT INTO {table} ({', '.join(_HISTORY_NAMES)}) VALUES ({', '.join('?' * len(row))})", row)
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any, Any]]:
@@ -259,7 +241,7 @@ class StructuresProjection(Projection):
         if live is not None:
             live.write(cur, self.dialect)
         # One upsert per structure and batch: the same row as one per event.
-        _insert_rows(
+        insert_many(
             cur,
             self.dialect,
             "annuaire_structure_streams",
@@ -269,7 +251,7 @@ class StructuresProjection(Projection):
             " ON CONFLICT (structure_id) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at, "
             "confirmed_at = COALESCE(excluded.confirmed_at, annuaire_structure_streams.confirmed_at)",
         )
-        _insert_rows(cur, self.dialect, "annuaire_structure_history", _HISTORY_NAMES, _HISTORY_TYPES, history)
+        insert_many(cur, self.dialect, "annuaire_structure_history", _HISTORY_NAMES, _HISTORY_TYPES, history)
 
     def rebuilt(self, cur: Cursor) -> None:
         search.fill_live(cur, self.dialect, STRUCTURES)
@@ -536,7 +518,7 @@ class _PeopleBatch:
             (*(row[k] for k in _PEOPLE_NAMES[:5]), _searchable(row["full_name"]), *(row[k] for k in _PEOPLE_NAMES[6:]))
             for row in self.new_people.values()
         ]
-        _insert_rows(cur, dialect, "annuaire_people", _PEOPLE_NAMES, _PEOPLE_TYPES, people)
+        insert_many(cur, dialect, "annuaire_people", _PEOPLE_NAMES, _PEOPLE_TYPES, people)
         changed = [
             (row["full_name"], row["email"], row["phone"], _searchable(row["full_name"]), row["version"], pid)
             for pid in sorted(self.dirty)
@@ -565,8 +547,8 @@ class _PeopleBatch:
                 [(rt, cid, FOREVER) for rt, cid in self.closed],
             )
         contacts = [tuple(row[k] for k in _CONTACT_NAMES) for row in self.new_contacts]
-        _insert_rows(cur, dialect, "annuaire_contacts", _CONTACT_NAMES, _CONTACT_TYPES, contacts)
-        _insert_rows(cur, dialect, "annuaire_people_history", _HISTORY_NAMES, _HISTORY_TYPES, self.history)
+        insert_many(cur, dialect, "annuaire_contacts", _CONTACT_NAMES, _CONTACT_TYPES, contacts)
+        insert_many(cur, dialect, "annuaire_people_history", _HISTORY_NAMES, _HISTORY_TYPES, self.history)
         for row in self.new_contacts:
             row["new"] = False
         self.new_people.clear()
