@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -131,12 +132,17 @@ def resolve_principal(connection: ASGIConnection) -> Principal | None:  # type: 
 async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:  # type: ignore[type-arg]
     """Async so that Litestar calls it on the event loop, where the pages' handlers run
     (``sync_to_thread=False``), instead of a hop to a worker thread and back per request:
-    its one read is an indexed lookup of a few rows."""
+    its one read is an indexed lookup of a few rows. On PostgreSQL that read is a network
+    round trip that may wait for a pooled connection: it goes to a worker thread, so a busy
+    pool never stalls the event loop."""
     opt = handler.opt
     if opt.get("public") or connection.scope["path"].startswith("/schema"):
         return
     slug = connection.path_params.get("territory") or connection.path_params.get("slug")
-    standing = _read_standing(connection, slug)
+    if connection.app.state.trame.db.dialect == "sqlite":
+        standing = _read_standing(connection, slug)
+    else:
+        standing = await anyio.to_thread.run_sync(_read_standing, connection, slug)
     principal = standing.principal if standing else None
     connection.state["principal"] = principal
     if principal is None:

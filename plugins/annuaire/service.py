@@ -338,34 +338,12 @@ class Directory:
     ) -> tuple[list[StructureOut], int]:
         """One page of the directory at a date, best matches first when searching: (items, total)."""
         live = STRUCTURES.reads_live(as_of, known_at)
-        as_of = as_of or clock.now()
         match = search.match(self.db.dialect, q, live=live) if q else None
-        where, params = ["s.territory = ?", "s.present = 1"], [territory]
-        if live:  # today's directory: about one row per structure, in name order
-            where.append(f"{STRUCTURES.live_sql('s')} AND s.valid_from <= ? AND s.valid_to > ?")
-            params += [as_of, as_of]
-        elif known_at is None:  # a past date: one index range, already in name order
-            where.append("s.recorded_to = ? AND s.valid_from <= ? AND s.valid_to > ?")
-            params += [FOREVER, as_of, as_of]
-        else:
-            where.append(STRUCTURES.where_sql("s"))
-            params += STRUCTURES.where_params(as_of, known_at)
-        if kind:
-            where.append("s.kind = ?")
-            params.append(kind)
-        for column, value in (("communes", commune), ("themes", theme), ("roles", role)):
-            if value:
-                where.append(f"s.{column} LIKE ? ESCAPE '!'")
-                params.append("%|" + _like(search.normalize(value.strip())) + "|%")
-        source, order = "annuaire_structures s", ""
-        if live and match is None and self.db.dialect == "sqlite" and self._has_index("annuaire_structures_live_sorted"):
-            # Without statistics SQLite prefers the valid_to range of the territory index,
-            # then sorts every current row for one page; name order is this index's order.
-            source += " INDEXED BY annuaire_structures_live_sorted"
+        source, condition, params = self._listing(territory, kind, commune, theme, role, as_of, known_at, live, match)
+        order = ""
         if match is not None:
             params = [*match.params, *params]
-            source, order = match.source, f"{match.rank}, "
-        condition = " AND ".join(where)
+            order = f"{match.rank}, "
         page = (max(0, min(limit, 500)), max(0, offset))
         # Rank and count on narrow rows first, then read the sheets of the page only.
         with self.db.read() as cur:
