@@ -43,8 +43,22 @@ CURRENT = "9999-12-31T23:59:59.999998Z"
 _json = msgspec.json.encode
 _load = msgspec.json.decode
 
-#: A copied column: a state field name, or (column name, function of the state).
+#: A copied column: a state field name, or (column name, function of the state) kept as TEXT,
+#: or (column name, function of the state) as a :class:`Key`: a BIGINT (a side index's key).
 Column = str | tuple[str, Callable[[dict[str, Any]], Any]]
+
+
+class Key:
+    """A BIGINT column computed from the state (e.g. the id of a full-text document that
+    rows of equal text share), instead of TEXT."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[dict[str, Any]], int | None]) -> None:
+        self.fn = fn
+
+    def __call__(self, state: dict[str, Any]) -> int | None:
+        return self.fn(state)
 
 
 class Version:
@@ -107,6 +121,7 @@ class BitemporalTable:
         self.facts = f"{name}_facts"
         self._columns: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [(c, _getter(c)) if isinstance(c, str) else c for c in columns]
         self.columns = tuple(c for c, _ in self._columns)
+        self.column_types = tuple("bigint" if isinstance(fn, Key) else "text" for _, fn in self._columns)
 
     @property
     def tables(self) -> tuple[str, str]:
@@ -114,7 +129,7 @@ class BitemporalTable:
 
     def schema(self, dialect: str = "") -> list[str]:
         """The tables and the index that :meth:`record` reads; the others are in :meth:`indexes`."""
-        extra = "".join(f", {c} TEXT" for c in self.columns)
+        extra = "".join(f", {c} {t.upper()}" for c, t in zip(self.columns, self.column_types, strict=True))
         n = self.name
         # On SQLite the row id is the table's own key (one B-tree fewer to keep up).
         key = "row_id INTEGER PRIMARY KEY" if dialect == "sqlite" else "row_id BIGINT PRIMARY KEY"
@@ -156,8 +171,8 @@ class BitemporalTable:
         batch.flush()
         return recording
 
-    def _extra(self, state: dict[str, Any]) -> list[str | None]:
-        return [_column_text(fn(state)) for _, fn in self._columns]
+    def _extra(self, state: dict[str, Any]) -> list[Any]:
+        return [fn(state) if isinstance(fn, Key) else _column_text(fn(state)) for _, fn in self._columns]
 
     def rewrite(self, cur: Cursor, entity_id: str, fields: dict[str, Any]) -> None:
         """Overwrite fields in every row and fact of an entity (erasure of personal data)."""
@@ -233,12 +248,6 @@ class BitemporalTable:
             (territory, *self.where_params(as_of, known_at)),
         ).fetchall()
         return [(row["entity_id"], _load(row["state"])) for row in rows]
-
-    def facts_of(self, cur: Cursor, entity_id: str) -> list[dict[str, Any]]:
-        rows = cur.execute(
-            f"SELECT seq, effective, recorded_at, patch FROM {self.facts} WHERE entity_id = ? ORDER BY seq", (entity_id,)
-        ).fetchall()
-        return [{"seq": r["seq"], "effective": r["effective"], "recorded_at": r["recorded_at"], "patch": _load(r["patch"])} for r in rows]
 
 
 _Row = Version
@@ -451,7 +460,7 @@ class Batch:
         names = ("row_id", "territory", "entity_id", "valid_from", "valid_to", "recorded_from", "recorded_to", "present", "live", "state")
         fact_names, fact_types = ("entity_id", "seq", "effective", "recorded_at", "patch"), ("text", "bigint", "text", "text", "text")
         insert_many(cur, self.dialect, table.facts, fact_names, fact_types, facts)
-        types = ("bigint", "text", "text", "text", "text", "text", "text", "integer", "integer", "text", *("text" for _ in table.columns))
+        types = ("bigint", "text", "text", "text", "text", "text", "text", "integer", "integer", "text", *table.column_types)
         insert_many(cur, self.dialect, table.name, (*names, *table.columns), types, rows)
         if self.dialect == "postgresql":
             if closed:

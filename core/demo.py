@@ -1,4 +1,4 @@
-"""The demo: four territories from the seeds, their modules, and accounts to try them.
+"""The demo: the territories of the seeds, their modules, and accounts to try them.
 
 Organisations are real public bodies named in the seed documents; every person is
 fictional. Each plugin writes its own demo data through its ``demo_data`` hook.
@@ -6,6 +6,7 @@ fictional. Each plugin writes its own demo data through its ``demo_data`` hook.
 
 from __future__ import annotations
 
+from core import structures
 from core.application import Trame
 from core.store import SYSTEM
 
@@ -13,10 +14,11 @@ PASSWORD = "demo-trame-2026"  # noqa: S105 - published demo password, fictional 
 
 #: territory slug -> (title, modules to enable, in dependency order)
 TERRITORIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "meaux": ("Meaux et Provins (RESO77)", ("annuaire",)),
-    "agen": ("Agen – quartier de Montanou", ("annuaire", "rencontres", "cafe")),
-    "fumel": ("Fumel (circonscription)", ("annuaire", "rencontres", "cafe")),
-    "joigny": ("Joigny", ("annuaire", "rencontres", "charte")),
+    "meaux": ("Meaux et Provins (RESO77)", ("annuaire", "lexique", "diffusion")),
+    "agen": ("Agen – quartier de Montanou", ("annuaire", "rencontres", "cafe", "diffusion")),
+    "fumel": ("Fumel (circonscription)", ("annuaire", "rencontres", "cafe", "diffusion")),
+    "joigny": ("Joigny", ("annuaire", "rencontres", "charte", "partenariats", "lexique")),
+    "marseille": ("Marseille – Maison de l'emploi (MDEM)", ("annuaire", "rencontres", "immersions")),
 }
 
 
@@ -45,7 +47,30 @@ def build_demo(trame: Trame) -> list[tuple[str, str]]:
         for plugin in _in_dependency_order(trame, enabled):
             others = [p for p in trame.pm.get_plugins() if p is not plugin]
             trame.pm.subset_hook_caller("demo_data", remove_plugins=others)(trame=trame, territory=slug)
+        referent = _demo_referent(trame, slug)
+        if referent:
+            created.append(referent)
     return created
+
+
+#: The fictional referent of each territory, and the structure they speak for (the first
+#: structure whose name holds this text, else the first by name).
+REFERENTS = {"meaux": ("Camille Roussel", "CCAS"), "agen": ("Yanis Ferrand", "CCAS"),
+             "fumel": ("Léa Morvan", "Mission locale"), "joigny": ("Hugo Castel", "CCAS")}  # fmt: skip
+
+
+def _demo_referent(trame: Trame, slug: str) -> tuple[str, str] | None:
+    """A referent account bound to one structure, to try what a structure does itself:
+    sign a charter online, answer a campaign or an invitation, keep its own sheet."""
+    choices = structures.choices(trame, slug)
+    if not choices:
+        return None
+    name, wanted = REFERENTS.get(slug, ("Alex Martin", ""))
+    structure_id, structure_name = next(((i, n) for i, n in choices if wanted and wanted.casefold() in n.casefold()), choices[0])
+    email = f"referent.{slug}@trame.example"
+    account_id = trame.accounts.create(email, PASSWORD, display_name=name)
+    trame.accounts.grant(account_id, slug, "referent", structure_id=structure_id, author=SYSTEM)
+    return email, f"référent·e de {structure_name} — {TERRITORIES[slug][0]}"
 
 
 def _in_dependency_order(trame: Trame, names: set[str]) -> list[object]:

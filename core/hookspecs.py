@@ -23,6 +23,9 @@ import pluggy
 if TYPE_CHECKING:
     from core.application import Trame
     from core.events import Event
+    from core.glossary import GlossaryTerm
+    from core.journal import JournalLine, Subject
+    from core.mailings import MailingList
     from core.plugins import NavLink, PageSection, PluginInfo
     from core.projection import Projection
 
@@ -89,7 +92,8 @@ def navigation_links(territory: str, role: str | None) -> list[NavLink]:
 def page_sections(trame: Trame, page: str, territory: str, subject_id: str, as_of: str, known_at: str | None) -> list[PageSection]:
     """Return sections to show on another plugin's page. The page that shows sections
     calls this hook for the plugins enabled in the territory; today the annuaire's
-    structure sheet does (``page="annuaire.structure"``, ``subject_id`` the structure).
+    structure sheet does (``page="annuaire.structure"``, ``subject_id`` the structure), and
+    so does its livret, at its end (``page="annuaire.livret"``, ``subject_id`` the territory).
     Sections are rendered in ``order``; their HTML must be built with autoescaping."""
 
 
@@ -99,6 +103,38 @@ def structures_in(trame: Trame, territory: str, structure_ids: list[str]) -> lis
     time). The plugin that keeps the directory answers; the core asks through
     :func:`core.structures.require_structures` before any command takes a structure id,
     so that an id copied from another territory is refused as absent (404)."""
+
+
+@hookspec
+def structure_choices(trame: Trame, territory: str) -> list[tuple[str, str]]:
+    """Return ``(id, name)`` of the structures of ``territory`` today, in French alphabetical
+    order, so that a person chooses one by its name (inviting a referent). The plugin that
+    keeps the directory answers; the core lists every plugin's answers together."""
+
+
+@hookspec
+def glossary_terms(trame: Trame, territory: str) -> list[GlossaryTerm]:
+    """Return the terms and acronyms of ``territory``'s glossary (:class:`core.glossary.GlossaryTerm`).
+    Called by :mod:`core.glossary` for the plugins enabled there: on every page of the
+    territory (the first use of each acronym becomes an ``<abbr title="expansion">``) and on
+    each directory search (« MDS » also finds its expansion, and the reverse). It runs on
+    every page: answer from memory, not with a query each time."""
+
+
+@hookspec
+def journal_subjects(trame: Trame, territory: str, lines: list[JournalLine]) -> dict[int, Subject]:
+    """Name what each journal line touched, for the lines of events this plugin owns: return
+    ``{line.position: Subject(label, href)}`` (a structure's name and its sheet, a meeting and
+    its page). Called by the territory's journal page for one page of lines at a time, so
+    look names up in one query. Lines a plugin does not know are left out of its answer."""
+
+
+@hookspec
+def mailing_lists(trame: Trame, territory: str) -> list[MailingList]:
+    """Return the mailing lists this plugin offers in ``territory`` (:class:`core.mailings.MailingList`:
+    a stable ``key``, a French ``label``, and ``targets()`` giving each structure with its generic
+    address and its contacts). Called by :mod:`core.mailings` for the plugins enabled there, each
+    time a page lists them or a message is queued; ``targets`` only for the list used."""
 
 
 @hookspec

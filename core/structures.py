@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from core.collation import collation_key
 from core.territories import NotFound
 
 if TYPE_CHECKING:
@@ -44,3 +45,11 @@ def require_structures(trame: Trame, territory: str, structure_ids: Iterable[str
 def require_structure(trame: Trame, territory: str, structure_id: str | None, message: str = NOT_HERE) -> None:
     """:func:`require_structures` for one id; a blank id is left to the caller (required or not)."""
     require_structures(trame, territory, [structure_id], message)
+
+
+def choices(trame: Trame, territory: str) -> list[tuple[str, str]]:
+    """``(id, name)`` of the structures of ``territory`` today, in French alphabetical order (for a menu)."""
+    found: dict[str, str] = {}
+    for answer in trame.pm.hook.structure_choices(trame=trame, territory=territory):
+        found.update(answer or ())
+    return sorted(found.items(), key=lambda item: collation_key(item[1]))

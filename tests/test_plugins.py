@@ -85,12 +85,12 @@ def extra_plugins() -> list[object]:
 def test_enabling_a_plugin_without_its_needs_is_refused(trame: Trame, client: TestClient[Any], admin: User) -> None:
     trame.territories.create("joigny", "Joigny", author="system")
     refused = client.put("/api/v1/territories/joigny/plugins/dependant", headers=admin.headers)
-    assert refused.status_code == 400
+    assert refused.status_code == 409  # the territory's state forbids it (a need is off)
     assert "Annuaire" in refused.json()["detail"] and "activez-le d'abord" in refused.json()["detail"]
     assert client.put("/api/v1/territories/joigny/plugins/annuaire", headers=admin.headers).status_code == 200
     assert client.put("/api/v1/territories/joigny/plugins/dependant", headers=admin.headers).json()["enabled"] is True
     blocked = client.delete("/api/v1/territories/joigny/plugins/annuaire", headers=admin.headers)
-    assert blocked.status_code == 400 and "en dépend" in blocked.json()["detail"]
+    assert blocked.status_code == 409 and "en dépend" in blocked.json()["detail"]
 
 
 def test_plugin_switches_are_events_with_their_author(trame: Trame, client: TestClient[Any], admin: User) -> None:
@@ -167,6 +167,26 @@ class _EveryHook:
         return []
 
     @hookimpl
+    def structure_choices(self, trame: Trame, territory: str) -> list[tuple[str, str]]:
+        self.called.add("structure_choices")
+        return []
+
+    @hookimpl
+    def glossary_terms(self, trame: Trame, territory: str) -> list[Any]:
+        self.called.add("glossary_terms")
+        return []
+
+    @hookimpl
+    def journal_subjects(self, trame: Trame, territory: str, lines: list[Any]) -> dict[int, Any]:
+        self.called.add("journal_subjects")
+        return {}
+
+    @hookimpl
+    def mailing_lists(self, trame: Trame, territory: str) -> list[Any]:
+        self.called.add("mailing_lists")
+        return []
+
+    @hookimpl
     def register_commands(self, subparsers: Any) -> None:
         self.called.add("register_commands")
 
@@ -198,6 +218,10 @@ def test_every_hook_is_documented_and_really_called(tmp_path: Path) -> None:
             client.post("/connexion", data={"email": "admin@trame.example", "password": "demo-trame-2026", "_csrf_token": _csrf(client)})
             sheet = next(iter(annuaire_structures(trame, "meaux")))
             assert client.get(f"/t/meaux/annuaire/structures/{sheet}").status_code == 200
+            assert client.get("/t/meaux/journal").status_code == 200
+        from core import mailings
+
+        mailings.lists(trame, "meaux")  # what a mailing page does
     finally:
         trame.close()
     assert witness.called == specs

@@ -115,3 +115,41 @@ def test_signed_in_member_reaches_their_territory_from_home_and_errors_keep_the_
     assert client.get("/t/agen/").status_code == 200
     missing = client.get("/nulle-part").text
     assert "membre@exemple.fr" in missing and "Se déconnecter" in missing
+
+
+def test_french_alphabetical_order_puts_accented_letters_among_their_letter() -> None:
+    from core.collation import collation_key
+
+    names = ["Veille sociale", "Épicerie solidaire", "Emmaüs", "Cœur de ville", "CCAS", "espace emploi"]
+    assert sorted(names, key=collation_key) == ["CCAS", "Cœur de ville", "Emmaüs", "Épicerie solidaire", "espace emploi", "Veille sociale"]
+
+
+def test_a_refused_module_change_redirects_and_says_why_once(trame: Trame, client: TestClient[Any]) -> None:
+    """Post/redirect/get: a refresh after a refused change asks nothing again; the reason shows once."""
+    from core.testing import post_form
+
+    trame.territories.create("agen", "Agen", author="system")
+    make_user(trame, "coord@exemple.fr", territory="agen", role="coordinator")
+    login(client, "coord@exemple.fr")
+    needy = next(i for i in trame.catalog.optional() if i.needs)
+    response = post_form(client, "/t/agen/modules", f"/t/agen/modules/{needy.name}", {"action": "activer"})
+    assert response.status_code == 303 and response.headers["location"].startswith("/t/agen/modules?refus=")
+    shown = client.get(response.headers["location"])
+    assert shown.status_code == 200 and 'role="alert"' in shown.text
+    assert 'role="alert"' not in client.get(response.headers["location"]).text  # once
+    assert not trame.territories.is_enabled("agen", needy.name)
+
+
+def test_the_journal_says_who_did_what_to_what_and_why_in_french(trame: Trame, client: TestClient[Any]) -> None:
+    from core.testing import post_form
+
+    trame.territories.create("agen", "Agen", author="system")
+    make_user(trame, "coord@exemple.fr", territory="agen", role="coordinator")
+    login(client, "coord@exemple.fr")
+    post_form(client, "/t/agen/modules", "/t/agen/modules/annuaire", {"action": "activer", "reason": "Annuaire partagé demandé en réunion"})
+    page = client.get("/t/agen/journal").text
+    line = page.split("<tbody>")[1].split("</tr>")[0]
+    title = trame.catalog.info["annuaire"].title
+    assert "Module activé" in line and f"module « {title} »" in line and 'href="/t/agen/modules"' in line
+    assert "coord@exemple.fr" in line and "Annuaire partagé demandé en réunion" in line
+    assert "core.PluginEnabled" not in page and "lien:" not in page

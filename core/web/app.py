@@ -10,13 +10,14 @@ from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
 from core.application import Trame
 from core.settings import Settings
-from core.web import api, idempotency, pages
+from core.web import api, errors, flash, hygiene, idempotency, pages
 from core.web.access import access_guard
 from core.web.errors import handle
 from core.web.hygiene import ControlCharacters
@@ -79,9 +80,48 @@ def _plugin_routers(trame: Trame) -> list[Router]:
             )
     for impl in hook.register_routes.get_hookimpls():
         handlers = cast("list[Any]", impl.function())
-        if handlers:
-            routers.append(Router(path="/", route_handlers=handlers, opt={"plugin": trame.catalog.name_of(impl.plugin)}))
+        opt = {"plugin": trame.catalog.name_of(impl.plugin)}
+        api_handlers = [h for h in handlers if _is_api_handler(h)]
+        page_handlers = [h for h in handlers if not _is_api_handler(h)]
+        if api_handlers:
+            routers.append(Router(path="/", route_handlers=api_handlers, opt=opt))
+        if page_handlers:  # HTML pages are not the JSON API's contract: kept out of /schema
+            routers.append(Router(path="/", route_handlers=page_handlers, opt=opt, include_in_schema=False))
     return routers
+
+
+def _is_api_handler(handler: Any) -> bool:
+    """A route of the JSON API (documented in the OpenAPI schema): all its paths are under /api/."""
+    paths = getattr(handler, "paths", None) or ()
+    return bool(paths) and all(str(p).startswith("/api/") for p in paths)
+
+
+def _document_api(app: Litestar) -> None:
+    """What the generated OpenAPI document cannot know: the error body and statuses, Idempotency-Key."""
+    public = {
+        route.path_format or "/" for route in app.routes for handler in getattr(route, "route_handlers", []) if handler.opt.get("public")
+    }
+    errors.document(app.openapi_schema, public)
+    hygiene.document(app.openapi_schema)
+    idempotency.document(app.openapi_schema)
+
+
+def _true_allow_headers(app: Litestar) -> None:
+    """Litestar registers a path's handlers one by one and keeps the OPTIONS answer of the first
+    (``Allow: GET, OPTIONS`` on a path that also takes PATCH and DELETE): point each automatic
+    OPTIONS handler at the final route, so that ``Allow`` lists every method the path takes."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if handler.handler_name != "options_handler":
+                continue
+            for cell in getattr(handler.fn, "__closure__", None) or ():
+                if isinstance(cell.cell_contents, HTTPRoute):
+                    cell.cell_contents = route
+            others = [h for h in route.route_handlers if h is not handler]
+            if others and all(h.opt.get("public") for h in others):
+                handler.opt["public"] = True  # OPTIONS /health answers as GET /health does: without signing in
 
 
 def create_app(trame: Trame) -> Litestar:
@@ -90,10 +130,11 @@ def create_app(trame: Trame) -> Litestar:
     trame.runner.catch_up()
     sessions = Sessions(trame.db)
     idempotency.create_table(trame.db)
+    flash.create_table(trame.db)
     secure = trame.settings.secure_cookies
     app = Litestar(
         route_handlers=[
-            *pages.ROUTES,
+            Router(path="/", route_handlers=pages.ROUTES, include_in_schema=False),
             *api.ROUTES,
             health,
             *_plugin_routers(trame),
@@ -102,7 +143,7 @@ def create_app(trame: Trame) -> Litestar:
         dependencies={"trame": Provide(lambda: trame, use_cache=True, sync_to_thread=False)},
         guards=[access_guard],
         middleware=[ControlCharacters, Idempotency],
-        on_startup=[lambda app: idempotency.document(app.openapi_schema)],
+        on_startup=[_document_api],
         template_config=_templates(trame),
         csrf_config=CSRFConfig(
             secret=trame.settings.secret_key,
@@ -115,10 +156,12 @@ def create_app(trame: Trame) -> Litestar:
             exclude=["^/api/v1/"],
         ),
         openapi_config=OpenAPIConfig(title="Trame", version="1.0", path="/schema", description="API JSON de Trame."),
+        plugins=[hygiene.StructSchema()],
         exception_handlers={Exception: handle},
         before_send=[security_headers],
         debug=False,
     )
+    _true_allow_headers(app)
     app.state.trame = trame
     app.state.sessions = sessions
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -43,16 +45,70 @@ class UserError(Exception):
         self.detail = detail
 
 
+_TYPES = {
+    "int": "un nombre entier",
+    "float": "un nombre",
+    "str": "du texte",
+    "bool": "true ou false",
+    "array": "une liste",
+    "object": "un objet JSON",
+    "null": "null",
+    "bytes": "des octets",
+}
+_SOURCES = {"query": "paramètre d'adresse", "path": "segment d'adresse", "header": "en-tête", "cookie": "cookie", "body": "champ"}
+
+
+def _type(name: str) -> str:
+    return " ou ".join(_TYPES.get(part.strip("` "), part.strip("` ")) for part in name.split(" | "))
+
+
+#: msgspec's and Litestar's English messages -> French (the only texts a validator shows a person).
+_FRENCH: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"^Expected `(.+?)`, got `(.+?)`"), lambda m: f"{_type(m[1])} attendu, {_type(m[2])} reçu"),
+    (re.compile(r"^Expected `(?:str|array|object)` of length >= (\d+)"), lambda m: f"au moins {m[1]} caractère(s) ou élément(s)"),
+    (re.compile(r"^Expected `(?:str|array|object)` of length <= (\d+)"), lambda m: f"au plus {m[1]} caractère(s) ou élément(s)"),
+    (re.compile(r"^Expected `str` matching regex '(.*)'"), lambda m: f"forme non reconnue (attendu : {m[1]})"),
+    (re.compile(r"^Expected `(?:int|float)` >= (\S+)"), lambda m: f"nombre supérieur ou égal à {m[1]} attendu"),
+    (re.compile(r"^Expected `(?:int|float)` <= (\S+)"), lambda m: f"nombre inférieur ou égal à {m[1]} attendu"),
+    (re.compile(r"^Expected `(?:int|float)` > (\S+)"), lambda m: f"nombre supérieur à {m[1]} attendu"),
+    (re.compile(r"^Expected `(?:int|float)` < (\S+)"), lambda m: f"nombre inférieur à {m[1]} attendu"),
+    (re.compile(r"^Object missing required field `(.+?)`"), lambda m: f"champ « {m[1]} » obligatoire"),
+    (re.compile(r"^Object contains unknown field `(.+?)`"), lambda m: f"champ « {m[1]} » inconnu"),
+    (re.compile(r"^Invalid enum value (.+)"), lambda m: f"valeur {m[1]} non prévue"),
+    (re.compile(r"^Invalid RFC3339 encoded (date|datetime|time)"), lambda m: "date attendue au format AAAA-MM-JJ"),
+    (re.compile(r"^Invalid (?:UUID|uuid)"), lambda m: "identifiant (UUID) attendu"),
+    (re.compile(r"^JSON is malformed"), lambda m: "le corps n'est pas un JSON valide"),
+    (re.compile(r"^Input data was truncated"), lambda m: "le corps JSON est incomplet (tronqué)"),
+    (re.compile(r"^Missing required (\w+) parameter '(.+?)'"), lambda m: f"{_SOURCES.get(m[1], m[1])} « {m[2]} » obligatoire"),
+    (re.compile(r"^multipart boundary missing"), lambda m: "formulaire multipart sans délimiteur (boundary)"),
+]
+
+
+def french(message: str) -> str:
+    """A validator's English message in French, with where it applies (``- at `$.a.b` ``)."""
+    text, _, where = str(message).partition(" - at `")
+    for pattern, say in _FRENCH:
+        found = pattern.match(text)
+        if found:
+            out = say(found)
+            field = where.rstrip("`").removeprefix("$.").removeprefix("$") if where else ""
+            return f"« {field} » : {out}" if field else out[:1].upper() + out[1:]
+    return str(message)
+
+
 def _describe_validation(exc: ValidationException) -> str:
     parts = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            key = item.get("key") or ""
-            message = item.get("message") or ""
-            parts.append(f"« {key} » : {message}" if key else str(message))
+            key = str(item.get("key") or "")
+            message = french(str(item.get("message") or ""))
+            parts.append(f"« {key} » : {message}" if key and not message.startswith("«") else message)
     if parts:
         return "Données invalides — " + " ; ".join(parts)
-    return f"Données invalides : {exc.detail}"
+    detail = str(exc.detail or "")
+    if detail.startswith("Validation failed for"):
+        return "Données invalides."
+    return f"Données invalides : {french(detail)}"
 
 
 def respond(request: Request[Any, Any, Any], status: int, detail: str, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -86,12 +142,14 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         return respond(request, 409, str(exc))
     if isinstance(exc, NotFound):
         return respond(request, 404, str(exc))
-    if isinstance(exc, TerritoryError | AccountError | InvalidEvent | BadInstant | msgspec.ValidationError):
+    if isinstance(exc, msgspec.ValidationError):
+        return respond(request, 400, "Données invalides — " + french(str(exc)))
+    if isinstance(exc, TerritoryError | AccountError | InvalidEvent | BadInstant):
         return respond(request, 400, str(exc))
     if isinstance(exc, ValidationException):
         return respond(request, 400, _describe_validation(exc))
     if isinstance(exc, HTTPException):
-        detail = exc.detail if exc.detail and exc.detail != TITLES.get(exc.status_code) else ""
+        detail = french(exc.detail) if exc.detail and exc.detail != TITLES.get(exc.status_code) else ""
         if exc.status_code == 404 and (not detail or detail == "Not Found"):
             detail = "Cette adresse ne correspond à aucune page."
         if exc.status_code == 405:
@@ -106,3 +164,105 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return respond(
         request, HTTP_500_INTERNAL_SERVER_ERROR, "Une erreur inattendue s'est produite ; elle a été consignée. Réessayez plus tard."
     )
+
+
+# == the error body in the OpenAPI document ==================================================
+
+#: The one error body the API serves (``respond``), documented once as a component.
+ERROR_COMPONENT = "Erreur"
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["detail", "status"],
+    "properties": {
+        "detail": {"type": "string", "description": "ce qui ne va pas, en français, pour une personne"},
+        "status": {"type": "integer", "description": "le code HTTP de la réponse"},
+        "field": {"type": "string", "description": "le champ en cause, quand il y en a un"},
+    },
+    "description": "Réponse d'erreur de l'API.",
+}
+WHY = {
+    400: "Demande incorrecte : paramètre, corps ou en-tête invalide (le message dit lequel et comment l'écrire).",
+    401: "Jeton d'API absent, inconnu ou révoqué (en-tête Authorization: Bearer).",
+    403: "Le compte n'a pas le rôle demandé sur ce territoire, ou n'en fait pas partie.",
+    404: "Territoire, module (non activé ici) ou élément introuvable sur ce territoire.",
+    409: "L'état ne le permet pas maintenant, ou quelqu'un d'autre a modifié la même chose entre-temps.",
+    413: "Corps de requête trop volumineux.",
+    422: "Cette clé Idempotency-Key a déjà servi pour une autre requête.",
+    428: "En-tête If-Match obligatoire : renvoyez la version (ETag) lue.",
+}
+
+
+def error_statuses(method: str, path: str, *, public: bool, reads_if_match: bool, has_body: bool) -> list[int]:
+    """The error statuses an operation of the JSON API can answer, from what every route shares:
+    the guard (401/403; 404 for a territory, a module off there, or an id not found), the input
+    checks (400 on every route: control characters are refused in any query string), a write's
+    state and races (409), the body limit (413), Idempotency-Key reuse on a POST (422), If-Match (428)."""
+    statuses = [400]
+    if not public:
+        statuses += [401, 403]
+    if "{" in path or not public:
+        statuses.append(404)
+    if method != "get":
+        statuses.append(409)
+    if has_body:
+        statuses.append(413)
+    if method == "post" and path.startswith("/api/v1/"):
+        statuses.append(422)
+    if reads_if_match:
+        statuses.append(428)
+    return sorted(set(statuses))
+
+
+def document(schema: Any, public_paths: set[str]) -> None:
+    """Put the real error body and statuses in the OpenAPI document (called once at start-up):
+    Litestar's generic ``{"status_code", "detail", "extra"}`` 400 is replaced by ``Erreur``."""
+    from litestar.openapi.spec import Components, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
+
+    if schema.components is None:
+        schema.components = Components()
+    properties: dict[str, Any] = ERROR_SCHEMA["properties"]  # type: ignore[assignment]
+    schemas = dict(schema.components.schemas or {})
+    schemas[ERROR_COMPONENT] = Schema(
+        type=OpenAPIType.OBJECT,
+        required=["detail", "status"],
+        properties={k: Schema(type=OpenAPIType(v["type"]), description=v["description"]) for k, v in properties.items()},
+        description=str(ERROR_SCHEMA["description"]),
+    )
+    schema.components.schemas = schemas
+    body = {"application/json": OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{ERROR_COMPONENT}"))}
+    for path, item in (schema.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            params = operation.parameters or []
+            for parameter in params:
+                _no_null_header(parameter)
+            reads_if_match = any(getattr(p, "name", "").lower() == "if-match" for p in params)
+            responses = {k: v for k, v in (operation.responses or {}).items() if not (k.isdigit() and int(k) >= 400)}
+            for status in error_statuses(
+                method,
+                path,
+                public=path in public_paths,
+                reads_if_match=reads_if_match,
+                has_body=operation.request_body is not None,
+            ):
+                responses[str(status)] = OpenAPIResponse(description=WHY[status], content=body)
+            operation.responses = responses
+
+
+def _no_null_header(parameter: Any) -> None:
+    """A header is text or absent, never JSON null: ``str | None`` becomes the string arm."""
+    if str(getattr(parameter.param_in, "value", parameter.param_in)) != "header":
+        return
+    schema = parameter.schema
+    arms = getattr(schema, "one_of", None)
+    if not arms:
+        return
+    kept = [arm for arm in arms if getattr(getattr(arm, "type", None), "value", None) != "null"]
+    if len(kept) == 1:
+        arm = kept[0]
+        for name in ("pattern", "description", "min_length", "max_length"):
+            if getattr(arm, name, None) is None and getattr(schema, name, None) is not None:
+                setattr(arm, name, getattr(schema, name))
+        parameter.schema = arm

@@ -11,23 +11,76 @@ break CSV, vCard and iCalendar files, and hide text from a reader. Files sent as
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qsl
 
 import msgspec
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.enums import ScopeType
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Reference
+from litestar.openapi.spec import Schema as OpenAPISchema
 from litestar.params import Parameter
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.web.bodies import read_body
-from core.web.errors import UserError
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.typing import FieldDefinition
+from core.web.errors import UserError, french
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_BODY = 20 * 1024 * 1024  # a larger text body is left to the handler's own limits
 MAX_LIMIT = 200
+_MALFORMED = object()
 
-Limit = Annotated[int, Parameter(description=f"nombre d'éléments par page, {MAX_LIMIT} au plus (une valeur plus grande vaut {MAX_LIMIT})")]
-Offset = Annotated[int, Parameter(description="nombre d'éléments sautés, positif ou nul")]
+Limit = Annotated[
+    int,
+    Parameter(
+        schema_extra={"minimum": 1},
+        description=f"nombre d'éléments par page, {MAX_LIMIT} au plus (une valeur plus grande vaut {MAX_LIMIT})",
+    ),
+]
+# The bounds are documented here and checked by page_bounds, whose message says how to fix them.
+Offset = Annotated[int, Parameter(schema_extra={"minimum": 0}, description="nombre d'éléments sautés, positif ou nul")]
+
+
+# Shapes documented in the OpenAPI schema only (``extra_json_schema``): msgspec does not enforce
+# them, the services keep reading what people type (« 15/03/2010 », « 9h »); the schema states the
+# form a client should send, so that a request the schema allows is one the server accepts.
+_CONTROL_FREE = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f"
+FILLED_PATTERN = f"^[^{_CONTROL_FREE}]*[^\\s{_CONTROL_FREE}][^{_CONTROL_FREE}]*$"
+
+
+def schema_only(description: str, **schema: Any) -> msgspec.Meta:
+    """A Meta whose constraints are said in the OpenAPI document and checked by the service."""
+    return msgspec.Meta(extra_json_schema={"description": description, "extra": schema})
+
+
+#: A calendar day (the API sends ISO dates; a bare date means that whole day where it is a bound).
+Day = Annotated[str, schema_only("date AAAA-MM-JJ", format="date")]
+#: A time of day, local to the territory.
+Clock = Annotated[str, schema_only("heure HH:MM", pattern="^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+#: A text that must say something (not only spaces).
+Filled = Annotated[str, schema_only("texte non vide", pattern=FILLED_PATTERN, max_length=300)]
+#: A day that may be left empty (``""`` means not given, as in a form).
+OptionalDay = Annotated[
+    str, schema_only("date AAAA-MM-JJ, ou vide", any_of=[OpenAPISchema(format=OpenAPIFormat.DATE), OpenAPISchema(max_length=0)])
+]
+#: A date query parameter (``as_of``, ``known_at``, ``since``, ``until``); empty means not given.
+DayQuery = Annotated[
+    str | None,
+    Parameter(
+        required=False,
+        schema_extra={"any_of": [OpenAPISchema(format=OpenAPIFormat.DATE), OpenAPISchema(max_length=0)]},
+        description="date AAAA-MM-JJ (vide : non précisée)",
+    ),
+]
+
+
+def one_of(*values: str, description: str = "") -> msgspec.Meta:
+    """Values a text field takes, said in the schema (the service names them when refusing another)."""
+    return schema_only(description or "une valeur parmi : " + ", ".join(values), enum=list(values))
 
 
 def refusal(field: str | None) -> str:
@@ -97,18 +150,129 @@ class ControlCharacters:
             return
         body, replayed = await read_body(receive)
         if len(body) <= MAX_BODY:
-            self._check_body(kind, body)
+            value = self._check_body(kind, body)
+            if kind == b"application/json" and value is not _MALFORMED:
+                check_types(scope.get("route_handler"), value)
         await self.app(scope, replayed, send)
 
     @staticmethod
-    def _check_body(kind: bytes, body: bytes) -> None:
+    def _check_body(kind: bytes, body: bytes) -> Any:
+        """The decoded JSON body (``_MALFORMED`` if it is not JSON: the handler says so)."""
         if kind == b"application/x-www-form-urlencoded":
             _check_pairs(body.decode("utf-8", "replace"))
-            return
+            return _MALFORMED
         try:
             value = msgspec.json.decode(body)
         except msgspec.DecodeError:
-            return  # malformed JSON: the handler says so
+            return _MALFORMED
         found = find_control(value)
         if found is not None:
             raise UserError(400, refusal(found or None))
+        return value
+
+
+def _body_type(handler: Any) -> Any:
+    """The type of a handler's ``data`` (JSON body), or None."""
+    signature = getattr(handler, "parsed_fn_signature", None)
+    parameter = signature.parameters.get("data") if signature is not None else None
+    return None if parameter is None else parameter.annotation
+
+
+def check_types(handler: Any, value: Any) -> None:
+    """Litestar converts a JSON body leniently (``0`` becomes ``false``, ``"12"`` becomes ``12``);
+    the API's schema says boolean or integer, so a body of another JSON type is a French 400."""
+    kind = _body_type(handler)
+    if kind is None or value is None:
+        return
+    try:
+        msgspec.convert(value, kind, strict=True)
+    except msgspec.ValidationError as exc:
+        raise UserError(400, "Données invalides — " + french(str(exc))) from None
+    except TypeError:  # a type msgspec cannot convert to (a dict of uploads...): Litestar's own checks apply
+        return
+
+
+#: What the middleware lets through, as JSON Schema: a string without C0 control characters
+#: (tab, line feed and carriage return allowed), for every string the API reads.
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+
+
+#: Any JSON value whose strings and keys hold no control character (what the middleware lets
+#: through in fields a handler ignores), as a recursive component.
+FREE_VALUE = "ValeurLibre"
+
+
+class StructSchema(StructSchemaPlugin):
+    """Litestar's schema of a msgspec Struct, plus what it leaves unsaid: a Struct that forbids
+    unknown fields says ``additionalProperties: false`` (msgspec refuses them: 400), and any other
+    accepts extra members that it ignores, provided they hold no control character."""
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> OpenAPISchema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        info = msgspec.inspect.type_info(field_definition.type_)
+        forbid = isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields
+        schema.additional_properties = False if forbid else Reference(ref=f"#/components/schemas/{FREE_VALUE}")
+        return schema
+
+
+def _free_value() -> OpenAPISchema:
+    own = Reference(ref=f"#/components/schemas/{FREE_VALUE}")
+    return OpenAPISchema(
+        any_of=[
+            OpenAPISchema(type=OpenAPIType.STRING, pattern=TEXT_PATTERN),
+            OpenAPISchema(type=OpenAPIType.NUMBER),
+            OpenAPISchema(type=OpenAPIType.BOOLEAN),
+            OpenAPISchema(type=OpenAPIType.NULL),
+            OpenAPISchema(type=OpenAPIType.ARRAY, items=own),
+            OpenAPISchema(type=OpenAPIType.OBJECT, property_names=OpenAPISchema(pattern=TEXT_PATTERN), additional_properties=own),
+        ],
+        description="Valeur JSON quelconque sans caractère de contrôle (ignorée par le serveur).",
+    )
+
+
+def document(schema: Any) -> None:
+    """Say in the OpenAPI document what :class:`ControlCharacters` refuses: every string of a
+    query, header or JSON body (and every key of a free-form object) matches :data:`TEXT_PATTERN`.
+    Strings that already have a pattern, a format or an enum are narrower and left as they are."""
+    from litestar.openapi.spec import Schema
+
+    if schema.components is not None:
+        schema.components.schemas = {**(schema.components.schemas or {}), FREE_VALUE: _free_value()}
+    components = dict(getattr(schema.components, "schemas", None) or {})
+    seen: set[int] = set()
+
+    def visit(node: Any) -> None:
+        if node is None or id(node) in seen:
+            return
+        seen.add(id(node))
+        ref = getattr(node, "ref", None)
+        if isinstance(ref, str):
+            visit(components.get(ref.rsplit("/", 1)[-1]))
+            return
+        kind = getattr(node, "type", None)
+        kinds = set(kind) if isinstance(kind, list | tuple) else {kind}
+        if any(getattr(k, "value", k) == "string" for k in kinds) and not (node.pattern or node.format or node.enum or node.const):
+            node.pattern = TEXT_PATTERN
+        extra = node.additional_properties
+        if extra is not None and extra is not False and not (isinstance(extra, Reference) and extra.ref.endswith(FREE_VALUE)):
+            node.property_names = Schema(pattern=TEXT_PATTERN)
+            if extra is not True:
+                visit(extra)
+        for child in [*(node.properties or {}).values(), *(node.one_of or []), *(node.any_of or []), *(node.all_of or [])]:
+            visit(child)
+        items = node.items
+        for child in items if isinstance(items, list | tuple) else [items]:
+            visit(child)
+
+    for item in (schema.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            for parameter in operation.parameters or []:
+                if str(getattr(parameter.param_in, "value", parameter.param_in)) in ("query", "header"):
+                    visit(parameter.schema)
+            body = operation.request_body
+            for media_type, content in (getattr(body, "content", None) or {}).items():
+                if media_type == "application/json":
+                    visit(content.schema)

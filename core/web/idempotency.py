@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,7 @@ HEADER = "Idempotency-Key"
 KEEP = timedelta(hours=24)
 WAIT_SECONDS = 30.0
 PENDING = 0
+KEY = re.compile(r"[!-~](?:[ -~]*[!-~])?")  # printable ASCII (what HTTP headers carry safely), no edge spaces
 
 DDL = [
     "CREATE TABLE IF NOT EXISTS idempotency_keys ("
@@ -54,7 +56,7 @@ OPENAPI_PARAMETER = {
         "risque : pendant 24 heures, une requête portant la même clé, du même compte, reçoit la réponse de la première "
         "(en-tête Idempotent-Replayed: true) sans refaire l'écriture. La même clé avec un autre corps : 422."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~](?:[ -~]*[!-~])?$"},
 }
 
 
@@ -86,7 +88,7 @@ class Idempotency:
             await self.app(scope, receive, send)
             return
         text = key.decode("latin-1").strip()
-        if not 1 <= len(text) <= 200 or not text.isprintable():
+        if not 1 <= len(text) <= 200 or not KEY.fullmatch(text):
             raise UserError(400, "L'en-tête Idempotency-Key doit faire 1 à 200 caractères imprimables (par exemple un UUID).")
         db: Database = scope["app"].state.trame.db
         account = await anyio.to_thread.run_sync(self._account, db, headers.get(b"authorization", b""))
@@ -113,9 +115,7 @@ class Idempotency:
             return
         await self._run_and_keep(scope, replayed, send, db, account, key_digest)
 
-    async def _run_and_keep(
-        self, scope: Scope, replayed: Receive, send: Send, db: Database, account: str, key_digest: str
-    ) -> None:
+    async def _run_and_keep(self, scope: Scope, replayed: Receive, send: Send, db: Database, account: str, key_digest: str) -> None:
         answer: dict[str, Any] = {"status": 0, "headers": [], "body": b""}
 
         async def keeping(message: Message) -> None:
@@ -207,7 +207,7 @@ def document(schema: Any) -> None:
                 param_in=ParamType.HEADER,
                 required=False,
                 description=str(OPENAPI_PARAMETER["description"]),
-                schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=200),
+                schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=200, pattern=str(OPENAPI_PARAMETER["schema"]["pattern"])),  # type: ignore[index]
             )
         )
         item.post.parameters = parameters

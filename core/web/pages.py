@@ -9,9 +9,12 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from core import structures
 from core.accounts import ROLES, AccountError
 from core.application import Trame
+from core.journal import describe
 from core.territories import NotFound, TerritoryError
+from core.web import flash
 from core.web.access import access_of, resolve_principal, session_cookie_name
 from core.web.errors import UserError
 from core.web.rendering import render
@@ -162,10 +165,12 @@ def territory_home(request: Request[Any, Any, Any], trame: Trame, territory: str
 
 
 @get("/t/{territory:str}/modules", opt={"role": "coordinator"}, sync_to_thread=False)
-def modules_page(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
+def modules_page(request: Request[Any, Any, Any], trame: Trame, territory: str, refus: str | None = None) -> Template:
+    error = flash.take(trame.db, access_of(request).principal.account_id, refus, str) if refus else None
     return render(
-        request, "modules.html", modules=trame.catalog.optional(), enabled=trame.territories.enabled_plugins(territory), error=None
-    )
+        request, "modules.html", modules=trame.catalog.optional(),
+        enabled=trame.territories.enabled_plugins(territory), error=error,
+    )  # fmt: skip
 
 
 @post("/t/{territory:str}/modules/{plugin:str}", opt={"role": "coordinator"}, sync_to_thread=True)
@@ -177,14 +182,9 @@ def modules_change(request: Request[Any, Any, Any], trame: Trame, territory: str
         else:
             trame.territories.disable(territory, plugin, author=access.principal.account_id, reason=data.get("reason") or None)
     except TerritoryError as exc:
-        return render(
-            request,
-            "modules.html",
-            status_code=400,
-            modules=trame.catalog.optional(),
-            enabled=trame.territories.enabled_plugins(territory),
-            error=str(exc),
-        )
+        # Back to the modules page, refusal shown once: a refresh there asks nothing again.
+        key = flash.put(trame.db, access.principal.account_id, str(exc))
+        return Redirect(f"/t/{territory}/modules?refus={key}", status_code=303)
     return Redirect(f"/t/{territory}/modules", status_code=303)
 
 
@@ -198,13 +198,25 @@ def _members(trame: Trame, territory: str) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def _members_page(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, *, link: str | None = None, error: str | None = None, status: int = 200
+) -> Template:
+    choices = structures.choices(trame, territory)
+    return render(
+        request, "members.html", status_code=status, members=_members(trame, territory), roles=ROLES, link=link, error=error,
+        structures=choices, structure_names=dict(choices),
+    )  # fmt: skip
+
+
 @get("/t/{territory:str}/membres", opt={"role": "coordinator"}, sync_to_thread=False)
-def members_page(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
-    return render(request, "members.html", members=_members(trame, territory), roles=ROLES, link=None, error=None)
+def members_page(request: Request[Any, Any, Any], trame: Trame, territory: str, envoi: str | None = None) -> Template:
+    token = flash.take(trame.db, access_of(request).principal.account_id, envoi, str) if envoi else None
+    return _members_page(request, trame, territory, link=f"{trame.settings.base_url}/invitation/{token}" if token else None)
 
 
 @post("/t/{territory:str}/membres", opt={"role": "coordinator"}, sync_to_thread=True)
-def members_invite(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Form) -> Template:
+def members_invite(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Form) -> Response[Any]:
+    """Create the link, then show it once on the members page after the redirect (a refresh creates no second one)."""
     access = access_of(request)
     try:
         _, token = trame.accounts.invite(
@@ -215,38 +227,26 @@ def members_invite(request: Request[Any, Any, Any], trame: Trame, territory: str
             author=access.principal.account_id,
         )
     except (AccountError, NotFound) as exc:
-        status = 404 if isinstance(exc, NotFound) else 400
-        members = _members(trame, territory)
-        return render(request, "members.html", status_code=status, members=members, roles=ROLES, link=None, error=str(exc))
-    link = f"{trame.settings.base_url}/invitation/{token}"
-    return render(request, "members.html", members=_members(trame, territory), roles=ROLES, link=link, error=None)
+        return _members_page(request, trame, territory, error=str(exc), status=404 if isinstance(exc, NotFound) else 400)
+    key = flash.put(trame.db, access.principal.account_id, token)
+    return Redirect(f"/t/{territory}/membres?envoi={key}#inviter", status_code=303)
 
 
 @get("/t/{territory:str}/journal", opt={"role": "coordinator"}, sync_to_thread=False)
 def journal_page(request: Request[Any, Any, Any], trame: Trame, territory: str, page: int = 1) -> Template:
+    """Who changed what, when and why, newest first, one page of 100 lines at a time."""
     size = 100
+    page = max(page, 1)
     with trame.db.read() as cur:
         rows = cur.execute(
-            "SELECT j.position, j.event, j.author, j.recorded_at, j.effective, j.reason, a.email AS author_email "
+            "SELECT j.position, j.event, j.stream_id, j.author, j.recorded_at, j.effective, j.reason, j.data, "
+            "COALESCE(NULLIF(a.display_name, ''), a.email) AS author_name "
             "FROM journal j LEFT JOIN accounts a ON a.account_id = j.author WHERE j.territory = ? "
             "ORDER BY j.position DESC LIMIT ? OFFSET ?",
-            (territory, size, (max(page, 1) - 1) * size),
+            (territory, size + 1, (page - 1) * size),
         ).fetchall()
-    entries = [dict(r) for r in rows]
-    for entry in entries:
-        entry["label"] = _event_label(trame, entry["event"])
-        entry["author_label"] = entry["author_email"] or AUTHORS.get(entry["author"], entry["author"])
-    return render(request, "journal.html", entries=entries, page=page, size=size)
-
-
-AUTHORS = {"system": "système", "import": "import", "invitation": "invitation"}
-
-
-def _event_label(trame: Trame, name: str) -> str:
-    """The event's French label; its technical name when its plugin gives none (or is gone)."""
-    if name in trame.registry:
-        return trame.registry.type_of(name).journal_label or name
-    return name
+    entries = describe(trame, territory, [dict(r) for r in rows[:size]])
+    return render(request, "journal.html", entries=entries, page=page, more=len(rows) > size)
 
 
 ROUTES = [

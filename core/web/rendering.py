@@ -12,9 +12,10 @@ from litestar import Request
 from litestar.response import Template
 from markupsafe import Markup
 
-from core import clock
+from core import clock, glossary
 from core.application import Trame
 from core.plugins import NavLink
+from core.web import abbreviations
 from core.web.access import Access, resolve_principal
 
 _environments: WeakKeyDictionary[Trame, Environment] = WeakKeyDictionary()
@@ -29,6 +30,7 @@ def environment(trame: Trame) -> Environment:
         env = Environment(
             loader=FileSystemLoader(dirs), autoescape=select_autoescape(default=True, default_for_string=True), auto_reload=False
         )
+        env.template_class = abbreviations.AbbreviatingTemplate  # acronyms explained on first use (core/web/abbreviations.py)
         env.globals["today"] = clock.paris_today
         env.filters["day"] = clock.day_of
         env.filters["date_fr"] = clock.french_date
@@ -92,4 +94,6 @@ def render(request: Request[Any, Any, Any], template: str, status_code: int = 20
     context["access"] = access
     context["nav"] = navigation(trame, access) if access else []
     context["request_path"] = request.url.path
+    if access is not None:
+        context[abbreviations.CONTEXT_KEY] = abbreviations.compiled(glossary.terms(trame, access.territory, access.plugins))
     return Template(template, context=context, status_code=status_code)

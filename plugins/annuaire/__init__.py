@@ -50,6 +50,14 @@ def register_routes() -> list[Any]:
 
 
 @hookimpl
+def structure_choices(trame: Trame, territory: str) -> list[tuple[str, str]]:
+    """The directory's structures today, by name (core/structures.py asks)."""
+    from plugins.annuaire.public import structures
+
+    return [(s.id, s.name) for s in structures(trame, territory)]
+
+
+@hookimpl
 def structures_in(trame: Trame, territory: str, structure_ids: list[str]) -> list[str]:
     """The ids among ``structure_ids`` that are structures of ``territory`` (core/structures.py asks)."""
     found: list[str] = []
@@ -75,3 +83,21 @@ def demo_data(trame: Trame, territory: str) -> None:
     from plugins.annuaire.demo import load
 
     load(trame, territory)
+
+
+@hookimpl
+def journal_subjects(trame: Trame, territory: str, lines: list[Any]) -> dict[int, Any]:
+    """The directory's journal lines name the structure sheet (or the person) they changed."""
+    from core.journal import Subject
+    from plugins.annuaire.public import names
+
+    mine = [line for line in lines if line.event.startswith("annuaire.")]
+    known = names(trame, territory, {str(line.data["structure_id"]) for line in mine if line.data.get("structure_id")})
+    out: dict[int, Any] = {}
+    for line in mine:
+        sid, pid = line.data.get("structure_id"), line.data.get("person_id")
+        if sid:
+            out[line.position] = Subject(f"fiche {known.get(str(sid), 'structure')}", f"/t/{territory}/annuaire/structures/{sid}")
+        elif pid:
+            out[line.position] = Subject("fiche d'une personne", f"/t/{territory}/annuaire/personnes/{pid}")
+    return out

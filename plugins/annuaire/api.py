@@ -8,11 +8,12 @@ and a PATCH must send it back in ``If-Match`` (428 without it, 409 when stale).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
 from litestar.exceptions import PermissionDeniedException
+from litestar.params import Parameter
 
 from core import clock
 from core.application import Trame
@@ -20,7 +21,7 @@ from core.clock import BadInstant
 from core.territories import NotFound
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
-from core.web.hygiene import Limit, Offset, page_bounds
+from core.web.hygiene import Day, DayQuery, Limit, Offset, page_bounds
 from plugins.annuaire.schemas import (
     ContactEnd,
     ContactIn,
@@ -64,7 +65,7 @@ class Confirm(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Rejoin(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    effective: str
+    effective: Day
     reason: str | None = None
 
 
@@ -81,6 +82,22 @@ def instant(name: str, value: str | None, *, end_of_day: bool = True) -> str | N
 def _may_edit(request: Request[Any, Any, Any], structure_id: str) -> None:
     if not access_of(request).may_edit_structure(structure_id):
         raise PermissionDeniedException("Un·e référent·e ne peut modifier que la fiche et les contacts de sa propre structure.")
+
+
+_VERSION = r'^(W/)?"?[0-9]{1,18}"?$'
+IfMatch = Annotated[
+    str | None,
+    Parameter(
+        header="If-Match",
+        required=True,
+        pattern=_VERSION,
+        description="la version (ETag) de la fiche lue, renvoyée telle quelle ; sans elle : 428, périmée : 409",
+    ),
+]
+OptionalIfMatch = Annotated[
+    str | None,
+    Parameter(header="If-Match", required=False, pattern=_VERSION, description="la version (ETag) lue ; périmée : 409"),
+]
 
 
 def _if_match(request: Request[Any, Any, Any]) -> int:
@@ -110,8 +127,8 @@ def list_structures(
     commune: str | None = None,
     theme: str | None = None,
     role: str | None = None,
-    as_of: str | None = None,
-    known_at: str | None = None,
+    as_of: DayQuery = None,
+    known_at: DayQuery = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> StructurePage:
@@ -134,9 +151,7 @@ def list_structures(
 
 
 @get(ONE, tags=TAGS, sync_to_thread=False)
-def get_structure(
-    trame: Trame, slug: str, structure_id: str, as_of: str | None = None, known_at: str | None = None
-) -> Response[StructureOut]:
+def get_structure(trame: Trame, slug: str, structure_id: str, as_of: DayQuery = None, known_at: DayQuery = None) -> Response[StructureOut]:
     """One sheet at a date (404 if it was not in the network then); the ETag is its version."""
     d = directory(trame)
     at, known = instant("as_of", as_of), instant("known_at", known_at)
@@ -163,7 +178,9 @@ def _absent_message(trame: Trame, slug: str, structure_id: str, as_of: str | Non
 
 
 @patch(ONE, opt={"role": "referent"}, tags=TAGS, sync_to_thread=True)
-def update_structure(request: Request[Any, Any, Any], trame: Trame, slug: str, structure_id: str, data: StructurePatch) -> Written:
+def update_structure(
+    request: Request[Any, Any, Any], trame: Trame, slug: str, structure_id: str, data: StructurePatch, if_match: IfMatch = None
+) -> Written:
     """Change fields of a sheet (its referent or a coordinator), with If-Match."""
     _may_edit(request, structure_id)
     expected = _if_match(request)
@@ -220,7 +237,9 @@ def get_person(trame: Trame, slug: str, person_id: str) -> PersonOut:
 
 
 @patch(BASE + "/people/{person_id:str}", opt={"role": "referent"}, tags=TAGS, sync_to_thread=True)
-def update_person(request: Request[Any, Any, Any], trame: Trame, slug: str, person_id: str, data: PersonPatch) -> Written:
+def update_person(
+    request: Request[Any, Any, Any], trame: Trame, slug: str, person_id: str, data: PersonPatch, if_match: OptionalIfMatch = None
+) -> Written:
     """Name, professional e-mail, phone: coordinators, or the referent of the only structure where the person holds a role."""
     d = directory(trame)
     if d.person(slug, person_id) is None:
@@ -280,7 +299,7 @@ def correct_contact(
 
 @get(ONE + "/contacts", tags=TAGS, sync_to_thread=False)
 def list_contacts(
-    trame: Trame, slug: str, structure_id: str, as_of: str | None = None, known_at: str | None = None, include_past: bool = False
+    trame: Trame, slug: str, structure_id: str, as_of: DayQuery = None, known_at: DayQuery = None, include_past: bool = False
 ) -> ContactPage:
     """Who held which role there at ``as_of`` (every period with ``include_past``)."""
     items = directory(trame).contacts(slug, structure_id, instant("as_of", as_of), instant("known_at", known_at), include_past=include_past)
@@ -294,8 +313,8 @@ def audit(
     slug: str,
     actor: str | None = None,
     structure: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    since: DayQuery = None,
+    until: DayQuery = None,
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> HistoryPage:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core import clock
+from core.plugins import PageSection
 from plugins.annuaire import kinds
 from plugins.annuaire.exchange import current_structures, normalize
 from plugins.annuaire.schemas import ContactOut, StructureOut
@@ -66,6 +67,8 @@ class Livret:
     group: str
     groups: list[Group]
     generated_at: str
+    #: What other plugins add at the end (the glossary), through the ``page_sections`` hook.
+    sections: list[PageSection] = field(default_factory=list)
 
     @property
     def date_label(self) -> str:
@@ -111,7 +114,20 @@ def build(trame: Trame, territory: str, *, as_of: str | None = None, known_at: s
         group=group,
         groups=groups,
         generated_at=clock.now(),
+        sections=_sections(trame, territory, at, known_at),
     )
+
+
+def _sections(trame: Trame, territory: str, as_of: str, known_at: str | None) -> list[PageSection]:
+    """Sections that the plugins on in the territory add at the end of the booklet."""
+    enabled = trame.territories.enabled_plugins(territory)
+    off = [p for p in trame.pm.get_plugins() if trame.catalog.name_of(p) not in enabled]
+    caller = trame.pm.subset_hook_caller("page_sections", remove_plugins=off)
+    found: list[PageSection] = []
+    page = {"page": "annuaire.livret", "territory": territory, "subject_id": territory, "as_of": as_of, "known_at": known_at}
+    for contributed in caller(trame=trame, **page):
+        found.extend(contributed or [])
+    return sorted(found, key=lambda s: s.order)
 
 
 def _kind_label(code: str | None) -> str | None:

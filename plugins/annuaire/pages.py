@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -245,7 +246,19 @@ class Moment:
 
     @property
     def known_at_day(self) -> str:
-        return clock.day_of(self.known_at) if self.known_at else ""
+        return self._known_local.date().isoformat() if self.known_at else ""
+
+    @property
+    def known_at_time(self) -> str:
+        """The time typed with the "known at" day (HH:MM, Paris), or "" for a whole day."""
+        return self._known_local.strftime("%H:%M") if self.known_at and _PARIS_MINUTE.fullmatch(self.known_at_text) else ""
+
+    @property
+    def _known_local(self) -> datetime:
+        assert self.known_at is not None
+        if _PARIS_MINUTE.fullmatch(self.known_at_text):
+            return clock.to_datetime(self.known_at).astimezone(PARIS)
+        return clock.to_datetime(self.known_at)
 
     @property
     def past(self) -> bool:
@@ -268,8 +281,24 @@ class Moment:
             verb = "était" if self.past else "sera"
             parts.append(f"{tel} qu'{il} {verb} au {fr_day(self.as_of)}")
         if self.known_at is not None:
-            parts.append(f"d'après ce qui était enregistré le {fr_day(self.known_at)}")
+            at = f" à {self.known_at_time}" if self.known_at_time else ""
+            parts.append(f"d'après ce qui était enregistré le {fr_day(self.known_at_day)}{at}")
         return f"{subject} " + ", ".join(parts) if parts else None
+
+
+#: "2026-12-03T10:05" or "2026-12-03 10:05": a day and a minute, Paris time (no zone given).
+_PARIS_MINUTE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{1,2}:\d{2})")
+
+
+def with_time(day: str | None, at: str | None) -> str | None:
+    """The "known at" of a form: its day, and its time when one was typed (a same-day correction)."""
+    day, at = (day or "").strip(), (at or "").strip()
+    if day and at and "T" not in day:
+        try:
+            return f"{clock.parse_day(day).isoformat()}T{at}"
+        except clock.BadInstant:
+            return day  # moment() reports the day's own error
+    return day or None
 
 
 _MOMENT_LABELS = {"as_of": "Date de consultation (as_of)", "known_at": "Tel qu'enregistré au (known_at)"}
@@ -282,6 +311,14 @@ def moment(as_of: str | None, known_at: str | None, errors: dict[str, str] | Non
     read: dict[str, str | None] = {}
     for name, text in texts.items():
         try:
+            local = _PARIS_MINUTE.fullmatch(text)
+            if local:  # a day and a time typed in France: to the end of that minute
+                try:
+                    moment_local = datetime.fromisoformat(f"{local[1]}T{local[2]}").replace(tzinfo=PARIS)
+                except ValueError:
+                    raise DirectoryError(f"{_MOMENT_LABELS[name]} : « {text} » n'est pas une date et une heure valides.") from None
+                read[name] = clock.instant(moment_local + timedelta(minutes=1, microseconds=-1))
+                continue
             read[name] = when(text, _MOMENT_LABELS[name], end_of_day=True)
         except DirectoryError as exc:
             if errors is None:
@@ -556,16 +593,20 @@ def position_of(text: str | None, name: str) -> Position | None:
 @get(S, opt=READ, sync_to_thread=False)
 def structure_page(
     request: Req, trame: Trame, territory: str, structure_id: str, as_of: str | None = None, known_at: str | None = None,
-    fait: str | None = None,
+    fait: str | None = None, known_time: str | None = None,
 ) -> Template:  # fmt: skip
-    m = moment(as_of, known_at)
+    m = moment(as_of, with_time(known_at, known_time))
     svc = directory(trame)
     svc.version(territory, structure_id)  # 404 if it never existed here
     access = access_of(request)
-    timeline = known(svc.history(territory, structure_id=structure_id), m)
     s = svc.get_structure(territory, structure_id, m.as_of, m.known_at)
     if s is None:
-        return _absent_page(request, trame, territory, structure_id, timeline, m)
+        return _absent_page(request, trame, territory, structure_id, known(svc.history(territory, structure_id=structure_id), m), m)
+    # The latest changes only, so that a sheet costs the same whatever its age; the whole
+    # history is on its own paged page.
+    timeline = recent_changes(trame, territory, structure_id, m, RECENT_CHANGES + 1)
+    more_history = len(timeline) > RECENT_CHANGES
+    timeline = timeline[:RECENT_CHANGES]
     [s] = svc.with_present_relays(territory, [s], m.as_of, m.known_at)  # relays that were partners at that date only
     at = m.as_of or clock.now()
     current = svc.contacts(territory, structure_id, m.as_of, m.known_at)
@@ -582,7 +623,49 @@ def structure_page(
         # and its forms would not exist for a structure that has since merged or left.
         may_edit=today and access.may_edit_structure(structure_id), is_coordinator=today and access.at_least("coordinator"),
         edits_today=not today and (access.may_edit_structure(structure_id) or access.at_least("coordinator")),
-        done=DONE.get(fait or ""), **common(m),
+        done=DONE.get(fait or ""), more_history=more_history, **common(m),
+    )  # fmt: skip
+
+
+#: Changes shown on a sheet, newest first; the rest on its history page.
+RECENT_CHANGES = 15
+#: Changes per page of a sheet's whole history.
+HISTORY_PAGE = 100
+
+
+def recent_changes(trame: Trame, territory: str, structure_id: str, m: Moment, limit: int, offset: int = 0) -> list[HistoryEntry]:
+    """A sheet's changes as known at the page's moment, newest recorded first, one page of them."""
+    until = None if m.known_at is None else clock.instant(clock.to_datetime(m.known_at) + timedelta(microseconds=1))
+    return directory(trame).audit(territory, structure_id=structure_id, until=until, limit=limit, offset=offset)
+
+
+@get(f"{S}/historique", opt=READ, sync_to_thread=False)
+def history_page(
+    request: Req, trame: Trame, territory: str, structure_id: str, page: str | None = None, known_at: str | None = None,
+    known_time: str | None = None,
+) -> Template:  # fmt: skip
+    """Every change of a sheet, newest first, 100 per page."""
+    m = moment(None, with_time(known_at, known_time))
+    svc = directory(trame)
+    svc.version(territory, structure_id)  # 404 if it never existed here
+    try:
+        number = max(1, int(page or 1))
+    except ValueError:
+        raise UserError(400, f"Numéro de page (page) : « {page} » n'est pas un nombre.") from None
+    entries = recent_changes(trame, territory, structure_id, m, HISTORY_PAGE + 1, (number - 1) * HISTORY_PAGE)
+    more = len(entries) > HISTORY_PAGE
+    entries = entries[:HISTORY_PAGE]
+    s = svc.get_structure(territory, structure_id)
+    name = s.name if s else (last_name(svc.history(territory, structure_id=structure_id)) or "Structure")
+    names = names_of(trame, territory, ids_in(entries))
+    extra = {"known_at": m.known_at_text} if m.known_at_text else {}
+
+    def page_url(n: int) -> str:
+        return "?" + urlencode({**extra, "page": n})
+
+    return render(
+        request, "annuaire/history.html", structure_id=structure_id, name=name, entries=entries, show=Shower(names), page=number,
+        prev_url=page_url(number - 1) if number > 1 else None, next_url=page_url(number + 1) if more else None, **common(m),
     )  # fmt: skip
 
 
@@ -1255,6 +1338,7 @@ def safe_html(section: PageSection) -> Markup:
 ROUTES = [
     index,
     structure_page,
+    history_page,
     new_form,
     new_save,
     edit_form,

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from core.bitemporal import BitemporalTable, insert_many, json_param
+from core.bitemporal import BitemporalTable, Key, insert_many, json_param
 from core.clock import FOREVER
 from core.database import Cursor
 from core.events import Recorded
@@ -59,6 +59,7 @@ STRUCTURES = BitemporalTable(
         ("themes", lambda s: _bars(s.get("themes"))),
         ("roles", lambda s: _bars(s.get("roles"))),
         ("sort_name", lambda s: search.normalize(s.get("name") or "")),
+        ("doc_id", Key(search.doc_id)),  # the full search index's document of the row
     ),
 )
 
@@ -160,7 +161,9 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any,
 
 class StructuresProjection(Projection):
     name = "annuaire.structures"
-    version = 3  # 2: live rows and their search index; 3: read-side indexes built after a rebuild, row ids as keys
+    # 2: live rows and their search index; 3: read-side indexes built after a rebuild, row ids as keys;
+    # 4: the full search index holds each distinct document once (doc_id)
+    version = 4
     topics = tuple(e.name for e in STRUCTURE_EVENTS)
 
     def __init__(self) -> None:
@@ -168,7 +171,7 @@ class StructuresProjection(Projection):
 
     @property
     def tables(self) -> tuple[str, ...]:  # type: ignore[override]  # the search table depends on the database
-        searched = search.tables(self.dialect) if self.dialect else (search.FTS, search.FTS_LIVE, search.TSV, search.TSV_LIVE)
+        searched = search.tables(self.dialect) if self.dialect else (search.FTS, search.FTS_LIVE, search.TSV, search.TSV_LIVE, search.DOCS)
         return (*STRUCTURES.tables, "annuaire_structure_streams", "annuaire_structure_history", *searched)
 
     def schema(self, dialect: str) -> list[str]:
@@ -207,8 +210,7 @@ class StructuresProjection(Projection):
         batch = STRUCTURES.batch(cur, self.dialect)
         batch.prefetch((rec.event.structure_id, rec.effective) for rec in records)  # type: ignore[attr-defined]
         live = None if rebuilding else search.LiveDocuments()
-        documents: list[tuple[Any, ...]] = []
-        memo: dict[int, Any] = {}
+        documents = search.Documents()
         streams: dict[str, list[Any]] = {}
         history: list[tuple[Any, ...]] = []
         for rec in records:
@@ -224,7 +226,7 @@ class StructuresProjection(Projection):
                 seq=rec.position,
                 patch=patch,
             )
-            documents.extend(search.documents(recording, memo))
+            documents.follow(recording, sid)
             if live is not None:
                 live.follow(recording)
             confirmed = rec.recorded_at if isinstance(e, StructureConfirmed | StructureJoined) else None
@@ -237,7 +239,7 @@ class StructuresProjection(Projection):
                     stream[3] = confirmed
             history.append(_history_row(rec, label, changes, structure_id=sid))
         batch.flush()
-        search.write(cur, self.dialect, documents)
+        documents.write(cur, self.dialect)
         if live is not None:
             live.write(cur, self.dialect)
         # One upsert per structure and batch: the same row as one per event.

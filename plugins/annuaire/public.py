@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from core.collation import collation_key
 from plugins.annuaire.kinds import PARTNER_ROLES, THEMES
 from plugins.annuaire.schemas import ContactOut, PersonOut, StructureIn, StructureOut
 from plugins.annuaire.service import Directory, directory
@@ -58,7 +59,7 @@ def structures(
         offset += len(items)
         if not items or offset >= total:
             break
-    return sorted(out, key=lambda s: s.name.casefold())
+    return sorted(out, key=lambda s: collation_key(s.name))
 
 
 def structure(trame: Trame, territory: str, structure_id: str | None, as_of: str | None = None) -> StructureOut | None:

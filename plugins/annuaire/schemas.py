@@ -11,10 +11,17 @@ from typing import Annotated
 
 import msgspec
 
+from core.web.hygiene import Day, OptionalDay, one_of
+from plugins.annuaire import kinds
+
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
 Short = Annotated[str, msgspec.Meta(max_length=300)]
 Items = Annotated[list[Short], msgspec.Meta(max_length=200)]
+#: Codes of plugins.annuaire.kinds (the service names the possible values when refusing another).
+KindCode = Annotated[str, one_of(*(k.code for k in kinds.KINDS), description="un code de type de structure")]
+Roles = Annotated[list[Annotated[str, one_of(*kinds.PARTNER_ROLES)]], msgspec.Meta(max_length=200)]
+Themes = Annotated[list[Annotated[str, one_of(*kinds.THEMES)]], msgspec.Meta(max_length=200)]
 
 
 class StructureIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -22,9 +29,9 @@ class StructureIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     name: Name
     acronym: Short | None = None
-    kind: Short | None = None  # a code of plugins.annuaire.kinds
+    kind: KindCode | None = None
     public: bool | None = None
-    roles: Items = msgspec.field(default_factory=list)  # keys of kinds.PARTNER_ROLES
+    roles: Roles = msgspec.field(default_factory=list)
     email: Short | None = None  # the generic address of the structure
     phone: Short | None = None
     website: Short | None = None
@@ -33,9 +40,9 @@ class StructureIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     communes: Items = msgspec.field(default_factory=list)
     missions: Text | None = None
     publics: Items = msgspec.field(default_factory=list)
-    themes: Items = msgspec.field(default_factory=list)  # keys of kinds.THEMES
+    themes: Themes = msgspec.field(default_factory=list)
     relays: Items = msgspec.field(default_factory=list)  # ids of relay structures
-    effective: str | None = None  # YYYY-MM-DD or ISO 8601; default: now
+    effective: OptionalDay | None = None  # YYYY-MM-DD or ISO 8601; default: now
     reason: Short | None = None
 
 
@@ -44,9 +51,9 @@ class StructurePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, o
 
     name: Name | msgspec.UnsetType = msgspec.UNSET
     acronym: Short | msgspec.UnsetType | None = msgspec.UNSET
-    kind: Short | msgspec.UnsetType | None = msgspec.UNSET
+    kind: KindCode | msgspec.UnsetType | None = msgspec.UNSET
     public: bool | msgspec.UnsetType | None = msgspec.UNSET
-    roles: Items | msgspec.UnsetType = msgspec.UNSET
+    roles: Roles | msgspec.UnsetType = msgspec.UNSET
     email: Short | msgspec.UnsetType | None = msgspec.UNSET
     phone: Short | msgspec.UnsetType | None = msgspec.UNSET
     website: Short | msgspec.UnsetType | None = msgspec.UNSET
@@ -55,9 +62,9 @@ class StructurePatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, o
     communes: Items | msgspec.UnsetType = msgspec.UNSET
     missions: Text | msgspec.UnsetType | None = msgspec.UNSET
     publics: Items | msgspec.UnsetType = msgspec.UNSET
-    themes: Items | msgspec.UnsetType = msgspec.UNSET
+    themes: Themes | msgspec.UnsetType = msgspec.UNSET
     relays: Items | msgspec.UnsetType = msgspec.UNSET
-    effective: str | msgspec.UnsetType | None = msgspec.UNSET
+    effective: OptionalDay | msgspec.UnsetType | None = msgspec.UNSET
     reason: Short | msgspec.UnsetType | None = msgspec.UNSET
 
 
@@ -119,22 +126,22 @@ class PersonOut(msgspec.Struct, kw_only=True):
 
 class ContactIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     person_id: str
-    role: Short  # "referent", "direction", "personne-ressource"
+    role: Annotated[str, one_of("referent", "direction", "personne-ressource")]
     theme: Short | None = None
-    since: str | None = None  # default: today
+    since: OptionalDay | None = None  # default: today
     reason: Short | None = None
 
 
 class ContactEnd(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    until: str
+    until: Day
     reason: Short | None = None
 
 
 class ContactPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    role: Short | msgspec.UnsetType = msgspec.UNSET
+    role: Annotated[str, one_of("referent", "direction", "personne-ressource")] | msgspec.UnsetType = msgspec.UNSET
     theme: Short | msgspec.UnsetType | None = msgspec.UNSET
-    since: str | msgspec.UnsetType = msgspec.UNSET
-    until: str | msgspec.UnsetType | None = msgspec.UNSET
+    since: Day | msgspec.UnsetType = msgspec.UNSET
+    until: OptionalDay | msgspec.UnsetType | None = msgspec.UNSET
     reason: Short | msgspec.UnsetType | None = msgspec.UNSET
 
 
@@ -151,12 +158,12 @@ class ContactOut(msgspec.Struct, kw_only=True):
 
 class MergeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     into: str
-    effective: str
+    effective: Day
     reason: Short | None = None
 
 
 class LeaveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    effective: str
+    effective: Day
     reason: Short | None = None
 
 

@@ -1,10 +1,17 @@
 """Full-text search over structures: names (past ones too), acronyms, missions, publics, communes.
 
-Each row of the bitemporal structures table gets one search document, keyed by its
-``row_id``, so a search is filtered by the same two intervals as every other read:
-"Pôle emploi" as of 2010 matches the name the structure had then, and without a date
-the current state matches through its former names. Searches as of today use a second
-index holding only the live rows' documents (a row leaves it when superseded).
+Every version of a structure has a search document, and a search is filtered by the same
+two intervals as every other read: "Pôle emploi" as of 2010 matches the name the
+structure had then, and without a date the current state matches through its former names.
+
+The full index holds each distinct document once, keyed by a hash of its text
+(:func:`doc_id`, copied into the structures table's ``doc_id`` column): most changes (a
+phone number, a confirmation) leave the text as it was and add nothing to it. A search as
+of a past date matches documents, seeks for each of their structures the one row at that
+date, and keeps it if that row's document matched: its cost follows the number of
+distinct texts, not the length of a structure's history. Searches as of today use a
+second index holding only the live rows' documents, by ``row_id`` (a row leaves it when
+superseded).
 
 SQLite uses FTS5 (``unicode61 remove_diacritics 2``); PostgreSQL a weighted tsvector
 over ``unaccent`` text with a GIN index. Both get the same Python-normalised text
@@ -15,6 +22,7 @@ query word is a prefix ("epern" finds "Épernon", "mds" the MDS).
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -22,7 +30,8 @@ from typing import Any
 
 import msgspec
 
-from core.bitemporal import BitemporalTable, Recording, json_param
+from core.bitemporal import BitemporalTable, Recording, insert_many, json_param
+from core.clock import FOREVER
 from core.database import Cursor
 from plugins.annuaire import kinds
 
@@ -32,6 +41,9 @@ TSV = "annuaire_structure_search"  # PostgreSQL
 # rank about one document per structure instead of one per interval of its history.
 FTS_LIVE = "annuaire_structure_fts_live"
 TSV_LIVE = "annuaire_structure_search_live"
+#: SQLite: which structures bear each document of the full index (two may share a text);
+#: PostgreSQL keeps the structure's id beside each document of its index instead.
+DOCS = "annuaire_structure_docs"
 
 _load = msgspec.json.decode
 
@@ -78,13 +90,19 @@ def schema(dialect: str) -> list[str]:
     if dialect == "sqlite":
         options = "tokenize=\"unicode61 remove_diacritics 2\", prefix='2 3'"
         return [
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(name, acronym, former, body, content='', {options})"
-            for table in (FTS, FTS_LIVE)
+            *(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(name, acronym, former, body, content='', {options})"
+                for table in (FTS, FTS_LIVE)
+            ),
+            f"CREATE TABLE IF NOT EXISTS {DOCS} (doc_id INTEGER NOT NULL, entity_id TEXT NOT NULL, PRIMARY KEY (doc_id, entity_id)) "
+            "WITHOUT ROWID",
         ]
     return [
         _PG_UNACCENT_IN_PUBLIC,
         _PG_UNACCENT,
-        *(f"CREATE TABLE IF NOT EXISTS {table} (row_id BIGINT PRIMARY KEY, doc tsvector NOT NULL)" for table in (TSV, TSV_LIVE)),
+        f"CREATE TABLE IF NOT EXISTS {TSV} (doc_id BIGINT NOT NULL, entity_id TEXT NOT NULL, doc tsvector NOT NULL, "
+        "PRIMARY KEY (doc_id, entity_id))",
+        f"CREATE TABLE IF NOT EXISTS {TSV_LIVE} (row_id BIGINT PRIMARY KEY, doc tsvector NOT NULL)",
     ]
 
 
@@ -96,7 +114,7 @@ def indexes(dialect: str) -> list[str]:
 
 
 def tables(dialect: str) -> tuple[str, ...]:
-    return (FTS, FTS_LIVE) if dialect == "sqlite" else (TSV, TSV_LIVE)
+    return (FTS, FTS_LIVE, DOCS) if dialect == "sqlite" else (TSV, TSV_LIVE)
 
 
 def document(state: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -138,6 +156,17 @@ def _document(
     return (normalize(name), normalize(acronym), normalize(" ; ".join((*former_names, *absorbed_names))), normalize(" ; ".join(body)))
 
 
+def doc_id(state: dict[str, Any]) -> int | None:
+    """The full index's key of a state's document (None when the structure is absent then)."""
+    return _doc_key(document(state)) if state.get("exists") else None
+
+
+@functools.lru_cache(maxsize=16384)
+def _doc_key(doc: tuple[str, str, str, str]) -> int:
+    # 63 bits of a hash of the text: a positive BIGINT and FTS5 rowid; equal texts, one key.
+    return int.from_bytes(hashlib.blake2b("\x1f".join(doc).encode(), digest_size=8).digest(), "big") >> 1
+
+
 # The same vector from four arrays, for many rows in one statement.
 # unaccent() maps only non-ASCII characters (its rules have no ASCII source): ASCII text,
 # flagged "1" from Python, skips it (most of the vector's cost).
@@ -147,45 +176,69 @@ _VECTORS = " || ".join(
 )
 
 
-def documents(recording: Recording, memo: dict[int, Any] | None = None) -> list[tuple[Any, ...]]:
-    """The full index's rows for one fact recorded in the structures table: (row_id, name, acronym, former, body).
+class Documents:
+    """The full index's documents met over a batch of facts, written once at its end: those of
+    the rows written, each (document, structure) once, and only those not indexed already."""
 
-    ``memo`` (kept over a batch) computes a document once per state object: the row a
-    change keeps before its date shares its state with the row it replaces."""
-    out = []
-    for v in recording.written:
-        state = v.state
-        if not state.get("exists"):
-            continue
-        if memo is None:
-            out.append((v.row_id, *document(state)))
-            continue
-        known = memo.get(id(state))
-        if known is None:
-            known = memo[id(state)] = (state, document(state))  # the state is kept: its id stays its own
-        out.append((v.row_id, *known[1]))
-    return out
+    def __init__(self) -> None:
+        self.pending: dict[tuple[int, str], tuple[str, str, str, str]] = {}
+
+    def follow(self, recording: Recording, entity_id: str) -> None:
+        kept = [v.state for v in recording.superseded]
+        for v in recording.written:
+            state = v.state
+            # The row a change keeps before its date shares its state with the row it replaces.
+            if state.get("exists") and not any(state is k for k in kept):
+                doc = document(state)
+                self.pending.setdefault((_doc_key(doc), entity_id), doc)
+
+    def write(self, cur: Cursor, dialect: str) -> None:
+        pending, self.pending = self.pending, {}
+        if not pending:
+            return
+        ids = sorted({d for d, _ in pending})
+        pairs: set[tuple[int, str]] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            if dialect == "postgresql":
+                found = cur.rows(f"SELECT doc_id, entity_id FROM {TSV} WHERE doc_id = ANY(?::bigint[])", (chunk,))
+            else:
+                found = cur.rows(f"SELECT doc_id, entity_id FROM {DOCS} WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk)
+            pairs.update((d, e) for d, e in found)
+        new = sorted(p for p in pending if p not in pairs)
+        if dialect == "postgresql":
+            _pg_insert(cur, TSV, {"doc_id": "bigint", "entity_id": "text"}, [(d, e, *pending[(d, e)]) for d, e in new])
+            return
+        insert_many(cur, dialect, DOCS, ("doc_id", "entity_id"), ("bigint", "text"), new)
+        indexed = {d for d, _ in pairs}
+        docs = {d: pending[(d, e)] for d, e in new if d not in indexed}
+        write(cur, dialect, [(d, *doc) for d, doc in sorted(docs.items())])
 
 
 def write(cur: Cursor, dialect: str, rows: list[tuple[Any, ...]], table: str = "") -> None:
-    """Add documents to the full index (or to ``table``, the live one)."""
+    """Add (key, name, acronym, former, body) rows: to SQLite's full index by document key, or
+    to ``table``, the live one, by row id (PostgreSQL's full index: :meth:`Documents.write`)."""
     if not rows:
         return
     if dialect == "sqlite":
         cur.executemany(f"INSERT INTO {table or FTS} (rowid, name, acronym, former, body) VALUES (?, ?, ?, ?, ?)", rows)
     else:
-        cur.execute(
-            f"INSERT INTO {table or TSV} (row_id, doc) SELECT u.id, {_VECTORS} FROM (SELECT (e->>0)::bigint AS id, e->>1 AS a, "
-            "e->>2 AS b, e->>3 AS c, e->>4 AS d, e->>5 AS f FROM jsonb_array_elements(?::jsonb) AS e) u",
-            (json_param([(*row, "".join("1" if text.isascii() else "0" for text in row[1:])) for row in rows]),),
-        )
+        _pg_insert(cur, table, {"row_id": "bigint"}, rows)
 
 
-def index(cur: Cursor, dialect: str, recording: Recording, live: LiveDocuments) -> None:
-    """Follow one fact recorded in the structures table: the full index now, the live one
-    through ``live`` (written at the end of the batch)."""
-    write(cur, dialect, documents(recording))
-    live.follow(recording)
+def _pg_insert(cur: Cursor, table: str, keys: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
+    """Rows of ``keys`` (column -> SQL type) then the four texts, their vector computed by the
+    server, in one statement."""
+    if not rows:
+        return
+    n = len(keys)
+    picked = ", ".join(f"(e->>{i})::{t} AS {k}" for i, (k, t) in enumerate(keys.items()))
+    texts = ", ".join(f"e->>{n + i} AS {c}" for i, c in enumerate("abcd"))
+    cur.execute(
+        f"INSERT INTO {table} ({', '.join(keys)}, doc) SELECT {', '.join(f'u.{k}' for k in keys)}, {_VECTORS} "
+        f"FROM (SELECT {picked}, {texts}, e->>{n + 4} AS f FROM jsonb_array_elements(?::jsonb) AS e) u",
+        (json_param([(*row, "".join("1" if text.isascii() else "0" for text in row[n:])) for row in rows]),),
+    )
 
 
 def fill_live(cur: Cursor, dialect: str, table: BitemporalTable) -> None:
@@ -246,13 +299,17 @@ class Match:
     rank: str = "m.score"  # an ORDER BY expression, best first
 
 
-def match(dialect: str, q: str, *, live: bool = False) -> Match | None:
+def match(dialect: str, q: str, *, live: bool = False, as_of: str = "", known_at: str | None = None) -> Match | None:
     """None when ``q`` has no word to search for. Names and acronyms weigh most.
 
-    ``live``: search the live rows' index only (reads as known now, as of now or later)."""
+    ``live``: search the live rows' index only (reads as known now, as of now or later);
+    otherwise the documents of the full index, each structure's row at (``as_of``,
+    ``known_at``) found by one seek, kept when its own document is among those matched."""
     terms = words(q)
     if not terms:
         return None
+    if not live:
+        return _match_at(dialect, terms, as_of, known_at)
     if dialect == "sqlite":
         fts = FTS_LIVE if live else FTS
         inner = f"SELECT rowid AS rid, bm25({fts}, 10.0, 10.0, 4.0, 1.0) AS score FROM {fts} WHERE {fts} MATCH ?"
@@ -264,3 +321,30 @@ def match(dialect: str, q: str, *, live: bool = False) -> Match | None:
     # SQLite would otherwise run the MATCH once per structure row: CROSS JOIN keeps it outermost.
     join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"
     return Match(source=f"({inner}) m {join} annuaire_structures s ON s.row_id = m.rid", params=[query])
+
+
+def _match_at(dialect: str, terms: list[str], as_of: str, known_at: str | None) -> Match:
+    if known_at is None:  # current knowledge tiles valid time: the last row starting by then
+        at, at_params = "x.recorded_to = ? AND x.valid_from <= ?", [FOREVER, as_of]
+    else:
+        at, at_params = (
+            "x.valid_from <= ? AND x.valid_to > ? AND x.recorded_from <= ? AND x.recorded_to > ?",
+            [as_of, as_of, known_at, known_at],
+        )
+    seek = f"SELECT x.row_id FROM annuaire_structures x WHERE x.entity_id = d.entity_id AND {at} ORDER BY x.valid_from DESC LIMIT 1"
+    if dialect == "sqlite":
+        inner = f"SELECT rowid AS did, bm25({FTS}, 10.0, 10.0, 4.0, 1.0) AS score FROM {FTS} WHERE {FTS} MATCH ?"
+        source = (
+            f"({inner}) m CROSS JOIN {DOCS} d ON d.doc_id = m.did "
+            f"CROSS JOIN annuaire_structures s ON s.row_id = ({seek}) AND s.doc_id = m.did"
+        )
+        return Match(source=source, params=[" ".join(f'"{t}"*' for t in terms), *at_params])
+    # Each structure matched is sought once (however many of its texts match), and the rank is
+    # computed for the rows kept only (ts_rank is most of a search's cost).
+    source = (
+        "(SELECT to_tsquery('simple', annuaire_unaccent(?)) AS q) qq "
+        f"CROSS JOIN LATERAL (SELECT DISTINCT t.entity_id FROM {TSV} t WHERE t.doc @@ qq.q) d "
+        f"CROSS JOIN LATERAL ({seek}) a JOIN annuaire_structures s ON s.row_id = a.row_id "
+        f"JOIN {TSV} m ON m.doc_id = s.doc_id AND m.entity_id = s.entity_id AND m.doc @@ qq.q"
+    )
+    return Match(source=source, params=[" & ".join(f"{t}:*" for t in terms), *at_params], rank="-ts_rank(m.doc, qq.q)")

@@ -23,7 +23,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from core import clock
+from core import clock, glossary
 from core.bitemporal import CURRENT
 from core.clock import FOREVER, BadInstant
 from core.database import Cursor
@@ -338,7 +338,8 @@ class Directory:
     ) -> tuple[list[StructureOut], int]:
         """One page of the directory at a date, best matches first when searching: (items, total)."""
         live = STRUCTURES.reads_live(as_of, known_at)
-        match = search.match(self.db.dialect, q, live=live) if q else None
+        match = search.match(self.db.dialect, q, live=live, as_of=as_of or clock.now(), known_at=known_at) if q else None
+        match = self._with_glossary(territory, q, match, live=live, as_of=as_of or clock.now(), known_at=known_at)
         source, condition, params = self._listing(territory, kind, commune, theme, role, as_of, known_at, live, match)
         order = ""
         if match is not None:
@@ -403,7 +404,8 @@ class Directory:
         backward = before is not None and after is None
         cursor = before if backward else after
         live = STRUCTURES.reads_live(as_of, known_at)
-        match = search.match(self.db.dialect, q, live=live) if q else None
+        match = search.match(self.db.dialect, q, live=live, as_of=as_of or clock.now(), known_at=known_at) if q else None
+        match = self._with_glossary(territory, q, match, live=live, as_of=as_of or clock.now(), known_at=known_at)
         source, condition, params = self._listing(territory, kind, commune, theme, role, as_of, known_at, live, match)
         with self.db.read() as cur:
             if match is None:
@@ -433,6 +435,24 @@ class Directory:
         if count is None:  # a first page that holds them all
             count = len(page)
         return BrowsePage(rows=page, count=count, capped=capped, next=following, previous=previous)
+
+    def _with_glossary(self, territory: str, q: str | None, match: search.Match | None, **at: Any) -> search.Match | None:
+        """``match``, widened to the other spellings of ``q`` that the territory's glossary gives
+        (core/glossary.py: « MDS » also finds « maison départementale des solidarités », and the
+        reverse): one ranked source whose score is each structure's best among them."""
+        if match is None or not q:
+            return match
+        spellings = glossary.spellings(self.trame, territory, q)
+        others = [m for m in (search.match(self.db.dialect, s, **at) for s in spellings) if m is not None]
+        if not others:
+            return match
+        every = [match, *others]
+        union = " UNION ALL ".join(f"SELECT s.row_id AS rid, {m.rank} AS score FROM {m.source}" for m in every)
+        join = "CROSS JOIN" if self.db.dialect == "sqlite" else "JOIN"
+        return search.Match(
+            source=f"(SELECT rid, MIN(score) AS score FROM ({union}) u GROUP BY rid) m {join} annuaire_structures s ON s.row_id = m.rid",
+            params=[p for m in every for p in m.params],
+        )
 
     def _listing(
         self, territory: str, kind: str | None, commune: str | None, theme: str | None, role: str | None,

@@ -83,7 +83,7 @@ def _vcf(trame: Trame, territory: str, as_of: str | None, known_at: str | None, 
     return _download(body.encode("utf-8"), "text/vcard", f"contacts-{territory}-{_stamp(at)}.vcf")
 
 
-@get("/api/v1/territories/{slug:str}/structures/export.csv", opt=MEMBER, tags=["annuaire"], sync_to_thread=True)
+@get("/api/v1/territories/{slug:str}/structures/export.csv", opt=MEMBER, tags=["annuaire"], sync_to_thread=True, media_type="text/csv")
 def api_export_csv(trame: Trame, slug: str, as_of: AsOf = None, known_at: KnownAt = None) -> Response[Any]:
     """The structures at ``as_of`` as a spreadsheet (``;``-separated, UTF-8 with BOM); it imports back as is."""
     return _csv(trame, slug, as_of, known_at)
@@ -103,7 +103,7 @@ def api_export_datainclusion(
     return _datainclusion(trame, slug, as_of, known_at, strict)
 
 
-@get("/api/v1/territories/{slug:str}/contacts/export.vcf", opt=MEMBER, tags=["annuaire"], sync_to_thread=True)
+@get("/api/v1/territories/{slug:str}/contacts/export.vcf", opt=MEMBER, tags=["annuaire"], sync_to_thread=True, media_type="text/vcard")
 def api_export_vcf(
     trame: Trame,
     slug: str,

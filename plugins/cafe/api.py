@@ -14,6 +14,7 @@ from litestar import Request, get, post, put
 from core.application import Trame
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
+from core.web.hygiene import Clock, Day, DayQuery, Filled, OptionalDay
 from plugins.cafe.service import cafes
 from plugins.rencontres.api import delivery_out, meeting_out
 from plugins.rencontres.schemas import DeliveryOut, MeetingOut
@@ -24,9 +25,9 @@ Short = Annotated[str, msgspec.Meta(max_length=300)]
 
 
 class CafeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    day: str
-    start: str = "09:00"
-    end: str = "10:30"
+    day: Day
+    start: Clock = "09:00"
+    end: Clock = "10:30"
     kind: Literal["cafe", "thematique", "pleniere"] = "cafe"
     theme: str | None = None
     host_structure_id: str | None = None
@@ -34,11 +35,11 @@ class CafeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class SeriesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    first_day: str
-    until: str | None = None
+    first_day: Day
+    until: OptionalDay | None = None
     count: Annotated[int, msgspec.Meta(ge=1, le=120)] | None = None
-    start: str = "09:00"
-    end: str = "10:30"
+    start: Clock = "09:00"
+    end: Clock = "10:30"
     host_structure_id: str | None = None
     place: Short | None = None
 
@@ -76,7 +77,7 @@ class HostOut(msgspec.Struct):
 
 
 class NewcomerIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    organisation: Short
+    organisation: Filled
     presentation: Annotated[str, msgspec.Meta(max_length=4000)] = ""
 
 
@@ -103,7 +104,7 @@ def may_speak_for(request: Request[Any, Any, Any], structure_id: str) -> None:
 
 
 @get(f"{BASE}/cafes", tags=TAGS, sync_to_thread=False)
-def list_cafes(trame: Trame, slug: str, since: str | None = None, until: str | None = None) -> list[MeetingOut]:
+def list_cafes(trame: Trame, slug: str, since: DayQuery = None, until: DayQuery = None) -> list[MeetingOut]:
     return [meeting_out(m) for m in cafes(trame).cafes(slug, since=since, until=until)]
 
 

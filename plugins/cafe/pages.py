@@ -9,6 +9,7 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from core.application import Trame
+from core.web import flash
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from core.web.rendering import render
@@ -17,6 +18,7 @@ from plugins.cafe.service import KINDS, cafes, next_friday_rank_day
 from plugins.rencontres import partners
 from plugins.rencontres.pages import Form, many, meeting_context, one
 from plugins.rencontres.recurrence import today as paris_today
+from plugins.rencontres.service import Delivery
 
 P = "/t/{territory:str}/cafe"
 
@@ -104,14 +106,17 @@ def _cafe(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting
 
 
 @get(f"{P}/{{meeting_id:uuid}}", sync_to_thread=False)
-def cafe_page(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Template:
-    return _cafe(request, trame, territory, str(meeting_id))
+def cafe_page(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, envoi: str | None = None) -> Template:
+    delivery = flash.take(trame.db, author_of(request), envoi, Delivery) if envoi else None
+    return _cafe(request, trame, territory, str(meeting_id), delivery=delivery)
 
 
 @post(f"{P}/{{meeting_id:uuid}}/invitations", opt={"role": "coordinator"}, sync_to_thread=True)
-def invite(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Template:
+def invite(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Redirect:
+    """Send the invitations, then show what was sent once on the café's page (a refresh sends nothing)."""
     delivery = cafes(trame).invite(territory, str(meeting_id), author=author_of(request))
-    return _cafe(request, trame, territory, str(meeting_id), delivery=delivery)
+    key = flash.put(trame.db, author_of(request), delivery)
+    return Redirect(f"/t/{territory}/cafe/{meeting_id}?envoi={key}", status_code=303)
 
 
 @post(f"{P}/{{meeting_id:uuid}}/tour-de-table", opt={"role": "referent"}, sync_to_thread=True)

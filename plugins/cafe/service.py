@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from core.collation import collation_key
 from core.store import Conflict, Context, Write
 from core.structures import require_structure
 from core.web.errors import UserError
@@ -178,17 +179,21 @@ class Cafes:
         )
 
     def hosts(self, territory: str) -> list[dict[str, Any]]:
-        """Offers with the last café each structure hosted."""
+        """Offers with the last café each structure hosted (held by today: a planned one is not yet
+        "hosted") and the next one it will host. A café held at a structure's address counts as
+        hosted by it, as do those of a monthly series, which carry the place but no host."""
+        today = paris_today().isoformat()
+        host = "COALESCE(host_structure_id, CASE WHEN place_kind = 'structure' THEN place_structure_id END)"
         with self.trame.db.read() as cur:
             rows = cur.execute("SELECT structure_id, willing, has_room, note FROM cafe_hosts WHERE territory = ?", (territory,)).fetchall()
-            last = {
-                r["host_structure_id"]: r["last_day"]
-                for r in cur.execute(
-                    "SELECT host_structure_id, MAX(day) AS last_day FROM rencontres_meetings WHERE territory = ? AND plugin = ? "
-                    "AND status <> 'cancelled' AND host_structure_id IS NOT NULL GROUP BY host_structure_id",
-                    (territory, PLUGIN),
-                ).fetchall()
-            }
+            hosted = cur.execute(
+                f"SELECT {host} AS host, MAX(CASE WHEN day <= ? THEN day END) AS last_day, "
+                "MIN(CASE WHEN day > ? THEN day END) AS next_day FROM rencontres_meetings WHERE territory = ? AND plugin = ? "
+                f"AND status <> 'cancelled' AND {host} IS NOT NULL GROUP BY {host}",
+                (today, today, territory, PLUGIN),
+            ).fetchall()
+        last = {r["host"]: r["last_day"] for r in hosted}
+        upcoming = {r["host"]: r["next_day"] for r in hosted}
         names = partners.names(self.trame, territory)
         out = [
             {
@@ -197,18 +202,20 @@ class Cafes:
                 "has_room": bool(r["has_room"]),
                 "name": names.get(r["structure_id"], ""),
                 "last_hosted": last.get(r["structure_id"]),
+                "next_hosting": upcoming.get(r["structure_id"]),
             }
             for r in rows
             if r["structure_id"] in names
         ]
-        return sorted(out, key=lambda h: h["name"].casefold())
+        return sorted(out, key=lambda h: collation_key(h["name"]))
 
     def suggest_host(self, territory: str) -> dict[str, Any] | None:
-        """Among structures willing and with a room: one that never hosted, else the one that hosted least recently."""
-        candidates = [h for h in self.hosts(territory) if h["willing"] and h["has_room"]]
+        """Among structures willing and with a room, not already down to host a coming café: one
+        that never hosted, else the one that hosted least recently."""
+        candidates = [h for h in self.hosts(territory) if h["willing"] and h["has_room"] and not h["next_hosting"]]
         if not candidates:
             return None
-        return min(candidates, key=lambda h: (h["last_hosted"] is not None, h["last_hosted"] or "", h["name"].casefold()))
+        return min(candidates, key=lambda h: (h["last_hosted"] is not None, h["last_hosted"] or "", collation_key(h["name"])))
 
     # -- round table -------------------------------------------------------------------------
     def record_news(self, territory: str, meeting_id: str, structure_id: str, news: str, *, author: str) -> None:
@@ -240,7 +247,7 @@ class Cafes:
             ).fetchall()
         return sorted(
             ({**dict(r), "name": names.get(r["structure_id"], "structure sortie de l'annuaire")} for r in rows),
-            key=lambda e: e["name"].casefold(),
+            key=lambda e: collation_key(e["name"]),
         )
 
     def search(self, territory: str, q: str = "", *, structure_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:

@@ -80,3 +80,21 @@ def demo_data(trame: Trame, territory: str) -> None:
     from plugins.charte.demo import load
 
     load(trame, territory)
+
+
+@hookimpl
+def journal_subjects(trame: Trame, territory: str, lines: list[Any]) -> dict[int, Any]:
+    """The charter's journal lines name the charter and link to it."""
+    from core.journal import Subject
+
+    mine = [line for line in lines if line.event.startswith("charte.") and line.data.get("charter_id")]
+    with trame.db.read() as cur:
+        titles = {
+            r["charter_id"]: r["title"]
+            for r in cur.execute("SELECT charter_id, title FROM charte_charters WHERE territory = ?", (territory,)).fetchall()
+        }
+    out: dict[int, Any] = {}
+    for line in mine:
+        cid = str(line.data["charter_id"])
+        out[line.position] = Subject(f"charte « {titles.get(cid, 'sans titre')} »", f"/t/{territory}/charte/{cid}")
+    return out

@@ -12,6 +12,7 @@ from core import clock
 from core.application import Trame
 from core.web.access import Access, access_of, author_of
 from core.web.errors import UserError
+from core.web.hygiene import Day, DayQuery
 from plugins.charte.service import GRID, charters, day
 
 BASE = "/api/v1/territories/{slug:str}/charte"
@@ -35,12 +36,12 @@ class VersionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class AdoptIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    adopted_on: str  # YYYY-MM-DD
+    adopted_on: Day
 
 
 class StatusIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status: Literal["active", "suspended", "ended"]
-    on: str
+    on: Day
     reason: Short | None = None
 
 
@@ -72,14 +73,14 @@ class SignatureIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     structure_id: str
     signatory_name: Short
     signatory_role: Short
-    signed_on: str
+    signed_on: Day
     version_no: int | None = None  # default: the version in force
     adaptation: Text | None = None
     document_ref: Short | None = None  # required when the coordination records a paper copy
 
 
 class WithdrawalIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    withdrawn_on: str
+    withdrawn_on: Day
     reason: Short | None = None
 
 
@@ -274,7 +275,7 @@ def adopt_version(request: Request[Any, Any, Any], trame: Trame, slug: str, char
 
 @get(f"{BASE}/charters/{{charter_id:str}}/signatures", tags=TAGS, sync_to_thread=False)
 def list_signatures(
-    trame: Trame, slug: str, charter_id: str, as_of: str | None = None, known_at: str | None = None, history: bool = False
+    trame: Trame, slug: str, charter_id: str, as_of: DayQuery = None, known_at: DayQuery = None, history: bool = False
 ) -> list[SignatureOut]:
     """Signatories at ``as_of`` (YYYY-MM-DD, default today) as known at ``known_at``; ``history=true``: every signature ever."""
     svc = charters(trame)

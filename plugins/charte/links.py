@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core.collation import collation_key
 from plugins.annuaire.schemas import StructureIn, StructureOut
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def structures(trame: Trame, territory: str, *, q: str | None = None, as_of: str
         offset += len(items)
         if not items or offset >= total:
             break
-    return sorted(out, key=lambda s: s.name.casefold())
+    return sorted(out, key=lambda s: collation_key(s.name))
 
 
 def structure(trame: Trame, territory: str, structure_id: str | None, as_of: str | None = None) -> StructureOut | None:
@@ -192,7 +193,7 @@ def presence_names(trame: Trame, territory: str, meeting_id: str) -> tuple[list[
     present = {a["structure_id"] for a in rows if a["status"] == "present"}
     excused = {a["structure_id"] for a in rows if a["status"] == "excused"} - present
     found = names(trame, territory, present | excused)
-    return sorted((found[s] for s in present), key=str.casefold), sorted((found[s] for s in excused), key=str.casefold)
+    return sorted((found[s] for s in present), key=collation_key), sorted((found[s] for s in excused), key=collation_key)
 
 
 def minutes(trame: Trame, territory: str, meeting_id: str) -> dict[str, Any] | None:

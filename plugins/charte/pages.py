@@ -12,6 +12,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from core.application import Trame
+from core.collation import collation_key
 from core.plugins import PageSection
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
@@ -413,7 +414,7 @@ def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, 
         c=c,
         m=m,
         agenda=links.AGENDA,
-        expected=sorted(expected, key=lambda s: names[s].casefold()),
+        expected=sorted(expected, key=lambda s: collation_key(names[s])),
         names=names,
         suggested=suggested,
         invitations=links.invitations(trame, territory, meeting_id),

@@ -17,6 +17,7 @@ from uuid import UUID
 import msgspec
 
 from core import clock
+from core.collation import collation_key
 from core.store import Conflict, Context, Write
 from core.structures import require_structure
 from core.web.errors import UserError
@@ -552,7 +553,7 @@ class Charters:
             if other["day"] < m["day"] and other.get("presenter_id"):
                 last[other["presenter_id"]] = other["day"]
         names = links.names(self.trame, territory, set(expected))
-        return min(expected, key=lambda sid: (last.get(sid, ""), names.get(sid, "").casefold()))
+        return min(expected, key=lambda sid: (last.get(sid, ""), collation_key(names.get(sid, ""))))
 
     def write_meeting_minutes(
         self, territory: str, charter_id: str, meeting_id: str, *, author: str, parts: list[str], decisions: list[str]
@@ -668,7 +669,7 @@ class Charters:
         names = links.names(self.trame, territory, {r["structure_id"] for r in rows})
         for r in rows:
             r["structure_name"] = names.get(r["structure_id"], "")
-        return sorted(rows, key=lambda r: r["structure_name"].casefold())
+        return sorted(rows, key=lambda r: collation_key(r["structure_name"]))
 
     def signatures(self, territory: str, charter_id: str) -> list[dict[str, Any]]:
         """Every signature ever given, withdrawn and superseded ones included, in date order."""
@@ -717,7 +718,7 @@ class Charters:
         names = links.names(self.trame, territory, {r["structure_id"] for r in rows})
         for r in rows:
             r["structure_name"] = names.get(r["structure_id"], "")
-        return sorted(rows, key=lambda r: r["structure_name"].casefold())
+        return sorted(rows, key=lambda r: collation_key(r["structure_name"]))
 
     def polls(self, territory: str, charter_id: str) -> list[dict[str, Any]]:
         with self.trame.db.read() as cur:
@@ -754,7 +755,7 @@ class Charters:
             v["structure_name"] = names.get(v["structure_id"], "")
         top = max(tally.values()) if tally else 0
         p["tally"] = tally
-        p["voters"] = sorted(voters, key=lambda v: v["structure_name"].casefold())
+        p["voters"] = sorted(voters, key=lambda v: collation_key(v["structure_name"]))
         p["leaders"] = [s for s, n in tally.items() if n == top and top > 0]
         p["majority"] = p["adopted_slot_id"] or (p["leaders"][0] if len(p["leaders"]) == 1 else None)
         return p

@@ -42,9 +42,9 @@ def register_projections() -> list[Projection]:
 
 @hookimpl
 def register_routes() -> list[Any]:
-    from plugins.rencontres import api, pages
+    from plugins.rencontres import api, download, pages
 
-    return [*pages.ROUTES, *api.ROUTES]
+    return [*pages.ROUTES, *api.ROUTES, *download.ROUTES]
 
 
 @hookimpl
@@ -60,3 +60,33 @@ def register_static() -> str | None:
 @hookimpl
 def navigation_links(territory: str, role: str | None) -> list[NavLink]:
     return [NavLink("Rencontres", "rencontres/", order=20), NavLink("Participation", "rencontres/chiffres", order=60)]
+
+
+@hookimpl
+def journal_subjects(trame: Any, territory: str, lines: list[Any]) -> dict[int, Any]:
+    """Lines about a meeting (a café's included) name it, with its date, and link to its page."""
+    from core import clock
+    from core.journal import Subject
+
+    ids = sorted({str(line.data["meeting_id"]) for line in lines if line.data.get("meeting_id")})
+    meetings: dict[str, Any] = {}
+    with trame.db.read() as cur:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in cur.execute(
+                f"SELECT meeting_id, title, day, plugin FROM rencontres_meetings WHERE territory = ? AND meeting_id IN ({marks})",
+                (territory, *chunk),
+            ).fetchall():
+                meetings[r["meeting_id"]] = r
+    pages = {"rencontres": "rencontres", "cafe": "cafe"}
+    out: dict[int, Any] = {}
+    for line in lines:
+        m = meetings.get(str(line.data.get("meeting_id") or ""))
+        if m is None or line.event.startswith("charte."):
+            continue
+        where = pages.get(m["plugin"])
+        out[line.position] = Subject(
+            f"{m['title']} du {clock.french_date(m['day'])}", f"/t/{territory}/{where}/{m['meeting_id']}" if where else None
+        )
+    return out

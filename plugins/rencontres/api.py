@@ -17,6 +17,7 @@ from litestar.exceptions import NotFoundException
 from core.application import Trame
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
+from core.web.hygiene import DayQuery
 from plugins.rencontres import figures as fig
 from plugins.rencontres import schemas as s
 from plugins.rencontres.events import Place, Section
@@ -109,9 +110,7 @@ def detail_out(trame: Trame, slug: str, meeting_id: str) -> s.MeetingDetailOut:
 
 
 @get(f"{BASE}/meetings", tags=TAGS, sync_to_thread=False)
-def list_meetings(
-    trame: Trame, slug: str, plugin: str | None = None, since: str | None = None, until: str | None = None
-) -> list[s.MeetingOut]:
+def list_meetings(trame: Trame, slug: str, plugin: str | None = None, since: DayQuery = None, until: DayQuery = None) -> list[s.MeetingOut]:
     """Meetings of the territory, oldest first (``plugin`` = rencontres, cafe, ...)."""
     return [meeting_out(m) for m in meetings(trame).list(slug, plugin=plugin, since=since, until=until)]
 
@@ -314,7 +313,7 @@ def figures_out(f: fig.Figures) -> s.FiguresOut:
 
 
 @get(f"{BASE}/figures", tags=TAGS, sync_to_thread=True)
-def get_figures(trame: Trame, slug: str, since: str | None = None, until: str | None = None, plugin: str | None = None) -> s.FiguresOut:
+def get_figures(trame: Trame, slug: str, since: DayQuery = None, until: DayQuery = None, plugin: str | None = None) -> s.FiguresOut:
     """Participation per meeting and per structure over a period (default: the last twelve months), never seen, newcomers."""
     since, until = default_period(since, until)
     return figures_out(fig.compute(trame, slug, since, until, plugin))

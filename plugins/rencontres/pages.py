@@ -14,6 +14,8 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from core.application import Trame
+from core.collation import collation_key
+from core.web import flash
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from core.web.rendering import render
@@ -24,7 +26,7 @@ from plugins.rencontres.events import Section
 from plugins.rencontres.forms import parts, refusal
 from plugins.rencontres.recurrence import PRESETS
 from plugins.rencontres.recurrence import today as paris_today
-from plugins.rencontres.service import ANSWERS, PRESENCES, meetings
+from plugins.rencontres.service import ANSWERS, PRESENCES, Delivery, meetings
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 P = "/t/{territory:str}/rencontres"
@@ -127,7 +129,7 @@ def meeting_context(trame: Trame, territory: str, meeting_id: str) -> dict[str, 
         if a["person_key"] and a["status"] == "present":
             by_structure[a["structure_id"]] = "present"
     invited_ids = [i["structure_id"] for i in invitations]
-    roster = invited_ids + sorted((sid for sid in by_structure if sid not in invited_ids), key=lambda x: names.get(x, x).casefold())
+    roster = invited_ids + sorted((sid for sid in by_structure if sid not in invited_ids), key=lambda x: collation_key(names.get(x, x)))
     people = partners.person_names(trame, territory, {a["structure_id"] for a in attendance if a["person_id"]})
     return {
         "m": m,
@@ -138,7 +140,7 @@ def meeting_context(trame: Trame, territory: str, meeting_id: str) -> dict[str, 
         "structures": structures,
         "status_of": by_structure,
         "roster": roster,
-        "invited_names": sorted((names.get(i["structure_id"], "") for i in invitations), key=str.casefold),
+        "invited_names": sorted((names.get(i["structure_id"], "") for i in invitations), key=collation_key),
         "minutes": svc.minutes(territory, meeting_id),
         "actions": svc.actions_of(territory, meeting_id),
         "carried": svc.carried_over(territory, meeting_id),
@@ -149,8 +151,18 @@ def meeting_context(trame: Trame, territory: str, meeting_id: str) -> dict[str, 
 
 
 @get(f"{P}/{{meeting_id:uuid}}", sync_to_thread=False)
-def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Template:
-    return _meeting(request, trame, territory, meeting_id)
+def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, envoi: str | None = None) -> Template:
+    return _meeting(request, trame, territory, meeting_id, delivery=_delivery(request, trame, envoi))
+
+
+def _delivery(request: Request[Any, Any, Any], trame: Trame, key: str | None) -> Delivery | None:
+    """The invitations or minutes just sent, kept for this one page after the redirect (PRG)."""
+    return flash.take(trame.db, author_of(request), key, Delivery) if key else None
+
+
+def sent(request: Request[Any, Any, Any], trame: Trame, path: str, delivery: Delivery) -> Redirect:
+    """Redirect after a successful send to ``path``, which shows ``delivery`` once."""
+    return Redirect(f"{path}?envoi={flash.put(trame.db, author_of(request), delivery)}", status_code=303)
 
 
 def _meeting(
@@ -206,12 +218,12 @@ def cancel(request: Request[Any, Any, Any], trame: Trame, territory: str, meetin
 
 
 @post(f"{P}/{{meeting_id:uuid}}/invitations", opt={"role": "coordinator"}, sync_to_thread=True)
-def invite(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Template:
+def invite(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
     try:
         delivery = meetings(trame).invite(territory, str(meeting_id), many(data, "structure_id"), author=author_of(request))
     except UserError as exc:
         return _meeting(request, trame, territory, meeting_id, refusal("invite", exc, data, {"structure_id"}, keep_lists=("structure_id",)))
-    return _meeting(request, trame, territory, meeting_id, delivery=delivery)
+    return sent(request, trame, f"/t/{territory}/rencontres/{meeting_id}", delivery)
 
 
 @post(f"{P}/{{meeting_id:uuid}}/reponse", opt={"role": "referent"}, sync_to_thread=True)
@@ -287,8 +299,10 @@ def close_action(request: Request[Any, Any, Any], trame: Trame, territory: str, 
 
 
 @get(f"{P}/{{meeting_id:uuid}}/compte-rendu", sync_to_thread=False)
-def minutes_page(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, modifier: bool = False) -> Template:
-    return _minutes(request, trame, territory, meeting_id, editing=modifier)
+def minutes_page(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, modifier: bool = False, envoi: str | None = None
+) -> Template:
+    return _minutes(request, trame, territory, meeting_id, editing=modifier, delivery=_delivery(request, trame, envoi))
 
 
 def _minutes(
@@ -338,12 +352,12 @@ def minutes_save(request: Request[Any, Any, Any], trame: Trame, territory: str, 
 
 
 @post(f"{P}/{{meeting_id:uuid}}/compte-rendu/publication", opt={"role": "coordinator"}, sync_to_thread=True)
-def minutes_publish(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Template:
+def minutes_publish(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Response[Any]:
     try:
         delivery = meetings(trame).publish_minutes(territory, str(meeting_id), author=author_of(request))
     except UserError as exc:
         return _minutes(request, trame, territory, meeting_id, refused=refusal("publish", exc, {}, set()))
-    return _minutes(request, trame, territory, meeting_id, delivery=delivery)
+    return sent(request, trame, f"/t/{territory}/rencontres/{meeting_id}/compte-rendu", delivery)
 
 
 @get(f"{P}/{{meeting_id:uuid}}/emargement", sync_to_thread=False)
@@ -376,12 +390,12 @@ def _answer_context(trame: Trame, territory: str, token: str) -> dict[str, Any]:
 
 
 @get(f"{P}/reponse/{{token:str}}", opt={"public": True}, sync_to_thread=False)
-def answer_form(request: Request[Any, Any, Any], trame: Trame, territory: str, token: str) -> Template:
-    return render(request, "rencontres/answer.html", **_answer_context(trame, territory, token), done=False, refused=None)
+def answer_form(request: Request[Any, Any, Any], trame: Trame, territory: str, token: str, fait: bool = False) -> Template:
+    return render(request, "rencontres/answer.html", **_answer_context(trame, territory, token), done=fait, refused=None)
 
 
 @post(f"{P}/reponse/{{token:str}}", opt={"public": True}, sync_to_thread=True)
-def answer_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, token: str, data: Form) -> Template:
+def answer_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, token: str, data: Form) -> Response[Any]:
     ctx = _answer_context(trame, territory, token)
     try:
         meetings(trame).answer_with_token(
@@ -390,9 +404,7 @@ def answer_submit(request: Request[Any, Any, Any], trame: Trame, territory: str,
     except UserError as exc:
         refused = refusal("answer", exc, data, {"answer", "comment"})
         return render(request, "rencontres/answer.html", status_code=refused["status"], **ctx, done=False, refused=refused)
-    return render(
-        request, "rencontres/answer.html", **_answer_context(trame, territory, token) | {"token": ctx["token"]}, done=True, refused=None
-    )
+    return Redirect(f"/t/{territory}/rencontres/reponse/{token}?fait=1", status_code=303)
 
 
 @get(f"{P}/chiffres", sync_to_thread=True)
@@ -405,16 +417,17 @@ def figures_page(
 
 
 @get(f"{P}/agenda", sync_to_thread=False)
-def agenda_page(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
-    return render(request, "rencontres/agenda.html", urls=None, issued_at=meetings(trame).feed_issued_at(territory))
+def agenda_page(request: Request[Any, Any, Any], trame: Trame, territory: str, envoi: str | None = None) -> Template:
+    token = flash.take(trame.db, author_of(request), envoi, str) if envoi else None
+    urls = feed_urls(trame, territory, token) if token else None
+    return render(request, "rencontres/agenda.html", urls=urls, issued_at=meetings(trame).feed_issued_at(territory))
 
 
 @post(f"{P}/agenda", opt={"role": "coordinator"}, sync_to_thread=True)
-def agenda_issue(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
+def agenda_issue(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Redirect:
+    """A new feed address, shown once on the agenda page after the redirect."""
     token = meetings(trame).issue_feed_token(territory, author=author_of(request))
-    return render(
-        request, "rencontres/agenda.html", urls=feed_urls(trame, territory, token), issued_at=meetings(trame).feed_issued_at(territory)
-    )
+    return Redirect(f"/t/{territory}/rencontres/agenda?envoi={flash.put(trame.db, author_of(request), token)}", status_code=303)
 
 
 @get(f"{P}/agenda/{{file:str}}", opt={"public": True}, sync_to_thread=True)

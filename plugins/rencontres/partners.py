@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from core.collation import collation_key
 from plugins.annuaire.schemas import ContactOut, StructureIn, StructureOut
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def structures(trame: Trame, territory: str, *, theme: str | None = None, q: str
         offset += len(items)
         if not items or offset >= total:
             break
-    return sorted(out, key=lambda s: s.name.casefold())
+    return sorted(out, key=lambda s: collation_key(s.name))
 
 
 def structure(trame: Trame, territory: str, structure_id: str | None) -> StructureOut | None:

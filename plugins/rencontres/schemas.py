@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from core.web.hygiene import Clock, Day, OptionalDay
+
 Short = Annotated[str, msgspec.Meta(max_length=300)]
 Text = Annotated[str, msgspec.Meta(max_length=20000)]
 
@@ -21,13 +23,13 @@ class ScheduleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """One meeting, or a series when ``preset`` or ``rule`` is given (with ``until`` or ``count``)."""
 
     title: Short
-    day: str  # YYYY-MM-DD, the (first) day, local time
-    start: str = "09:00"
-    end: str = "10:30"
+    day: Day  # the (first) day, local time
+    start: Clock = "09:00"
+    end: Clock = "10:30"
     place: PlaceIn
     preset: Literal["", "mensuel", "bimestriel-hors-ete", "hebdomadaire"] = ""
     rule: Short | None = None  # an RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=+1FR
-    until: str | None = None
+    until: OptionalDay | None = None
     count: Annotated[int, msgspec.Meta(ge=1, le=120)] | None = None
     kind: Short = "reunion"
     theme: Short | None = None
@@ -64,9 +66,9 @@ class ScheduledOut(msgspec.Struct):
 
 
 class RescheduleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    day: str
-    start: str
-    end: str
+    day: Day
+    start: Clock
+    end: Clock
     place: PlaceIn | None = None
     reason: Short | None = None
 

@@ -340,16 +340,13 @@ class Meetings:
         self._notify_change(territory, meeting_id, "Rencontre annulée", reason)
 
     def _notify_change(self, territory: str, meeting_id: str, what: str, reason: str | None) -> list[str]:
-        """Mail the invited structures the updated .ics (same UID, higher SEQUENCE): their calendars
-        move or cancel the entry they imported. Without SMTP the meeting page and the feed suffice."""
+        """Mail each invited structure, one message per address, the updated iTIP message (same
+        UID, higher SEQUENCE; ``CANCEL`` once cancelled): calendars move or remove the entry
+        they accepted. Without SMTP the meeting page, its .ics and the feed suffice."""
         if not mail.configured(self.trame.settings):
             return []
         m = self.require(territory, meeting_id)
-        to: list[str] = []
-        for inv in self.invitations(territory, meeting_id):
-            for address in partners.addresses(self.trame, territory, inv["structure_id"], inv["person_ids"]):
-                if address not in to:
-                    to.append(address)
+        recipients = self.recipients(territory, meeting_id)
         body = "\n".join(
             [
                 "Bonjour,",
@@ -363,9 +360,52 @@ class Meetings:
                 "Le fichier agenda joint met à jour l'entrée de votre agenda ; votre lien de réponse reste valable.",
             ]
         )
-        attachment = ics.calendar([m], name=m["title"], base_url=self.trame.settings.base_url, method="PUBLISH")
-        mail.send(self.trame.settings, to, f"{what} : {m['title']} — {m['date_label']}", body, attachment)
-        return to
+        organizer = self.organizer(territory)
+        base = self.trame.settings.base_url
+
+        def calendar_for(address: str) -> bytes:
+            return ics.itip(m, organizer=organizer, attendees=[ics.Party(address, recipients.get(address, ""))], base_url=base)
+
+        mail.send(
+            self.trame.settings,
+            list(recipients),
+            f"{what} : {m['title']} — {m['date_label']}",
+            body,
+            method=ics.method_of(m),
+            per_recipient=calendar_for,
+        )
+        return list(recipients)
+
+    def organizer(self, territory: str) -> ics.Party:
+        """Who sends the invitations: the platform's address, named after the territory's coordination."""
+        title = (self.trame.territories.get(territory) or {}).get("title", territory)
+        return ics.Party(self.trame.settings.mail_from, f"Coordination — {title}")
+
+    def recipients(self, territory: str, meeting_id: str, *, with_attendance: bool = False) -> dict[str, str]:
+        """address -> structure name of everyone invited (each structure's generic address, then the
+        invited people's); ``with_attendance`` adds the structures and people recorded at the meeting
+        (present, excused or absent, invited or not)."""
+        known = partners.names(self.trame, territory)
+        people: dict[str, list[str]] = {}
+        for inv in self.invitations(territory, meeting_id):
+            people.setdefault(inv["structure_id"], []).extend(inv["person_ids"])
+        if with_attendance:
+            for a in self.attendance(territory, meeting_id):
+                chosen = people.setdefault(a["structure_id"], [])
+                if a["person_id"] and not str(a["person_id"]).startswith("participant:"):
+                    chosen.append(a["person_id"])
+        out: dict[str, str] = {}
+        for sid, person_ids in people.items():
+            for address in partners.addresses(self.trame, territory, sid, person_ids):
+                out.setdefault(address, known.get(sid, ""))
+        return out
+
+    def invitation_ics(self, territory: str, meeting_id: str) -> bytes:
+        """The meeting's iTIP message with every invited address as attendee: to download and
+        send from one's own mail when Trame has no SMTP (``CANCEL`` once cancelled)."""
+        m = self.require(territory, meeting_id)
+        attendees = [ics.Party(a, name) for a, name in self.recipients(territory, meeting_id).items()]
+        return ics.itip(m, organizer=self.organizer(territory), attendees=attendees, base_url=self.trame.settings.base_url)
 
     def invite(
         self,
@@ -406,11 +446,19 @@ class Meetings:
             return delivery
         self._append(territory, author, UUID(meeting_id), events)
         m = self.require(territory, meeting_id)
-        attachment = ics.calendar([m], name=m["title"], base_url=base, method="PUBLISH")
+        organizer = self.organizer(territory)
         for link in delivery.links:
             body = invitation_text(m, link.structure_name, link.url)
+
+            def calendar_for(address: str, name: str = link.structure_name) -> bytes:
+                return ics.itip(m, organizer=organizer, attendees=[ics.Party(address, name)], base_url=base)
+
             if send and mail.send(
-                self.trame.settings, link.addresses, f"Invitation : {m['title']} — {long_date(m['day'])}", body, attachment
+                self.trame.settings,
+                link.addresses,
+                f"Invitation : {m['title']} — {long_date(m['day'])}",
+                body,
+                per_recipient=calendar_for,
             ):
                 link.sent = True
                 delivery.sent_to.extend(link.addresses)
@@ -530,21 +578,14 @@ class Meetings:
         )
 
     def publish_minutes(self, territory: str, meeting_id: str, *, author: str) -> Delivery:
-        """Record the publication and send the minutes to the structures present (or list their addresses)."""
+        """Record the publication and send the minutes to everyone invited and every structure
+        recorded at the meeting (present, excused or absent), one message per address; without
+        SMTP, list the addresses to copy."""
         m = self.require(territory, meeting_id)
         minutes = self.minutes(territory, meeting_id)
         if minutes is None:
             raise Refused(409, "Rédigez le compte rendu avant de le publier.")
-        present = sorted({a["structure_id"] for a in self.attendance(territory, meeting_id) if a["status"] == "present"})
-        people = {a["structure_id"]: [] for a in self.attendance(territory, meeting_id)}  # type: dict[str, list[str]]
-        for a in self.attendance(territory, meeting_id):
-            if a["person_id"] and a["status"] == "present":
-                people[a["structure_id"]].append(a["person_id"])
-        to: list[str] = []
-        for sid in present:
-            for address in partners.addresses(self.trame, territory, sid, people.get(sid)):
-                if address not in to:
-                    to.append(address)
+        to = list(self.recipients(territory, meeting_id, with_attendance=True))
         delivery = Delivery()
         body = minutes_text(m, minutes, self.actions_of(territory, meeting_id), partners.names(self.trame, territory))
         if mail.send(self.trame.settings, to, f"Compte rendu : {m['title']} — {long_date(m['day'])}", body):

@@ -547,3 +547,48 @@ def test_links_to_a_persons_contact_elide_de_before_a_vowel(trame: Trame, client
     page = client.get(f"{ROOT}/structures/{ids['ccas']}").text
     assert 'Terminer<span class="sr"> le contact d&#39;Éric Lacoste</span>' in page
     assert "le contact de Éric" not in page
+
+
+def test_a_long_history_stays_off_the_sheet_and_pages_on_its_own(trame: Trame, client: Any) -> None:
+    """A sheet shows its latest changes only, newest first; "voir tout l'historique" pages through the rest."""
+    territory(trame)
+    d = directory(trame)
+    sid, _ = d.create_structure(T, StructureIn(name="CCAS d'Agen", effective="2007-10-05"), SYSTEM)
+    for i in range(130):
+        d.update_structure(T, sid, StructurePatch(missions=f"Accueil, version {i}"), d.version(T, sid), SYSTEM)
+    signed_in(client, trame, "membre@agen.example", "member")
+    sheet = client.get(f"{ROOT}/structures/{sid}").text
+    history = sheet.split('id="historique"')[1]
+    assert history.count("<tr>") - 1 == 15  # header row aside
+    assert history.index("version 120") < history.index("version 116")  # newest first
+    assert "version 114" in history and "version 113" not in history  # each row shows before and after
+    assert f'href="{ROOT}/structures/{sid}/historique"' in history
+    first = client.get(f"{ROOT}/structures/{sid}/historique").text
+    assert "version 129" in first and "version 29" in first and "version 28" not in first and "Plus anciens" in first
+    second = client.get(f"{ROOT}/structures/{sid}/historique", params={"page": 2}).text
+    assert "version 28" in second and "version 0" in second and "Plus anciens" not in second
+
+
+def test_known_at_takes_a_time_to_look_past_a_same_day_correction(trame: Trame, client: Any, monkeypatch: Any) -> None:
+    """Entered at 09:10, corrected at 16:45 the same day: "known at" that day at 12:00 shows the first entry."""
+    from datetime import datetime
+
+    from core.clock import PARIS
+
+    territory(trame)
+    d = directory(trame)
+    morning, afternoon = (datetime(2026, 3, 12, h, m, tzinfo=PARIS) for h, m in ((9, 10), (16, 45)))
+    monkeypatch.setattr(clock, "now", lambda: clock.instant(morning))
+    sid, _ = d.create_structure(T, StructureIn(name="CCAS d'Agen", effective="2007-10-05"), SYSTEM)
+    monkeypatch.setattr(clock, "now", lambda: clock.instant(afternoon))
+    d.update_structure(T, sid, StructurePatch(name="CCAS d'Agen (corrigé)"), d.version(T, sid), SYSTEM)
+    monkeypatch.undo()
+    before = datetime(2026, 3, 12, 12, 0, tzinfo=PARIS)
+    signed_in(client, trame, "membre@agen.example", "member")
+    day, at = before.date().isoformat(), before.strftime("%H:%M")
+    whole_day = client.get(f"{ROOT}/structures/{sid}", params={"known_at": day}).text
+    assert "CCAS d&#39;Agen (corrigé)" in whole_day.split("<h1")[1].split("</h1>")[0]
+    earlier = client.get(f"{ROOT}/structures/{sid}", params={"known_at": day, "known_time": at})
+    assert earlier.status_code == 200
+    heading = earlier.text.split("<h1")[1].split("</h1>")[0]
+    assert "corrigé" not in heading and f'value="{at}"' in earlier.text
