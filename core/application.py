@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pluggy
 
-from core import accounts, territories
+from core import accounts, erasure, territories
 from core.accounts import Accounts
 from core.database import Database, open_database
 from core.erasure import SubjectKeys
@@ -40,7 +40,7 @@ class Trame:
         self.pm: pluggy.PluginManager = get_plugin_manager(plugins, entry_points=entry_points)
         self.catalog = PluginCatalog(self.pm)
         self.registry = EventRegistry()
-        self.registry.register(*territories.EVENTS, *accounts.EVENTS)
+        self.registry.register(*territories.EVENTS, *accounts.EVENTS, *erasure.EVENTS)
         for classes in self.pm.hook.register_events():
             self.registry.register(*classes)
         self.keys = SubjectKeys(self.db)

@@ -30,6 +30,13 @@ class ExportLine(msgspec.Struct, tag_field="kind"):
     pass
 
 
+class ErasedLine(ExportLine, tag="erased"):
+    """One entry of the erasure register (written first: an import reads it before any key)."""
+
+    subject_id: str
+    erased_at: str
+
+
 class KeyLine(ExportLine, tag="key"):
     subject_id: str
     key: str
@@ -43,17 +50,58 @@ class EventLine(ExportLine, tag="event"):
     state: str  # the stored envelope, base64: exported byte for byte
 
 
+#: Seconds between two passes of the mail sender started by ``trame serve``.
+MAIL_POLL_SECONDS = 15.0
+
+
+def _start_mail_sender(settings: Settings) -> threading.Event | None:
+    """With SMTP configured, send the mailing queue from a background thread of the server,
+    started once (not per request, nor per worker): nobody has to remember ``trame mailings
+    send --follow``. It opens its own store connections; a failing pass is logged and retried."""
+    from core import mail, mailings
+
+    if not mail.configured(settings):
+        return None
+    stop = threading.Event()
+
+    def loop() -> None:
+        sender = Trame(settings)
+        try:
+            while not stop.is_set():
+                try:
+                    done = mailings.send_due(sender).done
+                except Exception:
+                    logging.getLogger("trame.mailings").exception("envoi des messages en attente")
+                    done = 0
+                if done < 200:  # a full batch means more is due at once
+                    stop.wait(MAIL_POLL_SECONDS)
+        finally:
+            sender.close()
+
+    threading.Thread(target=loop, name="trame-mailings", daemon=True).start()
+    return stop
+
+
 def _serve(trame: Trame, host: str, port: int, workers: int = 1) -> int:
-    import uvicorn
-
-    from core.web.app import create_app
-
     if "TRAME_BASE_URL" not in os.environ:
         # Links in mails, invitations and calendars point where this server really listens.
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - compared, not bound
         os.environ["TRAME_BASE_URL"] = f"http://{shown}:{port}"
         trame.settings = dataclasses.replace(trame.settings, base_url=os.environ["TRAME_BASE_URL"])
     print(f"Trame écoute sur http://{host}:{port}/ (base : {trame.db.dialect}). Ctrl+C pour arrêter.", flush=True)
+    sender = _start_mail_sender(trame.settings)
+    try:
+        return _run_server(trame, host, port, workers)
+    finally:
+        if sender is not None:
+            sender.set()
+
+
+def _run_server(trame: Trame, host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    from core.web.app import create_app
+
     if workers > 1:
         # Each worker process opens the store itself (the environment says which one), and
         # all sign CSRF tokens with one key, or a form served by one would fail on another.
@@ -126,10 +174,12 @@ def cmd_project(trame: Trame, args: argparse.Namespace) -> int:
 
 
 def cmd_export(trame: Trame, args: argparse.Namespace) -> int:
-    """The whole log as NDJSON: the keys of people not erased, then every event as stored."""
+    """The whole log as NDJSON: the erasure register, the keys of people not erased, then every event as stored."""
     encoder = msgspec.json.Encoder()
     count = 0
     with Path(args.file).open("wb") as out:
+        for subject_id, erased_at in trame.keys.register():
+            out.write(encoder.encode(ErasedLine(subject_id=subject_id, erased_at=erased_at)) + b"\n")
         for subject_id, key in trame.keys.export():
             out.write(encoder.encode(KeyLine(subject_id=subject_id, key=key)) + b"\n")
         after = 0
@@ -152,13 +202,37 @@ def cmd_export(trame: Trame, args: argparse.Namespace) -> int:
     return 0
 
 
+def read_register(path: Path) -> list[tuple[str, str]]:
+    """The erasure register at the head of an export (``trame export`` writes it first)."""
+    decoder = msgspec.json.Decoder(ErasedLine | KeyLine | EventLine)
+    entries: list[tuple[str, str]] = []
+    with path.open("rb") as source:
+        for number, raw in enumerate(source, start=1):
+            if not raw.strip():
+                continue
+            try:
+                line = decoder.decode(raw)
+            except msgspec.DecodeError as exc:
+                raise ValueError(f"{path}, ligne {number} : {exc}") from None
+            if not isinstance(line, ErasedLine):
+                break  # the register is over: keys and events follow
+            entries.append((line.subject_id, line.erased_at))
+    return entries
+
+
 def cmd_import(trame: Trame, args: argparse.Namespace) -> int:
     if trame.store.max_position():
         print("import refusé : la base contient déjà des événements (importez dans une base vide)", file=sys.stderr)
         return 1
-    decoder = msgspec.json.Decoder(KeyLine | EventLine)
+    if args.erasures:
+        # A newer register first: the keys it names are never restored from this older copy.
+        newer = read_register(Path(args.erasures))
+        trame.keys.honour(newer)
+        print(f"{len(newer)} effacements du registre {args.erasures} appliqués", file=sys.stderr)
+    decoder = msgspec.json.Decoder(ErasedLine | KeyLine | EventLine)
     batch: list[StoredEvent] = []
     count = 0
+    withheld = 0
     with Path(args.file).open("rb") as source:
         for number, raw in enumerate(source, start=1):
             if not raw.strip():
@@ -168,8 +242,11 @@ def cmd_import(trame: Trame, args: argparse.Namespace) -> int:
             except msgspec.DecodeError as exc:
                 print(f"ligne {number} : {exc}", file=sys.stderr)
                 return 1
+            if isinstance(line, ErasedLine):
+                trame.keys.honour([(line.subject_id, line.erased_at)])
+                continue
             if isinstance(line, KeyLine):
-                trame.keys.restore(line.subject_id, line.key)
+                withheld += not trame.keys.restore(line.subject_id, line.key)
                 continue
             if line.type not in trame.registry:
                 print(f"ligne {number} : type d'événement inconnu {line.type} (module manquant ?)", file=sys.stderr)
@@ -183,6 +260,8 @@ def cmd_import(trame: Trame, args: argparse.Namespace) -> int:
         trame.store.append_stored(batch)
         count += len(batch)
     trame.runner.catch_up()
+    if withheld:
+        print(f"{withheld} clés de personnes effacées depuis cette copie non restaurées (registre des effacements)", file=sys.stderr)
     print(f"{count} événements importés", file=sys.stderr)
     return 0
 
@@ -239,6 +318,11 @@ def build_parser(pm: pluggy.PluginManager | None = None) -> argparse.ArgumentPar
 
     p = sub.add_parser("import", help="importer un export NDJSON dans une base vide")
     p.add_argument("file")
+    p.add_argument(
+        "--erasures",
+        metavar="FICHIER",
+        help="appliquer le registre des effacements d'un export plus récent (les personnes effacées depuis ne reviennent pas)",
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("plugins", help="lister les modules installés")

@@ -14,7 +14,7 @@ PASSWORD = "demo-trame-2026"  # noqa: S105 - published demo password, fictional 
 
 #: territory slug -> (title, modules to enable, in dependency order)
 TERRITORIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "meaux": ("Meaux et Provins (RESO77)", ("annuaire", "lexique", "diffusion")),
+    "meaux": ("Meaux et Provins (RESO77)", ("annuaire", "lexique", "diffusion", "rencontres", "evaluations", "projets")),
     "agen": ("Agen – quartier de Montanou", ("annuaire", "rencontres", "cafe", "diffusion")),
     "fumel": ("Fumel (circonscription)", ("annuaire", "rencontres", "cafe", "diffusion")),
     "joigny": ("Joigny", ("annuaire", "rencontres", "charte", "partenariats", "lexique")),

@@ -11,11 +11,12 @@ search for « MDS » also finds « maison départementale des solidarités » an
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
+
+from core.text import fold
 
 if TYPE_CHECKING:
     from core.application import Trame
@@ -55,11 +56,6 @@ def terms(trame: Trame, territory: str, plugins: Iterable[str] | None = None) ->
     for answer in caller(trame=trame, territory=territory):
         found.extend(answer or ())
     return tuple(found)
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: how two spellings are compared."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
 
 
 def other_spellings(query: str, glossary: Sequence[GlossaryTerm]) -> list[str]:

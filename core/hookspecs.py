@@ -138,6 +138,17 @@ def mailing_lists(trame: Trame, territory: str) -> list[MailingList]:
 
 
 @hookspec
+def subject_erased(trame: Trame, territory: str, subject_id: str, names: list[str]) -> list[str]:
+    """A person is being erased in ``territory`` (``subject_id`` their erasure subject, ``names``
+    what they were called, read just before their key goes): return the erasure subjects of
+    the free texts this plugin keeps that name them (a comment sealed under its own key, a
+    guest's name typed at a meeting). Called by :func:`core.erasure.erase_free_text`, which
+    records one ``core.TextsErased`` event listing them all (projections that keep such text
+    consume it and blank their copies), then shreds their keys. Look in read models only:
+    match with :func:`core.erasure.names_in`; return ``[]`` when nothing names them."""
+
+
+@hookspec
 def register_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add sub-commands to the ``trame`` CLI. Set ``func(trame, args) -> int`` as the
     parser default to run the command."""

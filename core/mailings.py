@@ -33,7 +33,7 @@ import msgspec
 from core import clock, mail
 from core.commands import History, run
 from core.events import Event
-from core.refusals import absent, conflict, invalid
+from core.refusals import Refused, absent, conflict, invalid
 from core.store import SYSTEM, Context
 
 if TYPE_CHECKING:
@@ -75,6 +75,9 @@ class MailingList:
     label: str
     targets: Callable[[], Sequence[Target]]
     group: str = ""  # heading under which pages show it ("Annuaire", "Rencontres"...)
+    #: Text added, when sending, to the message of each recipient of a structure (its own answer
+    #: link to a questionnaire): computed at each send from the structure id, never stored.
+    personal_note: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -422,11 +425,18 @@ def _mailing(trame: Trame, mailing_id: str) -> dict[str, Any]:
         raise absent("Cet envoi n'existe pas.")
     m = dict(row)
     m["attachments"] = msgspec.json.decode(m["attachments"], type=list[Attachment])
+    try:
+        m["personal_note"] = find_list(trame, m["territory"], m["list_key"]).personal_note
+    except Refused:  # the list is gone (its plugin turned off): the message goes without a note
+        m["personal_note"] = None
     return m
 
 
 def _message(trame: Trame, m: dict[str, Any], d: _Due) -> Any:
     body = m["body"]
+    note = m["personal_note"](d.structure_id) if m.get("personal_note") else None
+    if note:
+        body += f"\n\n{note}"
     headers: dict[str, str] = {}
     if d.person_id:
         token = unsubscribe_token(trame, d.territory, m["list_key"], d.person_id)

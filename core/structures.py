@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from core.collation import collation_key
 from core.territories import NotFound
+from core.text import collation_key
 
 if TYPE_CHECKING:
     from core.application import Trame

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -187,6 +189,11 @@ class _EveryHook:
         return []
 
     @hookimpl
+    def subject_erased(self, trame: Trame, territory: str, subject_id: str, names: list[str]) -> list[str]:
+        self.called.add("subject_erased")
+        return []
+
+    @hookimpl
     def register_commands(self, subparsers: Any) -> None:
         self.called.add("register_commands")
 
@@ -222,6 +229,7 @@ def test_every_hook_is_documented_and_really_called(tmp_path: Path) -> None:
         from core import mailings
 
         mailings.lists(trame, "meaux")  # what a mailing page does
+        _erase_one_person(trame, "meaux")  # what erasing a contact does
     finally:
         trame.close()
     assert witness.called == specs
@@ -233,6 +241,14 @@ def _csrf(client: TestClient[Any]) -> str:
     return csrf_of(client.get("/connexion").text)
 
 
+def _erase_one_person(trame: Trame, territory: str) -> None:
+    from plugins.annuaire.service import directory
+
+    with trame.db.read() as cur:
+        person_id = cur.scalar("SELECT person_id FROM annuaire_people WHERE territory = ? AND erased = 0 ORDER BY person_id", (territory,))
+    directory(trame).erase_person(territory, str(person_id), "system")
+
+
 def annuaire_structures(trame: Trame, territory: str) -> list[str]:
     with trame.db.read() as cur:
         rows = cur.execute("SELECT DISTINCT entity_id FROM annuaire_structures WHERE territory = ?", (territory,)).fetchall()
@@ -242,3 +258,47 @@ def annuaire_structures(trame: Trame, territory: str) -> list[str]:
 def test_every_installed_event_has_a_french_label_for_the_journal(trame: Trame) -> None:
     unlabelled = [e.name for e in trame.events() if not e.journal_label and not e.name.startswith("essai.")]
     assert unlabelled == []
+
+
+# -- plugins meet through published interfaces ----------------------------------------------
+PLUGINS_DIR = Path(__file__).resolve().parent.parent / "plugins"
+
+
+def _plugin_modules() -> list[tuple[str, Path]]:
+    """(plugin, source file) of every product module: a plugin's tests may reuse another's test helpers."""
+    out = []
+    for package in sorted(p for p in PLUGINS_DIR.iterdir() if (p / "__init__.py").exists()):
+        out += [(package.name, f) for f in sorted(package.rglob("*.py")) if "tests" not in f.relative_to(package).parts]
+    return out
+
+
+def _imported(tree: ast.AST) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
+    return found
+
+
+def test_a_plugin_imports_nothing_of_another_but_its_public_module() -> None:
+    """Another plugin's internals (pages, service, tables) are its own: change them and only its
+    ``public.py`` has to keep its promises. Its tables are not queried either."""
+    names = {p.name for p in PLUGINS_DIR.iterdir() if (p / "__init__.py").exists()}
+    table = re.compile(rf"\b({'|'.join(sorted(names))})_[a-z_]+\b")
+    wrong = []
+    for plugin, path in _plugin_modules():
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        for line, name in _imported(tree):
+            parts = name.split(".")
+            foreign = parts[0] == "plugins" and len(parts) > 1 and parts[1] != plugin and parts[1] in names
+            if foreign and parts[2:3] != ["public"]:
+                wrong.append(f"{path.relative_to(PLUGINS_DIR.parent)}:{line} imports {name}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                for m in table.finditer(node.value):
+                    if m.group(1) != plugin:
+                        wrong.append(f"{path.relative_to(PLUGINS_DIR.parent)}:{node.lineno} reads the table {m.group(0)}")
+    assert not wrong, "\n".join(wrong)

@@ -71,16 +71,16 @@ def _network(trame: Trame) -> dict[str, str]:
     from plugins.annuaire.service import directory
     from plugins.cafe.service import cafes
     from plugins.charte.service import charters
-    from plugins.rencontres import partners
+    from plugins.annuaire import public as annuaire
 
     for slug in ("agen", "fumel"):
         trame.territories.create(slug, slug.capitalize(), author=SYSTEM)
         for plugin in PLUGINS:
             trame.territories.enable(slug, plugin, author=SYSTEM)
     ids = {
-        "own": partners.create(trame, "agen", author=SYSTEM, name="Centre social d'Agen", email="cs@agen.example"),
-        "other": partners.create(trame, "agen", author=SYSTEM, name="Mission locale d'Agen", email="ml@agen.example"),
-        "foreign": partners.create(trame, "fumel", author=SYSTEM, name="CCAS de Fumel", email="ccas@fumel.example"),
+        "own": annuaire.create(trame, "agen", author=SYSTEM, name="Centre social d'Agen", email="cs@agen.example"),
+        "other": annuaire.create(trame, "agen", author=SYSTEM, name="Mission locale d'Agen", email="ml@agen.example"),
+        "foreign": annuaire.create(trame, "fumel", author=SYSTEM, name="CCAS de Fumel", email="ccas@fumel.example"),
     }
     d = directory(trame)
     person, _ = d.create_person("agen", PersonIn(name="Aline Martin"), SYSTEM)
@@ -581,3 +581,158 @@ def test_downloads_name_their_charset_once(trame: Trame, client: TestClient[Any]
         response = client.get(path, headers=admin.headers)
         assert response.status_code == 200, (path, response.text)
         assert response.headers["content-type"] == f"{media}; charset=utf-8", path
+
+
+# -- §5 erasure and old copies --------------------------------------------------------------------
+def _empty_store(backend: str, tmp_path: Any, name: str) -> Trame:
+    from core.settings import Settings
+    from core.testing import make_database
+
+    folder = tmp_path / name
+    folder.mkdir()
+    return Trame(Settings(database_url="unused://"), db=make_database(backend, folder))
+
+
+def _dispose(store: Trame) -> None:
+    if hasattr(store.db, "drop_schema"):
+        store.db.drop_schema()
+    store.close()
+
+
+def test_an_old_backup_imported_with_a_newer_register_does_not_bring_an_erased_person_back(
+    trame: Trame, tmp_path: Any, backend: str
+) -> None:
+    from core.testing import run_cli
+
+    kept = trame.accounts.create("garde@exemple.fr", "un-long-mot-de-passe")
+    gone = trame.accounts.create("partie@exemple.fr", "un-long-mot-de-passe")
+    before = tmp_path / "avant.ndjson"
+    assert run_cli(trame, "export", str(before)).returncode == 0
+    trame.accounts.erase(gone, author=SYSTEM)
+    after = tmp_path / "apres.ndjson"
+    assert run_cli(trame, "export", str(after)).returncode == 0
+    # The register comes first, holds ids and dates only, and the key is gone from the newer export.
+    first = after.read_text().splitlines()[0]
+    assert first.startswith('{"kind":"erased"') and gone in first and "partie" not in after.read_text()
+    assert [subject for subject, _ in trame.keys.register()] == [gone]
+
+    restored = _empty_store(backend, tmp_path, "sans-registre")
+    honoured = _empty_store(backend, tmp_path, "avec-registre")
+    try:
+        # What an old backup alone does (and why the register exists): the person comes back.
+        assert run_cli(restored, "import", str(before)).returncode == 0
+        back = restored.accounts.by_email("partie@exemple.fr")
+        assert back is not None and back["email"] == "partie@exemple.fr"
+        result = run_cli(honoured, "import", str(before), "--erasures", str(after))
+        assert result.returncode == 0, result.stderr
+        assert "1 clés de personnes effacées" in result.stderr
+        shredded = honoured.accounts.by_email("partie@exemple.fr")
+        assert shredded is None or shredded["email"] is None
+        assert honoured.accounts.authenticate("partie@exemple.fr", "un-long-mot-de-passe") is None
+        assert honoured.accounts.authenticate("garde@exemple.fr", "un-long-mot-de-passe") == kept
+        assert gone not in dict(honoured.keys.export()) and [s for s, _ in honoured.keys.register()] == [gone]
+        again = tmp_path / "reexport.ndjson"
+        assert run_cli(honoured, "export", str(again)).returncode == 0
+        assert "partie@exemple.fr" not in again.read_text() and '"kind":"erased"' in again.read_text().splitlines()[0]
+    finally:
+        _dispose(restored)
+        _dispose(honoured)
+
+
+def test_importing_an_export_keeps_its_erasure_register(trame: Trame, tmp_path: Any, backend: str) -> None:
+    from core.testing import run_cli
+
+    gone = trame.accounts.create("partie@exemple.fr", "un-long-mot-de-passe")
+    trame.accounts.erase(gone, author=SYSTEM)
+    export = tmp_path / "journal.ndjson"
+    assert run_cli(trame, "export", str(export)).returncode == 0
+    target = _empty_store(backend, tmp_path, "cible")
+    try:
+        assert run_cli(target, "import", str(export)).returncode == 0
+        assert target.keys.register() == trame.keys.register()
+        assert target.keys.restore(gone, "AAAA") is False  # an erased person's key is never put back
+    finally:
+        _dispose(target)
+
+
+# -- §3 imports that cannot hurt the store --------------------------------------------------------
+_HEADER = "Nom;Sigle;Type;E-mail\n"
+
+
+def _lines(count: int) -> bytes:
+    return (_HEADER + "".join(f"Structure partenaire {n};SP{n};CCAS;accueil{n}@partenaire.example\n" for n in range(count))).encode()
+
+
+def test_a_csv_import_is_one_command(trame: Trame, client: TestClient[Any], admin: User) -> None:
+    trame.territories.create("agen", "Agen", author=SYSTEM)
+    trame.territories.enable("agen", "annuaire", author=SYSTEM)
+    before = trame.store.max_position()
+    answer = client.post(
+        "/api/v1/territories/agen/structures/import.csv", content=_lines(40), headers={**admin.headers, "Content-Type": "text/csv"}
+    )
+    assert answer.status_code == 201, answer.text
+    written = trame.store.read(before, 1000)
+    joined = [r for r in written if r.event.name == "annuaire.StructureJoined"]
+    assert len(joined) == 40 == len(answer.json()["created"])
+    # One command: one recorded time, one author, one reason, contiguous positions, 40 new streams.
+    assert {(r.recorded_at, r.author, r.reason) for r in joined} == {(joined[0].recorded_at, admin.account_id, "Import CSV (40 structures)")}
+    assert [r.position for r in joined] == list(range(joined[0].position, joined[0].position + 40))
+    assert len({r.stream_id for r in joined}) == 40
+
+
+def test_a_csv_import_that_fails_while_writing_leaves_nothing(trame: Trame, monkeypatch: pytest.MonkeyPatch) -> None:
+    from plugins.annuaire import exchange
+    from plugins.annuaire.service import directory
+
+    trame.territories.create("agen", "Agen", author=SYSTEM)
+    trame.territories.enable("agen", "annuaire", author=SYSTEM)
+    project = trame.runner.project_inline
+
+    def fail_after_inserting(cur: Any, recorded: list[Any]) -> None:
+        project(cur, recorded[:10])  # some read models written, in the same transaction...
+        raise OSError("disque plein")  # ...then the write fails
+
+    monkeypatch.setattr(trame.runner, "project_inline", fail_after_inserting)
+    with pytest.raises(OSError):
+        exchange.import_csv(trame, "agen", _lines(25), author=SYSTEM, dry_run=False)
+    monkeypatch.undo()
+    assert directory(trame).list_structures("agen", limit=5)[1] == 0
+    assert not [r for r in trame.store.read(0, 1000) if r.event.name == "annuaire.StructureJoined"]
+
+
+def test_an_import_past_its_stated_limits_is_refused_up_front_in_french(
+    trame: Trame, client: TestClient[Any], admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plugins.annuaire import exchange
+
+    trame.territories.create("agen", "Agen", author=SYSTEM)
+    trame.territories.enable("agen", "annuaire", author=SYSTEM)
+    monkeypatch.setattr(exchange, "MAX_IMPORT_LINES", 10)
+    before = trame.store.max_position()
+    url = "/api/v1/territories/agen/structures/import.csv"
+    csv_headers = {**admin.headers, "Content-Type": "text/csv"}
+    too_long = client.post(url, content=_lines(11), headers=csv_headers)
+    assert too_long.status_code == 400 and "Trop de lignes (11 structures)" in too_long.json()["detail"]
+    assert client.post(url, content=_lines(10), headers=csv_headers).status_code == 201
+    monkeypatch.setattr(exchange, "MAX_IMPORT_BYTES", 200)
+    too_big = client.post(url, content=_lines(8), headers=csv_headers)
+    assert too_big.status_code == 400 and "Fichier trop volumineux" in too_big.json()["detail"]
+    assert trame.store.max_position() == before + 10
+
+
+def test_the_cli_imports_structures_with_a_progress_line(trame: Trame, tmp_path: Any) -> None:
+    from core.testing import run_cli
+    from plugins.annuaire.service import directory
+
+    trame.territories.create("agen", "Agen", author=SYSTEM)
+    trame.territories.enable("agen", "annuaire", author=SYSTEM)
+    source = tmp_path / "structures.csv"
+    source.write_bytes(_lines(1500))
+    checked = run_cli(trame, "import-structures", "agen", str(source), "--simulation")
+    assert checked.returncode == 0 and "1500 structures vérifiées (simulation)" in checked.stderr, checked.stderr
+    assert "Vérification des lignes [" in checked.stderr and "1000/1500" in checked.stderr
+    done = run_cli(trame, "import-structures", "agen", str(source))
+    assert done.returncode == 0 and "1500 structures importées en une seule fois" in done.stderr, done.stderr
+    assert directory(trame).list_structures("agen", limit=1)[1] == 1500
+    refused = run_cli(trame, "import-structures", "fumel", str(source))
+    assert refused.returncode == 1 and "pas d'annuaire" in refused.stderr

@@ -118,7 +118,7 @@ def test_signed_in_member_reaches_their_territory_from_home_and_errors_keep_the_
 
 
 def test_french_alphabetical_order_puts_accented_letters_among_their_letter() -> None:
-    from core.collation import collation_key
+    from core.text import collation_key
 
     names = ["Veille sociale", "Épicerie solidaire", "Emmaüs", "Cœur de ville", "CCAS", "espace emploi"]
     assert sorted(names, key=collation_key) == ["CCAS", "Cœur de ville", "Emmaüs", "Épicerie solidaire", "espace emploi", "Veille sociale"]

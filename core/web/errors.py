@@ -30,6 +30,7 @@ TITLES = {
     404: "Page introuvable",
     405: "Méthode non permise",
     409: "Conflit de modification",
+    413: "Requête trop volumineuse",
     422: "Demande incorrecte",
     429: "Trop de tentatives",
     500: "Erreur interne",
@@ -154,6 +155,8 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
             detail = "Cette adresse ne correspond à aucune page."
         if exc.status_code == 405:
             detail = "Cette adresse n'accepte pas cette méthode."
+        if exc.status_code == 413:
+            detail = "Le corps de la requête est trop volumineux pour cette adresse."
         if exc.status_code == 403 and detail == "CSRF token verification failed":
             detail = (
                 "Ce formulaire a expiré (il était ouvert depuis longtemps, ou vous vous êtes reconnecté·e entre-temps). "

@@ -67,15 +67,29 @@ Filled = Annotated[str, schema_only("texte non vide", pattern=FILLED_PATTERN, ma
 OptionalDay = Annotated[
     str, schema_only("date AAAA-MM-JJ, ou vide", any_of=[OpenAPISchema(format=OpenAPIFormat.DATE), OpenAPISchema(max_length=0)])
 ]
+#: ``schema_extra`` of a date parameter: a day, or empty (not given).
+DAY_OR_EMPTY: dict[str, Any] = {"any_of": [OpenAPISchema(format=OpenAPIFormat.DATE), OpenAPISchema(max_length=0)]}
 #: A date query parameter (``as_of``, ``known_at``, ``since``, ``until``); empty means not given.
 DayQuery = Annotated[
     str | None,
     Parameter(
         required=False,
-        schema_extra={"any_of": [OpenAPISchema(format=OpenAPIFormat.DATE), OpenAPISchema(max_length=0)]},
+        schema_extra=DAY_OR_EMPTY,
         description="date AAAA-MM-JJ (vide : non précisée)",
     ),
 ]
+
+
+def day_param(name: str, value: str | None) -> str | None:
+    """A :data:`DayQuery` read as an ISO day (``AAAA-MM-JJ``; ``JJ/MM/AAAA`` too); empty is None, anything else a French 400."""
+    if value is None or not value.strip():
+        return None
+    from core.clock import BadInstant, parse_day
+
+    try:
+        return parse_day(value).isoformat()
+    except BadInstant as exc:
+        raise UserError(400, f"Paramètre {name} : {exc}") from None
 
 
 def one_of(*values: str, description: str = "") -> msgspec.Meta:
@@ -212,6 +226,8 @@ class StructSchema(StructSchemaPlugin):
         info = msgspec.inspect.type_info(field_definition.type_)
         forbid = isinstance(info, msgspec.inspect.StructType) and info.forbid_unknown_fields
         schema.additional_properties = False if forbid else Reference(ref=f"#/components/schemas/{FREE_VALUE}")
+        if not forbid:
+            schema.property_names = OpenAPISchema(pattern=TEXT_PATTERN)
         return schema
 
 
@@ -242,7 +258,7 @@ def document(schema: Any) -> None:
     seen: set[int] = set()
 
     def visit(node: Any) -> None:
-        if node is None or id(node) in seen:
+        if node is None or isinstance(node, dict | bool) or id(node) in seen:
             return
         seen.add(id(node))
         ref = getattr(node, "ref", None)

@@ -28,25 +28,26 @@ def navigation_links(territory: str, role: str | None) -> list[NavLink]:
 
 @hookimpl
 def register_events() -> list[type[Event]]:
-    from plugins.annuaire import campaigns
+    from plugins.annuaire import campaigns, services
     from plugins.annuaire.events import EVENTS
 
-    return [*EVENTS, *campaigns.EVENTS]
+    return [*EVENTS, *campaigns.EVENTS, *services.EVENTS]
 
 
 @hookimpl
 def register_projections() -> list[Projection]:
     from plugins.annuaire.campaigns import CampaignsProjection
     from plugins.annuaire.projection import PeopleProjection, StructuresProjection
+    from plugins.annuaire.services import ServicesProjection
 
-    return [StructuresProjection(), PeopleProjection(), CampaignsProjection()]
+    return [StructuresProjection(), PeopleProjection(), CampaignsProjection(), ServicesProjection()]
 
 
 @hookimpl
 def register_routes() -> list[Any]:
-    from plugins.annuaire import api, pages, tools
+    from plugins.annuaire import api, pages, service_pages, tools
 
-    return [*api.ROUTES, *pages.ROUTES, *tools.ROUTES]
+    return [*api.ROUTES, *pages.ROUTES, *tools.ROUTES, *service_pages.ROUTES]
 
 
 @hookimpl
@@ -74,15 +75,35 @@ def structures_in(trame: Trame, territory: str, structure_ids: list[str]) -> lis
 
 
 @hookimpl
+def register_commands(subparsers: Any) -> None:
+    from plugins.annuaire.exchange import add_commands
+
+    add_commands(subparsers)
+
+
+@hookimpl
 def register_templates() -> str | None:
     return str(Path(__file__).parent / "templates")
 
 
 @hookimpl
 def demo_data(trame: Trame, territory: str) -> None:
+    from plugins.annuaire import demo_services
     from plugins.annuaire.demo import load
 
-    load(trame, territory)
+    demo_services.load(trame, territory, load(trame, territory))
+
+
+@hookimpl
+def page_sections(trame: Trame, page: str, territory: str, subject_id: str, as_of: str, known_at: str | None) -> list[Any]:
+    """The services a structure offers, on its sheet; the territory's services by theme, in the livret."""
+    from plugins.annuaire.service_pages import livret_section, sheet_section
+
+    if page == "annuaire.structure":
+        return [sheet_section(trame, territory, subject_id, as_of, known_at)]
+    if page == "annuaire.livret":
+        return [livret_section(trame, territory, as_of, known_at)]
+    return []
 
 
 @hookimpl

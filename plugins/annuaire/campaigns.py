@@ -251,6 +251,7 @@ class Stale:
     structure: StructureOut
     recipient: Recipient
     last_confirmed: str | None
+    fresh_since: str | None = None  # the latest of its last confirmation and its own last change (see freshness)
 
 
 # == helpers =================================================================================
@@ -311,6 +312,49 @@ def recipients_of(trame: Trame, territory: str, structures: Sequence[StructureOu
     return out
 
 
+#: Authors that speak for the structure itself: its review link (« campagne:<id> ») and its referents' accounts.
+REVIEW_AUTHOR = "campagne:"
+
+
+def freshness(trame: Trame, territory: str) -> dict[str, str]:
+    """structure id -> since when its sheet is known to hold: the latest, by effective date, of its
+    last confirmation and the last change the structure made itself (one of its referents, or its
+    review link), else its joining date. A change by the coordination does not refresh a sheet, and
+    an import recorded today of a sheet joined in 2011 is as old as 2011. Read from the directory's
+    history table (the change log of each sheet, with author and effective date) in two queries."""
+    out: dict[str, str] = {}
+
+    def later(structure_id: str, value: str | None) -> None:
+        if value and value > out.get(structure_id, ""):
+            out[structure_id] = value
+
+    with trame.db.read() as cur:
+        for r in cur.execute(
+            "SELECT structure_id, MAX(effective) AS fresh FROM annuaire_structure_history WHERE territory = ? AND structure_id IS NOT NULL "
+            "AND (event IN ('annuaire.StructureJoined', 'annuaire.StructureRejoined', 'annuaire.StructureConfirmed') "
+            "OR (event = 'annuaire.StructureChanged' AND author LIKE ?)) GROUP BY structure_id",
+            (territory, REVIEW_AUTHOR + "%"),
+        ).fetchall():
+            later(r["structure_id"], r["fresh"])
+        for r in cur.execute(
+            "SELECT h.structure_id, MAX(h.effective) AS fresh FROM annuaire_structure_history h JOIN memberships m "
+            "ON m.account_id = h.author AND m.territory = h.territory AND m.structure_id = h.structure_id AND m.role = 'referent' "
+            "WHERE h.territory = ? AND h.event = 'annuaire.StructureChanged' GROUP BY h.structure_id",
+            (territory,),
+        ).fetchall():
+            later(r["structure_id"], r["fresh"])
+    return out
+
+
+def stale_sheets(trame: Trame, territory: str, months: int) -> list[tuple[StructureOut, str | None]]:
+    """The sheets in the network now whose freshness is older than ``months`` months, oldest first."""
+    before = months_ago(months)
+    fresh = freshness(trame, territory)
+    found = [(s, fresh.get(s.id)) for s in _all_structures(trame, territory)]
+    late = [(s, since) for s, since in found if (since or "") < before]
+    return sorted(late, key=lambda item: (item[1] or "", item[0].name))
+
+
 def _referent_accounts(trame: Trame, territory: str, structure_ids: list[str]) -> dict[str, tuple[str, str]]:
     """(account id, e-mail) of the first referent account granted on each structure that has one."""
     wanted = sorted(set(structure_ids))
@@ -367,7 +411,7 @@ class Campaigns:
         if months is None:
             scope = _all_structures(self.trame, territory)
         else:
-            scope = directory(self.trame).unconfirmed(territory, months_ago(months))
+            scope = [s for s, _since in stale_sheets(self.trame, territory, months)]
         if not scope:
             raise CampaignError("Aucune fiche à faire relire : toutes les fiches du périmètre choisi sont à jour.")
         campaign_id = str(uuid4())
@@ -462,12 +506,12 @@ class Campaigns:
         return self._with_links(territory, campaign) if with_links else campaign
 
     def stale(self, territory: str, months: int = DEFAULT_MONTHS) -> list[Stale]:
-        """Sheets not confirmed (nor created) for ``months`` months, oldest first, with whom to chase."""
+        """Sheets not kept true (see :func:`freshness`) for ``months`` months, oldest first, with whom to chase."""
         if not 0 <= months <= 240:
             raise CampaignError("Le nombre de mois doit être compris entre 0 et 240.")
-        found = directory(self.trame).unconfirmed(territory, months_ago(months))
-        recipients = recipients_of(self.trame, territory, found)
-        return [Stale(s, recipients[s.id], s.confirmed_at) for s in found]
+        found = stale_sheets(self.trame, territory, months)
+        recipients = recipients_of(self.trame, territory, [s for s, _since in found])
+        return [Stale(s, recipients[s.id], s.confirmed_at, since) for s, since in found]
 
     # -- internals -----------------------------------------------------------------------------
     def _links(self, territory: str, campaign_id: str, scope: list[StructureOut]) -> tuple[list[IssuedLink], list[Event]]:

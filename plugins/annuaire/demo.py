@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core import clock
 from core.store import SYSTEM
 from plugins.annuaire import demo_records
 from plugins.annuaire.schemas import ContactEnd, ContactIn, PersonIn, StructureIn, StructurePatch
@@ -71,7 +72,7 @@ def _apply(d: Any, territory: str, ids: dict[str, str], change: demo_records.Cha
     sid = ids[change.structure_key]
     reason = change.reason or DEMO
     if change.recorded:
-        reason = f"{reason} (saisi le {change.recorded})"
+        reason = f"{reason} (saisi le {clock.french_date(change.recorded)})"
     if change.action in ("rename", "update"):
         fields: dict[str, Any] = {k: list(v) if isinstance(v, tuple) else v for k, v in change.fields.items()}
         if "relays" in fields:

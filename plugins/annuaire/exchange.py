@@ -12,14 +12,16 @@ import csv
 import io
 import json
 import re
-import unicodedata
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 import msgspec
 import vobject
 
 from core import clock, spreadsheet
 from core.territories import TerritoryError
+from core.text import words
 from plugins.annuaire import kinds
 from plugins.annuaire.schemas import StructureIn, StructureOut
 from plugins.annuaire.service import CONTACT_ROLES, directory
@@ -88,13 +90,31 @@ LABELS = dict(COLUMNS)
 LIST_FIELDS = ("roles", "communes", "publics", "themes")
 ID_HEADER = "Identifiant"
 MAX_SHORT, MAX_TEXT, MAX_ITEMS = 300, 4000, 200
+#: The stated limits of one import, checked before anything is read: past them, split the file.
+MAX_IMPORT_LINES = 100_000
+MAX_IMPORT_BYTES = 32 * 1024 * 1024
+#: Progress of an import: (what is being done, in French; done; total).
+Progress = Callable[[str, int, int], None]
+
+
+def check_limits(raw: bytes) -> None:
+    """Refuse, up front and in French, a file past the stated limits (nothing is read nor written)."""
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise UnreadableFile(
+            f"Fichier trop volumineux ({len(raw) / 1024 / 1024:.1f} Mo) : un import lit au plus "
+            f"{MAX_IMPORT_BYTES // (1024 * 1024)} Mo. Découpez-le en plusieurs fichiers."
+        )
+    lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1) - 1  # without the header line
+    if lines > MAX_IMPORT_LINES:
+        raise UnreadableFile(
+            f"Trop de lignes ({lines:,} structures) : un import en compte au plus {MAX_IMPORT_LINES:,}. "
+            "Découpez le fichier en plusieurs parties.".replace(",", "\u202f")
+        )
 
 
 def normalize(text: str) -> str:
     """Lower case, accents and punctuation dropped: "E-mail générique" -> "e mail generique"."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe").lower())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[a-z0-9]+", plain))
+    return " ".join(words(text))
 
 
 _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -350,6 +370,7 @@ def _finish(
     author: str,
     effective: str | None,
     reason: str,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Check names against the file and the directory, then write if nothing is wrong."""
     existing = {normalize(s.name): s for s in current_structures(trame, territory)}
@@ -378,13 +399,33 @@ def _finish(
     report.valid = len(ready)
     if report.errors or report.dry_run:
         return report
-    service = directory(trame)
-    for line, data in ready:
-        data.reason = f"{reason}, ligne {line}"[:MAX_SHORT]
-        sid, _ = service.create_structure(territory, data, author)
-        report.created.append(ImportedLine(line=line, name=data.name, id=sid))
+    if progress is not None:
+        progress("Enregistrement (en une seule fois)", 0, len(ready))
+    created = write_structures(trame, territory, [data for _, data in ready], author=author, effective=effective, reason=reason)
+    if progress is not None:
+        progress("Enregistrement (en une seule fois)", len(ready), len(ready))
+    report.created = [ImportedLine(line=line, name=data.name, id=sid) for (line, data), sid in zip(ready, created, strict=True)]
     report.imported = True
     return report
+
+
+def write_structures(
+    trame: Trame, territory: str, items: list[StructureIn], *, author: str, effective: str | None, reason: str
+) -> list[str]:
+    """Every structure of an import joins in ONE command: one atomic append of one new stream per
+    structure (core.commands.run), so that an import is written whole or not at all, and no reader
+    ever sees half of it. The ids, in the order of ``items``."""
+    from core.commands import run
+    from core.store import Context
+    from plugins.annuaire.events import Sheet, StructureJoined
+
+    fields = Sheet.__struct_fields__
+    events = {uuid4(): StructureJoined(structure_id="", sheet=msgspec.convert({f: getattr(d, f) for f in fields}, Sheet)) for d in items}
+    joined = {sid: [msgspec.structs.replace(event, structure_id=str(sid))] for sid, event in events.items()}
+    at = clock.parse(effective) if effective and effective.strip() else None
+    label = f"{reason} ({len(items)} structure{'s' if len(items) > 1 else ''})"[:MAX_SHORT]
+    run(trame, Context(author=author, territory=territory, effective=at, reason=label), list(joined), lambda _history: joined)
+    return [str(sid) for sid in joined]
 
 
 def import_csv(
@@ -396,8 +437,11 @@ def import_csv(
     dry_run: bool = True,
     effective: str | None = None,
     filename: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Import a spreadsheet directory: all lines are checked before any is written."""
+    """Import a spreadsheet directory: all lines are checked before any is written, then all are
+    written in one command. ``progress`` hears how far it is (a page or the CLI shows it)."""
+    check_limits(raw)
     rows, errors, warnings, delimiter, encoding = read_csv(raw)
     report = ImportReport(
         format="csv",
@@ -414,7 +458,9 @@ def import_csv(
     header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     column_of = {_HEADERS[normalize(h)]: h for h in reversed(header) if normalize(h) in _HEADERS}
     candidates: list[tuple[int, dict[str, Any]]] = []
-    for line, cells in rows:
+    for done, (line, cells) in enumerate(rows, start=1):
+        if progress is not None and (done % 1000 == 0 or done == len(rows)):
+            progress("Vérification des lignes", done, len(rows))
         fields, problems = sheet_from_cells(cells, line, column_of)
         report.errors.extend(problems)
         if not problems:
@@ -423,7 +469,7 @@ def import_csv(
         report.valid = 0
         return report
     label = f"Import CSV{f' « {filename} »' if filename else ''}"
-    return _finish(trame, territory, report, candidates, author=author, effective=effective, reason=label)
+    return _finish(trame, territory, report, candidates, author=author, effective=effective, reason=label, progress=progress)
 
 
 # == data·inclusion ==========================================================================
@@ -725,3 +771,73 @@ def export_vcards(trame: Trame, territory: str, as_of: str | None = None, known_
             card.add("note").value = f"{role} à {structure.name} depuis le {contact.since}."
             cards.append(card.serialize())
     return "".join(cards)
+
+
+# == the command line ========================================================================
+def add_commands(subparsers: Any) -> None:
+    """``trame import-structures TERRITOIRE FICHIER.csv``: the CSV import, with a progress bar."""
+    p = subparsers.add_parser(
+        "import-structures",
+        help=f"importer les structures d'un tableur CSV dans l'annuaire d'un territoire (tout ou rien, {MAX_IMPORT_LINES} lignes au plus)",
+    )
+    p.add_argument("territory", help="identifiant du territoire (ex. agen)")
+    p.add_argument("file", help="fichier CSV (titres Nom;Sigle;Type;E-mail;…)")
+    p.add_argument("--simulation", action="store_true", help="vérifier sans rien enregistrer")
+    p.add_argument("--date-effet", dest="effective", help="date d'entrée dans le réseau (AAAA-MM-JJ ; défaut : maintenant)")
+    p.set_defaults(func=cmd_import_structures)
+
+
+def _bar(stream: Any) -> Progress:
+    """A progress line that rewrites itself on a terminal, one line per step otherwise."""
+    tty = stream.isatty()
+    last: list[str] = [""]
+
+    def show(step: str, done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / total) if total else width
+        line = f"{step} [{'#' * filled}{'-' * (width - filled)}] {done}/{total}"
+        if tty:
+            stream.write("\r" + line.ljust(len(last[0])))
+            if done >= total:
+                stream.write("\n")
+        elif done >= total or step != last[0].split(" [")[0]:
+            stream.write(line + "\n")
+        stream.flush()
+        last[0] = line
+
+    return show
+
+
+def cmd_import_structures(trame: Trame, args: Any) -> int:
+    import sys
+    import time
+    from pathlib import Path
+
+    from core.store import SYSTEM
+
+    if trame.territories.get(args.territory) is None or not trame.territories.is_enabled(args.territory, "annuaire"):
+        print(f"import refusé : pas d'annuaire sur le territoire « {args.territory} »", file=sys.stderr)
+        return 1
+    raw = Path(args.file).read_bytes()
+    started = time.monotonic()
+    try:
+        effective = clock.parse(args.effective) if args.effective else None
+        report = import_csv(
+            trame, args.territory, raw, author=SYSTEM, dry_run=args.simulation, effective=effective,
+            filename=Path(args.file).name, progress=_bar(sys.stderr),
+        )  # fmt: skip
+    except (UnreadableFile, clock.BadInstant) as exc:
+        print(f"import refusé : {exc}", file=sys.stderr)
+        return 1
+    for problem in report.errors[:50]:
+        print(f"ligne {problem.line}{f' ({problem.column})' if problem.column else ''} : {problem.message}", file=sys.stderr)
+    elapsed = time.monotonic() - started
+    if report.errors:
+        print(f"{len(report.errors)} erreurs : rien n'a été importé ({report.lines} lignes lues, {elapsed:.1f} s)", file=sys.stderr)
+        return 1
+    what = "vérifiées (simulation)" if report.dry_run else "importées en une seule fois"
+    print(
+        f"{report.valid} structures {what}, {len(report.skipped)} déjà dans l'annuaire, en {elapsed:.1f} s",
+        file=sys.stderr,
+    )
+    return 0

@@ -12,15 +12,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
@@ -32,6 +30,7 @@ from core.store import Conflict
 from core.territories import NotFound
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
+from core.web.forms import Form, many, one
 from core.web.rendering import memo_fragment, render
 from plugins.annuaire import kinds
 from plugins.annuaire.schemas import (
@@ -49,7 +48,6 @@ from plugins.annuaire.schemas import (
 )
 from plugins.annuaire.service import CONTACT_ROLES, ERASED_NAME, DirectoryError, Position, directory, listed, when
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Req = Request[Any, Any, Any]
 
 P = "/t/{territory:str}/annuaire"
@@ -108,17 +106,8 @@ LABELS: dict[str, str] = {
 MAX_LEN = {"missions": 4000}
 
 
-def one(data: dict[str, Any], key: str) -> str:
-    """A single form value (the last one if the field was repeated), stripped."""
-    value = data.get(key, "")
-    if isinstance(value, list):
-        value = value[-1] if value else ""
-    return str(value).replace("\r\n", "\n").strip()  # browsers send CRLF in textareas
 
 
-def many(data: dict[str, Any], key: str) -> list[str]:
-    value = data.get(key, [])
-    return [str(v).strip() for v in (value if isinstance(value, list) else [value]) if str(v).strip()]
 
 
 def split_list(text: str, *, commas: bool) -> list[str]:
@@ -345,10 +334,6 @@ def fr_time(value: str | None) -> str:
     except ValueError:
         return value
     return local.strftime("%d/%m/%Y à %H:%M")
-
-
-def today() -> str:
-    return datetime.now(UTC).date().isoformat()
 
 
 # -- display of values -----------------------------------------------------------------------
@@ -907,17 +892,17 @@ def _lifecycle_page(
 
 @get(f"{S}/sortie", opt=COORD, sync_to_thread=False)
 def leave_form(request: Req, trame: Trame, territory: str, structure_id: str) -> Template:
-    return _lifecycle_page(request, trame, territory, structure_id, "sortie", {"effective": today(), "reason": ""})
+    return _lifecycle_page(request, trame, territory, structure_id, "sortie", {"effective": clock.paris_today(), "reason": ""})
 
 
 @get(f"{S}/retour", opt=COORD, sync_to_thread=False)
 def rejoin_form(request: Req, trame: Trame, territory: str, structure_id: str) -> Template:
-    return _lifecycle_page(request, trame, territory, structure_id, "retour", {"effective": today(), "reason": ""})
+    return _lifecycle_page(request, trame, territory, structure_id, "retour", {"effective": clock.paris_today(), "reason": ""})
 
 
 @get(f"{S}/fusion", opt=COORD, sync_to_thread=False)
 def merge_form(request: Req, trame: Trame, territory: str, structure_id: str) -> Template:
-    return _lifecycle_page(request, trame, territory, structure_id, "fusion", {"effective": today(), "reason": "", "into": ""})
+    return _lifecycle_page(request, trame, territory, structure_id, "fusion", {"effective": clock.paris_today(), "reason": "", "into": ""})
 
 
 def _lifecycle_save(request: Req, trame: Trame, territory: str, structure_id: str, mode: str, data: dict[str, Any]) -> Response[Any]:
@@ -986,7 +971,7 @@ def contact_new_form(request: Req, trame: Trame, territory: str, structure_id: s
     text = (cherche or "").strip()
     people = directory(trame).search_people(territory, text) if text else []
     values = {"person_id": "nouvelle", "person_name": "", "person_email": "", "person_phone": "", "role": "referent", "theme": "",
-              "since": today(), "reason": ""}  # fmt: skip
+              "since": clock.paris_today(), "reason": ""}  # fmt: skip
     return _contact_page(request, trame, territory, s, "nouveau", values, people=people, cherche=text)
 
 
@@ -1040,7 +1025,7 @@ def contact_end_form(request: Req, trame: Trame, territory: str, structure_id: s
     may_edit(request, structure_id)
     s = _current(trame, territory, structure_id)
     c = _contact(trame, territory, structure_id, contact_id)
-    return _contact_page(request, trame, territory, s, "fin", {"until": today(), "reason": ""}, contact=c)
+    return _contact_page(request, trame, territory, s, "fin", {"until": clock.paris_today(), "reason": ""}, contact=c)
 
 
 @post(f"{S}/contacts/{{contact_id:str}}/fin", opt=EDIT, sync_to_thread=True)

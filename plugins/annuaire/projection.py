@@ -26,6 +26,7 @@ from core.clock import FOREVER
 from core.database import Cursor
 from core.events import Recorded
 from core.projection import Projection
+from core.text import fold, words
 from plugins.annuaire import search
 from plugins.annuaire.events import (
     CONTACT_EVENTS,
@@ -58,7 +59,7 @@ STRUCTURES = BitemporalTable(
         ("communes", lambda s: _bars(s.get("communes"))),
         ("themes", lambda s: _bars(s.get("themes"))),
         ("roles", lambda s: _bars(s.get("roles"))),
-        ("sort_name", lambda s: search.normalize(s.get("name") or "")),
+        ("sort_name", lambda s: fold(s.get("name") or "")),
         ("doc_id", Key(search.doc_id)),  # the full search index's document of the row
     ),
 )
@@ -70,7 +71,7 @@ def _bars(values: list[str] | None) -> str:
 
 @functools.lru_cache(maxsize=16384)
 def _bars_of(values: tuple[str, ...]) -> str:
-    return "|" + "|".join(search.normalize(v) for v in values) + "|"
+    return "|" + "|".join(fold(v) for v in values) + "|"
 
 
 _HISTORY_COLUMNS = (
@@ -162,7 +163,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any,
 class StructuresProjection(Projection):
     name = "annuaire.structures"
     # 2: live rows and their search index; 3: read-side indexes built after a rebuild, row ids as keys;
-    # 4: the full search index holds each distinct document once (doc_id)
+    # 4: the search indexes hold each distinct document once (doc_id)
     version = 4
     topics = tuple(e.name for e in STRUCTURE_EVENTS)
 
@@ -192,8 +193,8 @@ class StructuresProjection(Projection):
             "(territory, recorded_to, sort_name, entity_id, present, valid_from, valid_to, row_id)",
             # "As of today", in name order or counted: about one row per structure.
             STRUCTURES.live_index("live_sorted", "territory, sort_name, entity_id, present, valid_from, valid_to, kind, row_id"),
-            # Today's search joins its matches here: index-only, half the time of the table.
-            STRUCTURES.live_index("live_rows", "row_id, territory, present, valid_from, valid_to, sort_name, entity_id"),
+            # Today's search joins its documents' live rows here: index-only, half the time of the table.
+            STRUCTURES.live_index("live_docs", "doc_id, territory, present, valid_from, valid_to, sort_name, entity_id, row_id"),
             "CREATE INDEX IF NOT EXISTS annuaire_structure_streams_territory ON annuaire_structure_streams (territory, confirmed_at)",
             *_history_indexes("annuaire_structure_history"),
             *search.indexes(dialect),
@@ -238,6 +239,8 @@ class StructuresProjection(Projection):
                 if confirmed is not None:
                     stream[3] = confirmed
             history.append(_history_row(rec, label, changes, structure_id=sid))
+        if live is not None:
+            live.before(cur)
         batch.flush()
         documents.write(cur, self.dialect)
         if live is not None:
@@ -566,4 +569,4 @@ def _open(value: Any) -> Any:
 
 
 def _searchable(name: str | None) -> str | None:
-    return None if name is None else " " + " ".join(search.words(name))
+    return None if name is None else " " + " ".join(words(name))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from core.collation import collation_key
+from core.text import collation_key
 from plugins.annuaire.kinds import PARTNER_ROLES, THEMES
 from plugins.annuaire.schemas import ContactOut, PersonOut, StructureIn, StructureOut
 from plugins.annuaire.service import Directory, directory
@@ -37,6 +37,7 @@ __all__ = [
     "ensure_demo",
     "find_by_name",
     "find_structure",
+    "known_names",
     "names",
     "person_names",
     "structure",
@@ -149,6 +150,13 @@ def person_names(trame: Trame, territory: str, structure_ids: Iterable[str]) -> 
             if contact.person.name:
                 out[contact.person.id] = contact.person.name
     return out
+
+
+def known_names(trame: Trame, territory: str) -> list[str]:
+    """The names the directory knows in ``territory`` today: its structures' and their current
+    contacts' (professionals). A free-text check (:mod:`core.privacy`) does not flag them."""
+    structure_names = names(trame, territory)
+    return [*structure_names.values(), *person_names(trame, territory, structure_names.keys()).values()]
 
 
 def ensure_demo(trame: Trame, territory: str) -> None:

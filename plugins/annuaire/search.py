@@ -10,8 +10,8 @@ phone number, a confirmation) leave the text as it was and add nothing to it. A 
 of a past date matches documents, seeks for each of their structures the one row at that
 date, and keeps it if that row's document matched: its cost follows the number of
 distinct texts, not the length of a structure's history. Searches as of today use a
-second index holding only the live rows' documents, by ``row_id`` (a row leaves it when
-superseded).
+second index holding only the documents of the live rows (a document leaves it when no live
+row bears it any more): a change that leaves the text as it was writes to neither index.
 
 SQLite uses FTS5 (``unicode61 remove_diacritics 2``); PostgreSQL a weighted tsvector
 over ``unaccent`` text with a GIN index. Both get the same Python-normalised text
@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +31,7 @@ import msgspec
 from core.bitemporal import BitemporalTable, Recording, insert_many, json_param
 from core.clock import FOREVER
 from core.database import Cursor
+from core.text import fold, words
 from plugins.annuaire import kinds
 
 FTS = "annuaire_structure_fts"  # SQLite
@@ -46,11 +45,7 @@ TSV_LIVE = "annuaire_structure_search_live"
 DOCS = "annuaire_structure_docs"
 
 _load = msgspec.json.decode
-
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
-_WORD = re.compile(r"[a-z0-9]+")
-# The combining-mark blocks that NFKD leaves after Latin, Greek and Cyrillic letters.
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_LIVE = f"s.recorded_to = '{FOREVER}' AND s.live = 1"  # BitemporalTable.live_sql("s"): its partial indexes
 
 # PostgreSQL: ``unaccent()`` is not IMMUTABLE and lives in whichever schema created the
 # extension; wrap it once, schema-qualified, in a function of our own.
@@ -72,19 +67,6 @@ _PG_UNACCENT_IN_PUBLIC = (
 )
 
 
-@functools.lru_cache(maxsize=65536)  # communes, publics and kinds repeat across thousands of sheets
-def normalize(text: str) -> str:
-    """Lower case, accents removed, ligatures spelt out: "Cœur Épernon" -> "coeur epernon"."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES).lower())
-    return _COMBINING.sub("", decomposed)
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(normalize(text))
-
-
 def schema(dialect: str) -> list[str]:
     """The search tables (their PostgreSQL indexes are in :func:`indexes`)."""
     if dialect == "sqlite":
@@ -102,7 +84,7 @@ def schema(dialect: str) -> list[str]:
         _PG_UNACCENT,
         f"CREATE TABLE IF NOT EXISTS {TSV} (doc_id BIGINT NOT NULL, entity_id TEXT NOT NULL, doc tsvector NOT NULL, "
         "PRIMARY KEY (doc_id, entity_id))",
-        f"CREATE TABLE IF NOT EXISTS {TSV_LIVE} (row_id BIGINT PRIMARY KEY, doc tsvector NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {TSV_LIVE} (doc_id BIGINT PRIMARY KEY, doc tsvector NOT NULL)",
     ]
 
 
@@ -153,7 +135,7 @@ def _document(
         *(kinds.THEMES.get(t, t) for t in themes),
         *((kind.acronym,) if kind else ()),  # not the label: it tells the kind's own history
     ]
-    return (normalize(name), normalize(acronym), normalize(" ; ".join((*former_names, *absorbed_names))), normalize(" ; ".join(body)))
+    return (fold(name), fold(acronym), fold(" ; ".join((*former_names, *absorbed_names))), fold(" ; ".join(body)))
 
 
 def doc_id(state: dict[str, Any]) -> int | None:
@@ -216,14 +198,14 @@ class Documents:
 
 
 def write(cur: Cursor, dialect: str, rows: list[tuple[Any, ...]], table: str = "") -> None:
-    """Add (key, name, acronym, former, body) rows: to SQLite's full index by document key, or
-    to ``table``, the live one, by row id (PostgreSQL's full index: :meth:`Documents.write`)."""
+    """Add (document key, name, acronym, former, body) rows: to SQLite's full index, or to
+    ``table``, the live one (PostgreSQL's full index: :meth:`Documents.write`)."""
     if not rows:
         return
     if dialect == "sqlite":
         cur.executemany(f"INSERT INTO {table or FTS} (rowid, name, acronym, former, body) VALUES (?, ?, ?, ?, ?)", rows)
     else:
-        _pg_insert(cur, table, {"row_id": "bigint"}, rows)
+        _pg_insert(cur, table, {"doc_id": "bigint"}, rows)
 
 
 def _pg_insert(cur: Cursor, table: str, keys: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
@@ -242,52 +224,75 @@ def _pg_insert(cur: Cursor, table: str, keys: dict[str, str], rows: list[tuple[A
 
 
 def fill_live(cur: Cursor, dialect: str, table: BitemporalTable) -> None:
-    """The live index from scratch, in row order (the end of a rebuild): the documents of the
-    live rows of current knowledge, exactly those that :class:`LiveDocuments` keeps."""
+    """The live index from scratch (the end of a rebuild): the documents of the live rows of
+    current knowledge, exactly those that :class:`LiveDocuments` keeps."""
     if dialect == "sqlite":
         cur.execute(f"INSERT INTO {FTS_LIVE} ({FTS_LIVE}) VALUES ('delete-all')")
     else:
         cur.execute(f"DELETE FROM {TSV_LIVE}")
     live = FTS_LIVE if dialect == "sqlite" else TSV_LIVE
-    rows = cur.rows(f"SELECT row_id, state FROM {table.name} WHERE {table.live_sql()} AND present = 1 ORDER BY row_id")
+    docs: dict[int, str] = {}
+    for doc, state in cur.rows(f"SELECT doc_id, state FROM {table.name} WHERE {table.live_sql()} AND present = 1 ORDER BY doc_id"):
+        docs.setdefault(doc, state)
+    rows = sorted(docs.items())
     for start in range(0, len(rows), 20_000):
-        write(cur, dialect, [(row_id, *document(_load(state))) for row_id, state in rows[start : start + 20_000]], live)
+        write(cur, dialect, [(doc, *document(_load(state))) for doc, state in rows[start : start + 20_000]], live)
 
 
 class LiveDocuments:
     """The live index's changes over a batch of facts, written once at its end.
 
-    A row written and superseded within the batch never reaches the index, and FTS5 gets
-    one ordered pass of deletions then insertions: deleting a row per fact would flush its
-    pending terms to a new segment each time (10x slower)."""
+    The index holds a document while a live row bears it: :meth:`before` (called before the
+    batch's rows are written) and :meth:`write` (after) ask the table which of the documents
+    touched were and are borne, and only the difference reaches the index. FTS5 gets one
+    ordered pass of deletions then insertions: deleting per fact would flush its pending
+    terms to a new segment each time (10x slower)."""
 
     def __init__(self) -> None:
-        self.added: dict[int, dict[str, Any]] = {}
-        self.removed: dict[int, dict[str, Any]] = {}
+        self.texts: dict[int, dict[str, Any]] = {}  # doc id -> a state that has that document
+        self.borne: set[int] = set()
 
     def follow(self, recording: Recording) -> None:
-        for v in recording.superseded:
-            if v.live and v.state.get("exists") and self.added.pop(v.row_id, None) is None:
-                self.removed[v.row_id] = v.state
-        self.added.update((v.row_id, v.state) for v in recording.written if v.live and v.state.get("exists"))
+        for v in (*recording.superseded, *recording.written):
+            if v.live and v.state.get("exists"):
+                doc = doc_id(v.state)
+                assert doc is not None
+                self.texts.setdefault(doc, v.state)
+
+    def before(self, cur: Cursor) -> None:
+        self.borne = _borne(cur, sorted(self.texts))
 
     def write(self, cur: Cursor, dialect: str) -> None:
-        gone = sorted(self.removed.items())
-        new = [(row_id, *document(state)) for row_id, state in sorted(self.added.items())]
+        now = _borne(cur, sorted(self.texts))
+        gone = [(doc, *document(self.texts[doc])) for doc in sorted(self.borne - now)]
+        new = [(doc, *document(self.texts[doc])) for doc in sorted(now - self.borne)]
         if dialect == "sqlite":
-            # A contentless table forgets a row given the very text it indexed: document() is a
-            # pure function of the state (change it, and bump the projection's version).
+            # A contentless table forgets a document given the very text it indexed: document()
+            # is a pure function of the state (change it, and bump the projection's version).
             cur.executemany(
-                f"INSERT INTO {FTS_LIVE} ({FTS_LIVE}, rowid, name, acronym, former, body) VALUES ('delete', ?, ?, ?, ?, ?)",
-                [(row_id, *document(state)) for row_id, state in gone],
+                f"INSERT INTO {FTS_LIVE} ({FTS_LIVE}, rowid, name, acronym, former, body) VALUES ('delete', ?, ?, ?, ?, ?)", gone
             )
             write(cur, dialect, new, FTS_LIVE)
         else:
             if gone:
-                cur.execute(f"DELETE FROM {TSV_LIVE} WHERE row_id = ANY(?::bigint[])", ([row_id for row_id, _ in gone],))
+                cur.execute(f"DELETE FROM {TSV_LIVE} WHERE doc_id = ANY(?::bigint[])", ([row[0] for row in gone],))
             write(cur, dialect, new, TSV_LIVE)
-        self.added.clear()
-        self.removed.clear()
+        self.texts.clear()
+        self.borne = set()
+
+
+def _borne(cur: Cursor, docs: list[int]) -> set[int]:
+    """The documents among ``docs`` that a live row of current knowledge bears."""
+    out: set[int] = set()
+    for start in range(0, len(docs), 500):
+        chunk = docs[start : start + 500]
+        rows = cur.rows(
+            f"SELECT DISTINCT doc_id FROM annuaire_structures WHERE recorded_to = '{FOREVER}' AND live = 1 AND present = 1 "
+            f"AND doc_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        out.update(r[0] for r in rows)
+    return out
 
 
 @dataclass(frozen=True)
@@ -311,16 +316,17 @@ def match(dialect: str, q: str, *, live: bool = False, as_of: str = "", known_at
     if not live:
         return _match_at(dialect, terms, as_of, known_at)
     if dialect == "sqlite":
-        fts = FTS_LIVE if live else FTS
-        inner = f"SELECT rowid AS rid, bm25({fts}, 10.0, 10.0, 4.0, 1.0) AS score FROM {fts} WHERE {fts} MATCH ?"
+        inner = f"SELECT rowid AS did, bm25({FTS_LIVE}, 10.0, 10.0, 4.0, 1.0) AS score FROM {FTS_LIVE} WHERE {FTS_LIVE} MATCH ?"
         query = " ".join(f'"{t}"*' for t in terms)
     else:
-        tsv = TSV_LIVE if live else TSV
-        inner = f"SELECT row_id AS rid, -ts_rank(doc, q) AS score FROM {tsv}, to_tsquery('simple', annuaire_unaccent(?)) q WHERE doc @@ q"
+        inner = (
+            f"SELECT doc_id AS did, -ts_rank(doc, q) AS score FROM {TSV_LIVE}, to_tsquery('simple', annuaire_unaccent(?)) q WHERE doc @@ q"
+        )
         query = " & ".join(f"{t}:*" for t in terms)
     # SQLite would otherwise run the MATCH once per structure row: CROSS JOIN keeps it outermost.
     join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"
-    return Match(source=f"({inner}) m {join} annuaire_structures s ON s.row_id = m.rid", params=[query])
+    # The live rows that bear each document (the caller's conditions keep those of the date).
+    return Match(source=f"({inner}) m {join} annuaire_structures s ON s.doc_id = m.did AND {_LIVE}", params=[query])
 
 
 def _match_at(dialect: str, terms: list[str], as_of: str, known_at: str | None) -> Match:

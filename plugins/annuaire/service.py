@@ -27,10 +27,12 @@ from core import clock, glossary
 from core.bitemporal import CURRENT
 from core.clock import FOREVER, BadInstant
 from core.database import Cursor
+from core.erasure import erase_free_text
 from core.events import Event
 from core.store import Conflict, Context, Write
 from core.structures import require_structure, require_structures
 from core.territories import NotFound, TerritoryError
+from core.text import fold, words
 from plugins.annuaire import kinds, search
 from plugins.annuaire.events import (
     ContactCorrected,
@@ -247,6 +249,9 @@ class Directory:
         timelines keep the entries, shown as "personne effacée"."""
         person = self._person_row(territory, person_id)
         if not person["erased"]:
+            # Free texts that name them (comments, guests' names) go first, while the name is known.
+            name = person["full_name"] or ""
+            erase_free_text(self.trame, territory=territory, subject_id=person_id, names=[name], author=author, reason=reason)
             erased = Write(UUID(person_id), self._version(person_id), [PersonErased(person_id=person_id)])
             self._write(territory, author, None, reason, erased)
         self.trame.runner.catch_up(["annuaire.people"])  # blanked before the files are scrubbed
@@ -476,7 +481,7 @@ class Directory:
         for column, value in (("communes", commune), ("themes", theme), ("roles", role)):
             if value:
                 where.append(f"s.{column} LIKE ? ESCAPE '!'")
-                params.append("%|" + _like(search.normalize(value.strip())) + "|%")
+                params.append("%|" + _like(fold(value.strip())) + "|%")
         source = "annuaire_structures s"
         if match is not None:
             source = match.source
@@ -685,7 +690,7 @@ class Directory:
 
     def search_people(self, territory: str, q: str, limit: int = 20) -> list[PersonOut]:
         """People whose name has words starting with those of ``q`` (accents and case ignored)."""
-        terms = search.words(q)
+        terms = words(q)
         if not terms:
             return []
         where = " AND ".join("search LIKE ? ESCAPE '!'" for _ in terms)
@@ -751,7 +756,7 @@ class Directory:
                 ).fetchall()
             ]
         found = self.structures(territory, ids)
-        return sorted(found.values(), key=lambda s: (s.confirmed_at or "", search.normalize(s.name)))
+        return sorted(found.values(), key=lambda s: (s.confirmed_at or "", fold(s.name)))
 
     # == internals ==============================================================================
     def _write(self, territory: str, author: str, effective: str | None, reason: str | None, *writes: Write) -> None:

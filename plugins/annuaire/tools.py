@@ -24,8 +24,9 @@ from core.application import Trame
 from core.territories import NotFound
 from core.web.access import author_of, resolve_principal
 from core.web.errors import UserError
+from core.web.hygiene import DAY_OR_EMPTY
 from core.web.rendering import render
-from plugins.annuaire import exchange, livret
+from plugins.annuaire import datainclusion, exchange, livret
 from plugins.annuaire.campaigns import DEFAULT_MONTHS, CampaignError, IssuedLink, campaigns
 from plugins.annuaire.exchange import ImportReport, UnreadableFile
 from plugins.annuaire.service import CONTACT_ROLES, when
@@ -39,11 +40,22 @@ COORDINATOR = {"plugin": PLUGIN, "role": "coordinator"}
 MAX_UPLOAD = 5 * 1024 * 1024
 
 AsOf = Annotated[
-    str | None, Parameter(query="as_of", required=False, description="Date de validité (AAAA-MM-JJ ou ISO 8601) ; défaut : maintenant")
+    str | None,
+    Parameter(
+        query="as_of",
+        required=False,
+        schema_extra=DAY_OR_EMPTY,
+        description="Date de validité (AAAA-MM-JJ ou ISO 8601) ; défaut : maintenant",
+    ),
 ]
 KnownAt = Annotated[
     str | None,
-    Parameter(query="known_at", required=False, description="Tel que connu à cette date (temps de transaction) ; défaut : maintenant"),
+    Parameter(
+        query="known_at",
+        required=False,
+        schema_extra=DAY_OR_EMPTY,
+        description="Tel que connu à cette date (temps de transaction) ; défaut : maintenant",
+    ),
 ]
 
 
@@ -69,7 +81,7 @@ def _csv(trame: Trame, territory: str, as_of: str | None, known_at: str | None) 
 
 def _datainclusion(trame: Trame, territory: str, as_of: str | None, known_at: str | None, strict: bool = False) -> Response[Any]:
     at, known = _times(as_of, known_at)
-    items = exchange.export_datainclusion(trame, territory, at, known, strict=strict)
+    items = datainclusion.export(trame, territory, at, known, strict=strict)  # v1: structures and services
     return Response(
         items,
         media_type="application/json",
@@ -97,9 +109,9 @@ def api_export_datainclusion(
     known_at: KnownAt = None,
     strict: Annotated[bool, Parameter(query="strict", description="true : seulement les champs du schéma (sans « _trame »)")] = False,
 ) -> Response[Any]:
-    """The structures at ``as_of`` in the data·inclusion "structure" schema (a JSON list). Each item also
-    carries ``_trame`` (finer type, acronym, audiences, communes, themes) for lossless copies between
-    Trame territories, unless ``strict=true``."""
+    """The structures and their services at ``as_of`` in the data·inclusion **v1** schema
+    (``{"structures": [...], "services": [...]}``). Each record also carries ``_trame`` (acronym,
+    finer type, partner roles, relays, lineage, French hours) unless ``strict=true``."""
     return _datainclusion(trame, slug, as_of, known_at, strict)
 
 
@@ -109,7 +121,7 @@ def api_export_vcf(
     slug: str,
     as_of: AsOf = None,
     known_at: KnownAt = None,
-    version: Annotated[str, Parameter(query="version", description="3.0 ou 4.0")] = "3.0",
+    version: Annotated[str, Parameter(query="version", schema_extra={"enum": ["3.0", "4.0"]}, description="3.0 ou 4.0")] = "3.0",
 ) -> Response[Any]:
     """The contacts holding a role at ``as_of``, as vCards with their structure (ORG); erased people are left out."""
     return _vcf(trame, slug, as_of, known_at, version)
@@ -133,7 +145,8 @@ def _api_import(
     if kind == "csv":
         report = exchange.import_csv(trame, slug, raw, author=author_of(request), dry_run=dry_run, effective=at)
     else:
-        report = exchange.import_datainclusion(trame, slug, raw, author=author_of(request), dry_run=dry_run, effective=at)
+        payload = datainclusion.read_payload(raw)
+        report = datainclusion.import_v1(trame, slug, payload, author=author_of(request), dry_run=dry_run, effective=at)
     return _report_response(report)
 
 
@@ -143,7 +156,13 @@ Effective = Annotated[
 ]
 
 
-@post("/api/v1/territories/{slug:str}/structures/import.csv", opt=COORDINATOR, tags=["annuaire"], status_code=200)
+@post(
+    "/api/v1/territories/{slug:str}/structures/import.csv",
+    opt=COORDINATOR,
+    tags=["annuaire"],
+    status_code=200,
+    request_max_body_size=exchange.MAX_IMPORT_BYTES + 1,  # past it, the import's own French refusal
+)
 async def api_import_csv(
     request: Request[Any, Any, Any], trame: Trame, slug: str, dry_run: DryRun = False, effective: Effective = None
 ) -> Response[Any]:
@@ -222,7 +241,8 @@ def import_page(request: Request[Any, Any, Any], trame: Trame, territory: str, d
                 trame, territory, raw, author=author_of(request), dry_run=dry_run, effective=effective, filename=filename
             )
         else:
-            report = exchange.import_datainclusion(trame, territory, raw, author=author_of(request), dry_run=dry_run, effective=effective)
+            payload = datainclusion.read_payload(raw)
+            report = datainclusion.import_v1(trame, territory, payload, author=author_of(request), dry_run=dry_run, effective=effective)
     except UnreadableFile as exc:
         return render(
             request, "annuaire/export.html", status_code=400, columns=exchange.COLUMNS, error=str(exc), today=clock.day_of(clock.now())

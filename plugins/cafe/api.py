@@ -14,10 +14,9 @@ from litestar import Request, get, post, put
 from core.application import Trame
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
-from core.web.hygiene import Clock, Day, DayQuery, Filled, OptionalDay
+from core.web.hygiene import Clock, Day, DayQuery, Filled, OptionalDay, day_param
 from plugins.cafe.service import cafes
-from plugins.rencontres.api import delivery_out, meeting_out
-from plugins.rencontres.schemas import DeliveryOut, MeetingOut
+from plugins.rencontres.public import DeliveryOut, MeetingOut, delivery_out, meeting_out
 
 BASE = "/api/v1/territories/{slug:str}/cafe"
 TAGS = ["cafe"]
@@ -105,6 +104,7 @@ def may_speak_for(request: Request[Any, Any, Any], structure_id: str) -> None:
 
 @get(f"{BASE}/cafes", tags=TAGS, sync_to_thread=False)
 def list_cafes(trame: Trame, slug: str, since: DayQuery = None, until: DayQuery = None) -> list[MeetingOut]:
+    since, until = day_param("since", since), day_param("until", until)
     return [meeting_out(m) for m in cafes(trame).cafes(slug, since=since, until=until)]
 
 

@@ -7,15 +7,14 @@ directory by name, and added to it when missing.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from core import clock
 from core.store import SYSTEM
+from plugins.annuaire import public as annuaire
 from plugins.cafe.service import cafes
-from plugins.rencontres import partners
-from plugins.rencontres.events import Section
-from plugins.rencontres.recurrence import occurrences
-from plugins.rencontres.recurrence import today as paris_today
+from plugins.rencontres.public import Section, occurrences
 
 if TYPE_CHECKING:
     from core.application import Trame
@@ -95,13 +94,16 @@ FUMEL_THEMES = {
 def _ids(trame: Trame, territory: str, names: dict[str, tuple[str, list[str]]] | list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in names:
-        found = partners.find_by_name(trame, territory, name)
+        found = annuaire.find_by_name(trame, territory, name)
         if found is not None:
             out[name] = found.id
             continue
         address, themes = names[name] if isinstance(names, dict) else ("Fumel", FUMEL_THEMES.get(name, []))
-        out[name] = partners.create(
-            trame, territory, author=AUTHOR, name=name, address=address, themes=themes, reason="Café partenaires (démonstration)"
+        out[name] = annuaire.create(
+            trame,
+            territory,
+            author=AUTHOR,
+            data=annuaire.StructureIn(name=name, address=address, themes=themes, reason="Café partenaires (démonstration)"),
         )
     return out
 
@@ -117,7 +119,7 @@ def _hold(
 ) -> None:
     """Invitations (everyone unless told; nothing mailed), attendance, some round-table news."""
     svc = cafes(trame)
-    everyone = invited if invited is not None else [s.id for s in partners.structures(trame, territory)]
+    everyone = invited if invited is not None else [s.id for s in annuaire.structures(trame, territory)]
     svc.meetings.invite(territory, meeting_id, everyone, author=AUTHOR, send=False)
     svc.meetings.record_attendance(
         territory, meeting_id, [{"structure_id": sid, "status": "present"} for sid in present.values()], author=AUTHOR
@@ -130,7 +132,7 @@ def _hold(
 def load(trame: Trame, territory: str) -> None:
     if cafes(trame).cafes(territory):
         return  # already there
-    partners.ensure_directory_demo(trame, territory)
+    annuaire.ensure_demo(trame, territory)
     if territory == "agen":
         _agen(trame)
     elif territory == "fumel":
@@ -152,7 +154,7 @@ def _agen(trame: Trame) -> None:
     # Hosting in turn, then the last twelve months and the next two cafés.
     for name in AGEN_HOSTS:
         svc.offer_hosting("agen", everyone[name], author=AUTHOR, willing=True, has_room=True)
-    today = paris_today()
+    today = date.fromisoformat(clock.paris_today())
     days = [d for d in occurrences("FREQ=MONTHLY;BYDAY=+1FR", today - timedelta(days=365), count=16) if d.month not in (7, 8)]
     for d in days[:14]:
         host = svc.suggest_host("agen")

@@ -61,4 +61,15 @@ class NewcomerRegistered(Event, frozen=True, kw_only=True):
     structure_id: Id
 
 
-EVENTS: list[type[Event]] = [HostingOffered, RoundTableEntryRecorded, NewcomerPresented, NewcomerRegistered]
+class CapacitySet(Event, frozen=True, kw_only=True):
+    """How many structures a café can welcome (seed 001: past 35 organisations, « réguler la
+    fréquentation »); ``None`` lifts the limit. Structures answering « je viens » through their
+    answer link take the places in the order they answered; the others wait in that order."""
+
+    name = "cafe.CapacitySet"
+    journal_label = "Capacité d'un café fixée"
+    meeting_id: Id
+    capacity: Annotated[int, msgspec.Meta(ge=1, le=1000)] | None = None
+
+
+EVENTS: list[type[Event]] = [HostingOffered, RoundTableEntryRecorded, NewcomerPresented, NewcomerRegistered, CapacitySet]

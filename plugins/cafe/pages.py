@@ -8,34 +8,35 @@ from uuid import UUID
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 
+from core import clock, privacy
 from core.application import Trame
 from core.web import flash
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
+from core.web.forms import Form, many, one
 from core.web.rendering import render
-from plugins.annuaire.kinds import THEMES
+from plugins.annuaire import public as annuaire
 from plugins.cafe.service import KINDS, cafes, next_friday_rank_day
-from plugins.rencontres import partners
-from plugins.rencontres.pages import Form, many, meeting_context, one
-from plugins.rencontres.recurrence import today as paris_today
-from plugins.rencontres.service import Delivery
+from plugins.rencontres.public import Delivery, meeting_context
 
 P = "/t/{territory:str}/cafe"
 
 
 def _index(request: Request[Any, Any, Any], trame: Trame, territory: str, *, error: str | None = None, status_code: int = 200) -> Template:
     svc = cafes(trame)
-    today = paris_today().isoformat()
+    today = clock.paris_today()
+    upcoming, past = svc.cafes(territory, since=today), svc.cafes(territory, until=today, descending=True, limit=24)
     return render(
         request,
         "cafe/index.html",
         status_code=status_code,
         error=error,
-        upcoming=svc.cafes(territory, since=today),
-        past=svc.cafes(territory, until=today, descending=True, limit=24),
+        upcoming=upcoming,
+        past=past,
+        figures=svc.figures(territory, [m["meeting_id"] for m in upcoming + past]),
         suggestion=svc.suggest_host(territory),
-        structures=partners.structures(trame, territory),
-        themes=THEMES,
+        structures=annuaire.structures(trame, territory),
+        themes=annuaire.THEMES,
         kinds=KINDS,
         default_day=next_friday_rank_day(),
         series=svc.meetings.all_series(territory, "cafe"),
@@ -92,15 +93,20 @@ def _cafe(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting
     ctx = meeting_context(trame, territory, meeting_id)
     extra.setdefault("delivery", None)
     extra.setdefault("error", None)
+    extra.setdefault("privacy_warning", [])
+    extra.setdefault("typed", {})
     return render(
         request,
         "cafe/cafe.html",
+        status_code=extra.pop("status_code", 200),
         **ctx,
         entries=svc.round_table(territory, meeting_id),
         newcomers=svc.newcomers(territory, meeting_id),
         kinds=KINDS,
-        themes=THEMES,
+        themes=annuaire.THEMES,
         invitation_size=len(svc.invitation_list(territory, meeting_id)),
+        capacity=svc.capacity(territory, meeting_id),
+        registrations=svc.registrations(territory, meeting_id),
         **extra,
     )
 
@@ -119,12 +125,28 @@ def invite(request: Request[Any, Any, Any], trame: Trame, territory: str, meetin
     return Redirect(f"/t/{territory}/cafe/{meeting_id}?envoi={key}", status_code=303)
 
 
+@post(f"{P}/{{meeting_id:uuid}}/capacite", opt={"role": "coordinator"}, sync_to_thread=True)
+def set_capacity(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
+    typed = one(data, "capacity").strip()
+    try:
+        if typed and not typed.isdigit():
+            raise UserError(400, "La capacité est un nombre de structures (laissez vide pour ne pas limiter).")
+        cafes(trame).set_capacity(territory, str(meeting_id), int(typed) if typed else None, author=author_of(request))
+    except UserError as exc:
+        return _cafe(request, trame, territory, str(meeting_id), error=exc.detail, status_code=exc.status)
+    return Redirect(f"/t/{territory}/cafe/{meeting_id}#inscriptions", status_code=303)
+
+
 @post(f"{P}/{{meeting_id:uuid}}/tour-de-table", opt={"role": "referent"}, sync_to_thread=True)
 def add_news(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
     access = access_of(request)
     structure_id = one(data, "structure_id") or access.structure_id or ""
     if not access.may_edit_structure(structure_id):
         raise UserError(403, "Vous ne pouvez écrire que pour votre propre structure.")
+    warned = privacy.unconfirmed([one(data, "news")], annuaire.known_names(trame, territory), one(data, privacy.CONFIRM) == "1")
+    if warned:  # shared secrecy: the round table is about structures; say why, let the author confirm
+        typed = {"news": one(data, "news"), "structure_id": structure_id}
+        return _cafe(request, trame, territory, str(meeting_id), privacy_warning=warned, typed=typed, status_code=422)
     try:
         cafes(trame).record_news(territory, str(meeting_id), structure_id, one(data, "news"), author=access.principal.account_id)
     except UserError as exc:
@@ -176,7 +198,7 @@ def hosts(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Temp
         "cafe/hosts.html",
         hosts=svc.hosts(territory),
         suggestion=svc.suggest_host(territory),
-        structures=partners.structures(trame, territory),
+        structures=annuaire.structures(trame, territory),
     )
 
 
@@ -197,4 +219,4 @@ def offer(request: Request[Any, Any, Any], trame: Trame, territory: str, data: F
     return Redirect(f"/t/{territory}/cafe/accueil", status_code=303)
 
 
-ROUTES = [index, plan, series, cafe_page, invite, add_news, newcomer, register, search, hosts, offer]
+ROUTES = [index, plan, series, cafe_page, invite, set_capacity, add_news, newcomer, register, search, hosts, offer]

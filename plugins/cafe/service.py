@@ -12,16 +12,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from core.collation import collation_key
+from core import clock
 from core.store import Conflict, Context, Write
 from core.structures import require_structure
+from core.text import collation_key, fold
 from core.web.errors import UserError
-from plugins.annuaire.kinds import THEMES
+from plugins.annuaire import public as annuaire
 from plugins.cafe import events as ev
-from plugins.cafe.projection import fold
-from plugins.rencontres import partners
-from plugins.rencontres.recurrence import today as paris_today
-from plugins.rencontres.service import Delivery, meetings
+from plugins.rencontres.public import Delivery, meetings, occurrences
 
 if TYPE_CHECKING:
     from core.application import Trame
@@ -43,6 +41,10 @@ def cafe_stream(meeting_id: str) -> UUID:
 
 def _like(text: str) -> str:
     return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+#: Every café of a territory (a monthly café for a century stays under it).
+ALL_CAFES = 100_000
 
 
 class Cafes:
@@ -114,7 +116,7 @@ class Cafes:
         """One café; the host's address becomes the place. A thematic café needs a theme; one plenary a year."""
         if kind not in KINDS:
             raise UserError(400, f"Type de café inconnu « {kind} ».")
-        if kind == "thematique" and theme not in THEMES:
+        if kind == "thematique" and theme not in annuaire.THEMES:
             raise UserError(400, "Un café thématique a un thème : choisissez-le dans la liste.")
         if kind == "pleniere":
             year = day[:4]
@@ -125,7 +127,7 @@ class Cafes:
             ]
             if others:
                 raise UserError(400, f"Une réunion plénière est déjà prévue en {year} ({others[0]['date_label']}) : une par an.")
-        title = KINDS[kind] + (f" — {THEMES[theme]}" if kind == "thematique" and theme else "")
+        title = KINDS[kind] + (f" — {annuaire.THEMES[theme]}" if kind == "thematique" and theme else "")
         if series_id is None and kind == "cafe":
             series = self.meetings.all_series(territory, PLUGIN)
             series_id = series[-1]["series_id"] if series else None
@@ -148,7 +150,7 @@ class Cafes:
         """Everyone for a café or the plenary; for a thematic café, the structures working on its theme."""
         m = self.require(territory, meeting_id)
         theme = m["theme"] if m["kind"] == "thematique" else None
-        return [s.id for s in partners.structures(self.trame, territory, theme=theme)]
+        return [s.id for s in annuaire.structures(self.trame, territory, theme=theme)]
 
     def invite(self, territory: str, meeting_id: str, *, author: str) -> Delivery:
         return self.meetings.invite(territory, meeting_id, self.invitation_list(territory, meeting_id), author=author)
@@ -164,12 +166,65 @@ class Cafes:
     ) -> list[dict[str, Any]]:
         return self.meetings.list(territory, plugin=PLUGIN, since=since, until=until, descending=descending, limit=limit)
 
+    # -- capacity, registrations, waiting list ----------------------------------------------
+    def set_capacity(self, territory: str, meeting_id: str, capacity: int | None, *, author: str) -> None:
+        """How many structures the café welcomes (None: no limit); a lower one sends the last
+        registered to the waiting list, a higher one gives the first waiting their places."""
+        m = self.require(territory, meeting_id)
+        if m["status"] == "cancelled":
+            raise UserError(409, "Ce café est annulé.")
+        if capacity is not None and not 1 <= capacity <= 1000:
+            raise UserError(400, "La capacité est un nombre de structures, entre 1 et 1000 (laissez vide pour ne pas limiter).")
+        self._append(territory, author, cafe_stream(meeting_id), [ev.CapacitySet(meeting_id=meeting_id, capacity=capacity)])
+
+    def capacity(self, territory: str, meeting_id: str) -> int | None:
+        with self.trame.db.read() as cur:
+            value = cur.scalar("SELECT capacity FROM cafe_capacity WHERE territory = ? AND meeting_id = ?", (territory, meeting_id))
+        return None if value is None else int(value)
+
+    def registrations(self, territory: str, meeting_id: str) -> dict[str, list[dict[str, Any]]]:
+        """``{"inscrit": [...], "attente": [...]}``: structures in the order they said they would come."""
+        with self.trame.db.read() as cur:
+            rows = [
+                dict(r)
+                for r in cur.execute(
+                    "SELECT structure_id, status, since FROM cafe_registrations WHERE territory = ? AND meeting_id = ? ORDER BY since",
+                    (territory, meeting_id),
+                ).fetchall()
+            ]
+        names = annuaire.names(self.trame, territory, {r["structure_id"] for r in rows})
+        out: dict[str, list[dict[str, Any]]] = {"inscrit": [], "attente": []}
+        for r in rows:
+            out[r["status"]].append({"structure_id": r["structure_id"], "name": names.get(r["structure_id"], "")})
+        return out
+
+    def figures(self, territory: str, meeting_ids: list[str]) -> dict[str, dict[str, int | None]]:
+        """Per café: its capacity, how many structures are registered, waiting, and were present."""
+        out: dict[str, dict[str, int | None]] = {mid: {"capacity": None, "inscrit": 0, "attente": 0, "present": 0} for mid in meeting_ids}
+        if not meeting_ids:
+            return out
+        marks = ",".join("?" * len(meeting_ids))
+        with self.trame.db.read() as cur:
+            for r in cur.execute(
+                f"SELECT meeting_id, capacity FROM cafe_capacity WHERE territory = ? AND meeting_id IN ({marks})", (territory, *meeting_ids)
+            ).fetchall():
+                out[r["meeting_id"]]["capacity"] = r["capacity"]
+            for r in cur.execute(
+                f"SELECT meeting_id, status, COUNT(*) AS n FROM cafe_registrations WHERE territory = ? AND meeting_id IN ({marks}) "
+                "GROUP BY meeting_id, status",
+                (territory, *meeting_ids),
+            ).fetchall():
+                out[r["meeting_id"]][r["status"]] = int(r["n"])
+        for mid in meeting_ids:
+            out[mid]["present"] = len({a["structure_id"] for a in self.meetings.attendance(territory, mid) if a["status"] == "present"})
+        return out
+
     # -- hosting -------------------------------------------------------------------------------
     def offer_hosting(
         self, territory: str, structure_id: str, *, author: str, willing: bool, has_room: bool, note: str | None = None
     ) -> None:
         require_structure(self.trame, territory, structure_id)
-        if partners.structure(self.trame, territory, structure_id) is None:
+        if annuaire.structure(self.trame, territory, structure_id) is None:
             raise UserError(404, "Cette structure n'est pas dans l'annuaire.")
         self._append(
             territory,
@@ -182,19 +237,21 @@ class Cafes:
         """Offers with the last café each structure hosted (held by today: a planned one is not yet
         "hosted") and the next one it will host. A café held at a structure's address counts as
         hosted by it, as do those of a monthly series, which carry the place but no host."""
-        today = paris_today().isoformat()
-        host = "COALESCE(host_structure_id, CASE WHEN place_kind = 'structure' THEN place_structure_id END)"
+        today = clock.paris_today()
         with self.trame.db.read() as cur:
             rows = cur.execute("SELECT structure_id, willing, has_room, note FROM cafe_hosts WHERE territory = ?", (territory,)).fetchall()
-            hosted = cur.execute(
-                f"SELECT {host} AS host, MAX(CASE WHEN day <= ? THEN day END) AS last_day, "
-                "MIN(CASE WHEN day > ? THEN day END) AS next_day FROM rencontres_meetings WHERE territory = ? AND plugin = ? "
-                f"AND status <> 'cancelled' AND {host} IS NOT NULL GROUP BY {host}",
-                (today, today, territory, PLUGIN),
-            ).fetchall()
-        last = {r["host"]: r["last_day"] for r in hosted}
-        upcoming = {r["host"]: r["next_day"] for r in hosted}
-        names = partners.names(self.trame, territory)
+        last: dict[str, str] = {}
+        upcoming: dict[str, str] = {}
+        for m in meetings(self.trame).list(territory, plugin=PLUGIN, include_cancelled=False, limit=ALL_CAFES):
+            host = m["host_structure_id"] or (m["place_structure_id"] if m["place_kind"] == "structure" else None)
+            if host is None:
+                continue
+            day = m["day"]
+            if day <= today:
+                last[host] = max(last.get(host, day), day)
+            else:
+                upcoming[host] = min(upcoming.get(host, day), day)
+        names = annuaire.names(self.trame, territory)
         out = [
             {
                 **dict(r),
@@ -226,7 +283,7 @@ class Cafes:
             raise UserError(400, "Ce café est annulé.")
         if not news.strip():
             raise UserError(400, "Écrivez les nouvelles de la structure.")
-        if partners.structure(self.trame, territory, structure_id) is None:
+        if annuaire.structure(self.trame, territory, structure_id) is None:
             raise UserError(400, "Choisissez une structure de l'annuaire.")
         self._append(
             territory,
@@ -239,7 +296,7 @@ class Cafes:
             self.meetings.record_attendance(territory, meeting_id, [{"structure_id": structure_id, "status": "present"}], author=author)
 
     def round_table(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
-        names = partners.names(self.trame, territory)
+        names = annuaire.names(self.trame, territory)
         with self.trame.db.read() as cur:
             rows = cur.execute(
                 "SELECT structure_id, news, recorded_at FROM cafe_round_table WHERE territory = ? AND meeting_id = ?",
@@ -252,23 +309,32 @@ class Cafes:
 
     def search(self, territory: str, q: str = "", *, structure_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Round-table news, newest café first; ``q`` matches words regardless of case and accents."""
-        sql = (
-            "SELECT r.meeting_id, r.structure_id, r.news, m.day, m.title FROM cafe_round_table r "
-            "JOIN rencontres_meetings m ON m.meeting_id = r.meeting_id WHERE r.territory = ?"
-        )
+        sql = "SELECT meeting_id, structure_id, news FROM cafe_round_table WHERE territory = ?"
         params: list[Any] = [territory]
         for word in fold(q).split():
-            sql += " AND r.search_text LIKE ? ESCAPE '!'"
+            sql += " AND search_text LIKE ? ESCAPE '!'"
             params.append(f"%{_like(word)}%")
         if structure_id:
-            sql += " AND r.structure_id = ?"
+            sql += " AND structure_id = ?"
             params.append(structure_id)
-        sql += " ORDER BY m.starts_at DESC, r.structure_id LIMIT ?"
-        params.append(limit)
         with self.trame.db.read() as cur:
             rows = cur.execute(sql, params).fetchall()
-        names = partners.names(self.trame, territory)
-        return [{**dict(r), "name": names.get(r["structure_id"], "")} for r in rows]
+        # The cafés are the meetings plugin's: their day and title come through its service.
+        cafes = {m["meeting_id"]: m for m in meetings(self.trame).list(territory, plugin=PLUGIN, limit=ALL_CAFES)}
+        names = annuaire.names(self.trame, territory)
+        found = [
+            {
+                **dict(r),
+                "day": cafes[r["meeting_id"]]["day"],
+                "title": cafes[r["meeting_id"]]["title"],
+                "name": names.get(r["structure_id"], ""),
+            }
+            for r in rows
+            if r["meeting_id"] in cafes
+        ]
+        found.sort(key=lambda e: e["structure_id"] or "")
+        found.sort(key=lambda e: cafes[e["meeting_id"]]["starts_at"], reverse=True)
+        return found[:limit]
 
     # -- newcomers ---------------------------------------------------------------------------
     def present_newcomer(self, territory: str, meeting_id: str, *, author: str, organisation: str, presentation: str = "") -> str:
@@ -305,7 +371,9 @@ class Cafes:
         fields = {k: v for k, v in sheet.items() if v not in (None, "", [])}
         fields.setdefault("name", found["organisation"])
         fields.setdefault("missions", found["presentation"] or None)
-        structure_id = partners.create(self.trame, territory, author=author, **{k: v for k, v in fields.items() if v is not None})
+        structure_id = annuaire.create(
+            self.trame, territory, author=author, data=annuaire.StructureIn(**{k: v for k, v in fields.items() if v is not None})
+        )
         self._append(
             territory,
             author,
@@ -322,7 +390,5 @@ def cafes(trame: Trame) -> Cafes:
 
 def next_friday_rank_day(today: date | None = None) -> str:
     """The next first Friday: the default day of a monthly café."""
-    from plugins.rencontres.recurrence import occurrences
-
-    today = today or paris_today()
+    today = today or date.fromisoformat(clock.paris_today())
     return occurrences("FREQ=MONTHLY;BYDAY=+1FR", today, count=1)[0].isoformat()

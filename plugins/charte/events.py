@@ -155,6 +155,18 @@ class PollVoted(Event, frozen=True, kw_only=True):
     slot_ids: list[Id]
 
 
+class PollLinkIssued(Event, frozen=True, kw_only=True):
+    """A structure's own voting link for a date poll, used without an account; only the SHA-256
+    ``digest`` of its token is kept (the journal drops it), and a new link replaces the previous one."""
+
+    name = "charte.PollLinkIssued"
+    journal_label = "Lien de vote au sondage de dates émis"
+    poll_id: Id
+    charter_id: Id
+    structure_id: Id
+    digest: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$")]
+
+
 class PollAdopted(Event, frozen=True, kw_only=True):
     """The majority slot is adopted; the poll is then closed."""
 
@@ -217,6 +229,7 @@ EVENTS: list[type[Event]] = [
     PartnerInvitationEnded,
     PollOpened,
     PollVoted,
+    PollLinkIssued,
     PollAdopted,
     CyclePlanned,
     PresenterChosen,

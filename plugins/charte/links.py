@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from core.collation import collation_key
-from plugins.annuaire.schemas import StructureIn, StructureOut
+from core.text import collation_key
+from plugins.annuaire import public as annuaire
+from plugins.annuaire.public import StructureIn, find_structure, names, structure, structures  # noqa: F401 (the charter calls links.*)
+from plugins.rencontres import public as rencontres
 
 if TYPE_CHECKING:
     from core.application import Trame
@@ -24,82 +26,24 @@ AGENDA = (
 
 
 # -- directory -------------------------------------------------------------------------------
-def _directory(trame: Trame) -> Any:
-    from plugins.annuaire.service import directory
-
-    return directory(trame)
-
-
-def structures(trame: Trame, territory: str, *, q: str | None = None, as_of: str | None = None) -> list[StructureOut]:
-    """Every structure of the territory at a date (all pages), by name."""
-    out: list[StructureOut] = []
-    offset = 0
-    while True:
-        items, total = _directory(trame).list_structures(territory, q=q, as_of=as_of, limit=PAGE, offset=offset)
-        out.extend(items)
-        offset += len(items)
-        if not items or offset >= total:
-            break
-    return sorted(out, key=lambda s: collation_key(s.name))
-
-
-def structure(trame: Trame, territory: str, structure_id: str | None, as_of: str | None = None) -> StructureOut | None:
-    if not structure_id:
-        return None
-    found: StructureOut | None = _directory(trame).get_structure(territory, structure_id, as_of=as_of)
-    return found
-
-
-def names(trame: Trame, territory: str, ids: set[str] | None = None) -> dict[str, str]:
-    """structure id -> current name; a structure that has left the directory since keeps its id
-    as name only if it is not found at all (the directory API has no "any time" lookup by id)."""
-    if ids is None:
-        return {s.id: s.name for s in structures(trame, territory)}
-    found = {sid: s.name for sid, s in _directory(trame).structures(territory, ids).items()}
-    for sid in ids - found.keys():
-        history = _directory(trame).history(territory, structure_id=sid) if sid else []
-        found[sid] = _last_name(history) or "structure sortie de l'annuaire"
-    return found
-
-
-def _last_name(history: list[Any]) -> str | None:
-    for entry in reversed(history):
-        for change in entry.changes:
-            if change.field == "name" and change.after:
-                return str(change.after)
-    return None
-
-
-def find_structure(trame: Trame, territory: str, query: str, as_of: str | None = None) -> StructureOut | None:
-    """The best structure matching a search (name, acronym), among those in the directory at ``as_of``."""
-    items, _total = _directory(trame).list_structures(territory, q=query, as_of=as_of, limit=1)
-    return items[0] if items else None
+# structures(), structure(), names() and find_structure() are the directory's own (public.py).
 
 
 def ensure_directory_demo(trame: Trame, territory: str) -> None:
-    """Let the directory write its demo first (demo hooks run in no set order); it does nothing when
-    the territory's directory already has structures."""
-    hook = getattr(trame.catalog.module_of("annuaire"), "demo_data", None)
-    if hook is not None:
-        hook(trame=trame, territory=territory)
+    annuaire.ensure_demo(trame, territory)
 
 
 def create_structure(trame: Trame, territory: str, *, author: str, **fields: Any) -> str:
-    structure_id, _version = _directory(trame).create_structure(territory, StructureIn(**fields), author=author)
-    return str(structure_id)
+    return annuaire.create(trame, territory, author=author, data=StructureIn(**fields))
 
 
 # -- meetings --------------------------------------------------------------------------------
 def _meetings(trame: Trame) -> Any:
-    from plugins.rencontres.service import meetings
-
-    return meetings(trame)
+    return rencontres.meetings(trame)
 
 
 def long_date(day: str | None) -> str:
-    from plugins.rencontres.recurrence import long_date as _long
-
-    return _long(day)
+    return rencontres.long_date(day)
 
 
 def text_place(trame: Trame, territory: str, text: str) -> Any:
@@ -121,8 +65,6 @@ def plan_series(
     description: str,
 ) -> tuple[str, str, list[str]]:
     """Every two months except July and August, anchored on the first day: (series id, rule, meeting ids)."""
-    from plugins.rencontres.recurrence import preset_rule
-
     svc = _meetings(trame)
     series_id, ids = svc.plan_series(
         territory,
@@ -140,21 +82,15 @@ def plan_series(
     )
     from datetime import date
 
-    return str(series_id), str(preset_rule("bimestriel-hors-ete", date.fromisoformat(first_day))), list(ids)
+    return str(series_id), str(rencontres.preset_rule("bimestriel-hors-ete", date.fromisoformat(first_day))), list(ids)
 
 
 def describe_rule(rule: str) -> str:
-    from plugins.rencontres.recurrence import describe
-
-    return describe(rule)
+    return rencontres.describe(rule)
 
 
 def series_meetings(trame: Trame, territory: str, series_id: str) -> list[dict[str, Any]]:
     return list(_meetings(trame).list(territory, plugin=PLUGIN, series_id=series_id))
-
-
-def charter_meetings(trame: Trame, territory: str, since: str | None = None, until: str | None = None) -> list[dict[str, Any]]:
-    return list(_meetings(trame).list(territory, plugin=PLUGIN, since=since, until=until))
 
 
 def meeting(trame: Trame, territory: str, meeting_id: str) -> dict[str, Any] | None:
@@ -204,15 +140,16 @@ def minutes(trame: Trame, territory: str, meeting_id: str) -> dict[str, Any] | N
 def write_minutes(
     trame: Trame, territory: str, meeting_id: str, parts: list[tuple[str, str]], decisions: list[str], *, author: str
 ) -> None:
-    from plugins.rencontres.events import Section
-
     _meetings(trame).write_minutes(
-        territory, meeting_id, author=author, sections=[Section(title=t, body=b) for t, b in parts], decisions=decisions
+        territory, meeting_id, author=author, sections=[rencontres.Section(title=t, body=b) for t, b in parts], decisions=decisions
     )
 
 
 def participation(trame: Trame, territory: str, since: str, until: str, series_ids: list[str]) -> Any:
     """The meetings plugin's figures for the charter's cycles only (rates per meeting and per structure)."""
-    from plugins.rencontres import figures
+    return rencontres.compute(trame, territory, since, until, plugin=PLUGIN, series_ids=series_ids)
 
-    return figures.compute(trame, territory, since, until, plugin=PLUGIN, series_ids=series_ids)
+
+def addresses(trame: Trame, territory: str, structure_id: str) -> list[str]:
+    """Where to send a structure its voting link: its generic address first."""
+    return annuaire.addresses(trame, territory, structure_id)

@@ -2,45 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from core import clock
 from core.application import Trame
-from core.collation import collation_key
 from core.plugins import PageSection
+from core.text import collation_key
+from core.web import flash
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
+from core.web.forms import Form, many, one
 from core.web.rendering import fragment, render
 from plugins.charte import links
 from plugins.charte.api import check_signer, check_voter
 from plugins.charte.forms import Refused, refusal
-from plugins.charte.service import CHANNELS, FORMS, GRID, NO_NAMES, STATUSES, WEEKDAYS, charters, day
+from plugins.charte.service import CHANNELS, FORMS, GRID, NO_NAMES, STATUSES, WEEKDAYS, PollLink, charters, day
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 P = "/t/{territory:str}/charte"
 HERE = Path(__file__).parent
 
 
-def one(data: dict[str, Any], key: str, default: str = "") -> str:
-    value = data.get(key, default)
-    if isinstance(value, list):
-        value = value[-1] if value else default
-    return str(value).strip()
 
 
-def many(data: dict[str, Any], key: str) -> list[str]:
-    value = data.get(key, [])
-    return [str(v) for v in (value if isinstance(value, list) else [value]) if v]
 
 
 def _today() -> str:
-    return date.today().isoformat()
+    return clock.paris_today()
 
 
 def _back(territory: str, charter_id: str, suffix: str = "") -> Redirect:
@@ -299,12 +290,21 @@ def open_poll(request: Request[Any, Any, Any], trame: Trame, territory: str, cha
 
 
 @get(f"{P}/{{charter_id:str}}/sondages/{{poll_id:str}}", sync_to_thread=False)
-def poll_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str) -> Template:
-    return _poll(request, trame, territory, charter_id, poll_id)
+def poll_page(
+    request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str, liens: str | None = None
+) -> Template:
+    issued = flash.take(trame.db, author_of(request), liens, list[PollLink]) if liens else None
+    return _poll(request, trame, territory, charter_id, poll_id, issued=issued)
 
 
 def _poll(
-    request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str, refused: dict[str, Any] | None = None
+    request: Request[Any, Any, Any],
+    trame: Trame,
+    territory: str,
+    charter_id: str,
+    poll_id: str,
+    refused: dict[str, Any] | None = None,
+    issued: list[PollLink] | None = None,
 ) -> Template:
     svc = charters(trame)
     c = svc.require(territory, charter_id)
@@ -325,7 +325,61 @@ def _poll(
         today=_today(),
         adopted_label=p["slot_labels"].get(p["adopted_slot_id"] or "", ""),
         planned=any(cy["poll_id"] == poll_id for cy in svc.cycles(territory, charter_id)),
+        issued=[
+            (link, _vote_url(trame, territory, link.token), links.addresses(trame, territory, link.structure_id)) for link in issued or []
+        ],
     )
+
+
+def _vote_url(trame: Trame, territory: str, token: str) -> str:
+    return f"{trame.settings.base_url}/t/{territory}/charte/vote/{token}"
+
+
+@post(f"{P}/{{charter_id:str}}/sondages/{{poll_id:str}}/liens", opt={"role": "coordinator"}, sync_to_thread=True)
+def poll_links(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, poll_id: str) -> Response[Any]:
+    """Issue each expected structure its own voting link; they are shown once, on the poll's page."""
+    try:
+        issued = charters(trame).issue_poll_links(territory, poll_id, author=author_of(request))
+    except UserError as exc:
+        return _poll(request, trame, territory, charter_id, poll_id, refusal("links", exc, {}))
+    key = flash.put(trame.db, author_of(request), issued)
+    return _back(territory, charter_id, f"/sondages/{poll_id}?liens={key}#liens")
+
+
+def _vote_context(trame: Trame, territory: str, token: str) -> dict[str, Any]:
+    if trame.territories.get(territory) is None or not trame.territories.is_enabled(territory, "charte"):
+        raise UserError(404, "Cette page n'existe pas sur ce territoire.")
+    svc = charters(trame)
+    link = svc.poll_link(territory, token)
+    p = svc.poll(territory, link["poll_id"]) if link else None
+    if link is None or p is None:
+        raise UserError(404, "Ce lien de vote n'est pas valable. Demandez-en un nouveau à la coordination du réseau.")
+    mine = next((v for v in p["voters"] if v["structure_id"] == link["structure_id"]), None)
+    return {
+        "p": p,
+        "c": svc.require(territory, p["charter_id"]),
+        "mine": mine,
+        "structure_name": links.names(trame, territory, {link["structure_id"]}).get(link["structure_id"], ""),
+        "token": token,
+        "territory_title": (trame.territories.get(territory) or {}).get("title", ""),
+    }
+
+
+@get(f"{P}/vote/{{token:str}}", opt={"public": True}, sync_to_thread=False)
+def vote_form(request: Request[Any, Any, Any], trame: Trame, territory: str, token: str, fait: bool = False) -> Template:
+    """A structure's voting page, reached through its own link: no account."""
+    return render(request, "charte/vote.html", **_vote_context(trame, territory, token), done=fait, refused=None)
+
+
+@post(f"{P}/vote/{{token:str}}", opt={"public": True}, sync_to_thread=True)
+def vote_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, token: str, data: Form) -> Response[Any]:
+    ctx = _vote_context(trame, territory, token)
+    try:
+        charters(trame).vote_with_token(territory, token, slot_ids=many(data, "slot"))
+    except UserError as exc:
+        refused = refusal("vote", exc, {"slot": many(data, "slot")})
+        return render(request, "charte/vote.html", status_code=refused["status"], **ctx, done=False, refused=refused)
+    return Redirect(f"/t/{territory}/charte/vote/{token}?fait=1", status_code=303)
 
 
 @post(f"{P}/{{charter_id:str}}/sondages/{{poll_id:str}}/vote", opt={"role": "referent"}, sync_to_thread=True)
@@ -463,7 +517,7 @@ def participation_page(
     svc = charters(trame)
     c = svc.require(territory, charter_id)
     adopted = [v["adopted_on"] for v in svc.versions(territory, charter_id) if v["adopted_on"]]
-    since = day(du, "Du", required=False) or (min(adopted) if adopted else f"{date.today().year}-01-01")
+    since = day(du, "Du", required=False) or (min(adopted) if adopted else f"{clock.paris_today()[:4]}-01-01")
     until = day(au, "Au", required=False) or (c["status_on"] if c["status"] == "ended" and c["status_on"] else _today())
     return render(request, "charte/participation.html", c=c, f=svc.participation(territory, charter_id, since, until))
 
@@ -551,6 +605,9 @@ ROUTES = [
     poll_page,
     poll_vote,
     poll_adopt,
+    poll_links,
+    vote_form,
+    vote_submit,
     plan_cycle,
     charter_form_address,
     withdraw_address,

@@ -28,6 +28,7 @@ TABLES = (
     "charte_invited",
     "charte_polls",
     "charte_votes",
+    "charte_poll_links",
     "charte_cycles",
     "charte_presenters",
     "charte_evaluations",
@@ -36,7 +37,7 @@ TABLES = (
 
 class CharterProjection(Projection):
     name = "charte"
-    version = 2  # 2: status history (charte_statuses)
+    version = 3  # 2: status history (charte_statuses); 3: voting links (charte_poll_links)
     topics = tuple(e.name for e in ev.EVENTS)
     tables = TABLES
 
@@ -64,6 +65,8 @@ class CharterProjection(Projection):
             "question TEXT NOT NULL, slots TEXT NOT NULL, status TEXT NOT NULL, adopted_slot_id TEXT, adopted_votes INTEGER, "
             "opened_at TEXT NOT NULL, adopted_at TEXT)",
             "CREATE INDEX IF NOT EXISTS charte_polls_charter ON charte_polls (charter_id, opened_at)",
+            "CREATE TABLE IF NOT EXISTS charte_poll_links (poll_id TEXT NOT NULL, structure_id TEXT NOT NULL, territory TEXT NOT NULL, "
+            "digest TEXT NOT NULL UNIQUE, issued_at TEXT NOT NULL, PRIMARY KEY (poll_id, structure_id))",
             "CREATE TABLE IF NOT EXISTS charte_votes (poll_id TEXT NOT NULL, structure_id TEXT NOT NULL, territory TEXT NOT NULL, "
             "slot_ids TEXT NOT NULL, voted_at TEXT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (poll_id, structure_id))",
             "CREATE TABLE IF NOT EXISTS charte_cycles (charter_id TEXT NOT NULL, series_id TEXT NOT NULL, territory TEXT NOT NULL, "
@@ -164,6 +167,12 @@ class CharterProjection(Projection):
                 "ON CONFLICT (poll_id, structure_id) DO UPDATE SET slot_ids = excluded.slot_ids, voted_at = excluded.voted_at, "
                 "position = excluded.position",
                 (e.poll_id, e.structure_id, t, _json(e.slot_ids).decode(), rec.recorded_at, rec.position),
+            )
+        elif isinstance(e, ev.PollLinkIssued):
+            cur.execute("DELETE FROM charte_poll_links WHERE poll_id = ? AND structure_id = ?", (e.poll_id, e.structure_id))
+            cur.execute(
+                "INSERT INTO charte_poll_links (poll_id, structure_id, territory, digest, issued_at) VALUES (?, ?, ?, ?, ?)",
+                (e.poll_id, e.structure_id, t, e.digest, rec.recorded_at),
             )
         elif isinstance(e, ev.PollAdopted):
             cur.execute(

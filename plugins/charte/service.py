@@ -8,6 +8,8 @@ territory; an id of another territory answers 404 like an unknown one.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -17,9 +19,9 @@ from uuid import UUID
 import msgspec
 
 from core import clock
-from core.collation import collation_key
 from core.store import Conflict, Context, Write
 from core.structures import require_structure
+from core.text import collation_key
 from core.web.errors import UserError
 from plugins.charte import events as ev
 from plugins.charte import links
@@ -88,6 +90,27 @@ def hour_label(hhmm: str) -> str:
 
 def slot_label(slot: dict[str, Any]) -> str:
     return f"{WEEKDAYS[slot['weekday']]} {hour_label(slot['start'])} – {hour_label(slot['end'])}"
+
+
+#: The author of a vote cast through a structure's voting link (``lien:<poll id>``): the journal
+#: then reads « réponse par lien de <structure> ».
+LINK_AUTHOR = "lien:"
+
+
+class PollLink(msgspec.Struct, frozen=True, kw_only=True):
+    """A voting link as issued: shown once to the coordination, to send to that structure."""
+
+    structure_id: str
+    structure_name: str
+    token: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _by_name(row: dict[str, Any]) -> str:
+    return collation_key(row["structure_name"])
 
 
 class Charters:
@@ -261,7 +284,7 @@ class Charters:
             raise Refused(400, "Indiquez la fonction de la personne qui signe (par exemple : directrice).", "signatory_role")
         on = day(signed_on, "Date de signature", field="signed_on")
         assert on is not None
-        if on > date.today().isoformat():
+        if on > clock.paris_today():
             raise Refused(400, "La date de signature ne peut pas être dans le futur.", "signed_on")
         if channel not in CHANNELS:
             raise Refused(400, "Mode de signature inconnu.")
@@ -443,6 +466,49 @@ class Charters:
 
         self._command(territory, author, poll_id, build)
         return chosen[0]
+
+    def issue_poll_links(self, territory: str, poll_id: str, *, author: str) -> list[PollLink]:
+        """One voting link per structure expected at the charter's meetings today (carrier,
+        signatories, invited partners), to send them: a structure votes, and changes its vote
+        until the poll closes, without an account. Only the tokens' digests are stored; a new
+        link replaces the structure's previous one. The tokens are returned once, here."""
+        issued: list[PollLink] = []
+
+        def build() -> list[Any]:
+            p = self.poll(territory, poll_id)
+            if p is None:
+                raise UserError(404, "Ce sondage n'existe pas.")
+            if p["status"] != "open":
+                raise Refused(409, "Ce sondage est clos : le créneau a été adopté.")
+            electorate = self.expected_at(territory, p["charter_id"], clock.paris_today())
+            names = links.names(self.trame, territory, set(electorate))
+            issued.clear()
+            events: list[Any] = []
+            for sid in electorate:
+                token = secrets.token_urlsafe(32)
+                issued.append(PollLink(structure_id=sid, structure_name=names.get(sid, ""), token=token))
+                events.append(ev.PollLinkIssued(poll_id=poll_id, charter_id=p["charter_id"], structure_id=sid, digest=_digest(token)))
+            return events
+
+        self._command(territory, author, poll_id, build)
+        return sorted(issued, key=lambda link: collation_key(link.structure_name))
+
+    def poll_link(self, territory: str, token: str) -> dict[str, Any] | None:
+        """The poll and structure a voting link was issued for (None: unknown or replaced since)."""
+        with self.trame.db.read() as cur:
+            row = cur.execute(
+                "SELECT poll_id, structure_id FROM charte_poll_links WHERE territory = ? AND digest = ?", (territory, _digest(token))
+            ).fetchone()
+        return None if row is None else dict(row)
+
+    def vote_with_token(self, territory: str, token: str, *, slot_ids: list[str]) -> dict[str, Any]:
+        """A vote through a structure's own link: for that structure and poll only, until it closes."""
+        link = self.poll_link(territory, token)
+        if link is None:
+            raise UserError(404, "Ce lien de vote n'est pas valable. Demandez-en un nouveau à la coordination du réseau.")
+        author = f"{LINK_AUTHOR}{link['poll_id']}"
+        self.vote(territory, link["poll_id"], author=author, structure_id=link["structure_id"], slot_ids=slot_ids)
+        return link
 
     # == meeting cycle ===========================================================================
     def plan_cycle(
@@ -757,6 +823,10 @@ class Charters:
         p["tally"] = tally
         p["voters"] = sorted(voters, key=lambda v: collation_key(v["structure_name"]))
         p["leaders"] = [s for s, n in tally.items() if n == top and top > 0]
+        voted = {v["structure_id"] for v in voters}
+        waiting = [sid for sid in self.expected_at(territory, p["charter_id"], clock.paris_today()) if sid not in voted]
+        waiting_names = links.names(self.trame, territory, set(waiting))
+        p["waiting"] = sorted(({"structure_id": w, "structure_name": waiting_names.get(w, "")} for w in waiting), key=_by_name)
         p["majority"] = p["adopted_slot_id"] or (p["leaders"][0] if len(p["leaders"]) == 1 else None)
         return p
 
@@ -804,7 +874,7 @@ class Charters:
         c = self.require(territory, charter_id)
         first = self.first_adoption(territory, charter_id)
         start = min(int(c["drafted_at"][:4]), int(first[:4])) if first else int(c["drafted_at"][:4])
-        end = int(c["status_on"][:4]) if c["status"] == "ended" and c["status_on"] else date.today().year
+        end = int(c["status_on"][:4]) if c["status"] == "ended" and c["status_on"] else int(clock.paris_today()[:4])
         return list(range(start, max(start, end) + 1))
 
     def check_year(self, territory: str, charter_id: str, year: int) -> list[int]:
@@ -827,8 +897,8 @@ class Charters:
             "charter": c,
             "year": year,
             "years": years,
-            "state_on": min(until, date.today().isoformat()),
-            "state": self.state_at(territory, charter_id, min(until, date.today().isoformat())),
+            "state_on": min(until, clock.paris_today()),
+            "state": self.state_at(territory, charter_id, min(until, clock.paris_today())),
             "texts": texts,
             "written": dict(row) if row else None,
             "participation": self.participation(territory, charter_id, since, until),

@@ -3,21 +3,19 @@ write and queue the message, follow its log per recipient; and the public unsubs
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from core import mail, mailings
 from core.application import Trame
 from core.refusals import Refused
 from core.web.access import author_of
+from core.web.forms import Form
 from core.web.rendering import render
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 P = "/t/{territory:str}/diffusion"
 
 

@@ -68,6 +68,18 @@ def navigation_links(territory: str, role: str | None) -> list[NavLink]:
 
 
 @hookimpl
+def subject_erased(trame: Trame, territory: str, subject_id: str, names: list[str]) -> list[str]:
+    """Professionals typed by name into a programme who are the person erased (their whole name)."""
+    from core.erasure import names_in
+
+    with trame.db.read() as cur:
+        rows = cur.execute(
+            "SELECT participant_id, full_name FROM immersions_participants WHERE territory = ? AND full_name IS NOT NULL", (territory,)
+        ).fetchall()
+    return [r["participant_id"] for r in rows if names_in(r["full_name"], names, whole=True)]
+
+
+@hookimpl
 def demo_data(trame: Trame, territory: str) -> None:
     from plugins.immersions.demo import load
 

@@ -3,13 +3,11 @@ printable report, and the confirmation / feedback link that needs no account. No
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from core import clock
@@ -17,20 +15,14 @@ from core.application import Trame
 from core.refusals import Refused
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
+from core.web.forms import Form, one
 from core.web.rendering import render
 from plugins.annuaire import public as annuaire
 from plugins.immersions.service import ANSWERS, FIELDS, LENGTHS, QUESTIONS, SIDES, WISHES, PairDelivery, immersions
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 P = "/t/{territory:str}/immersions"
 
 
-def one(data: dict[str, Any], key: str, default: str = "") -> str:
-    """A single form value (the last one if the field was repeated)."""
-    value = data.get(key, default)
-    if isinstance(value, list):
-        value = value[-1] if value else default
-    return str(value).strip()
 
 
 def _index(request: Request[Any, Any, Any], trame: Trame, territory: str, *, error: str | None = None, status_code: int = 200) -> Template:

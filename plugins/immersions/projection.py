@@ -7,6 +7,7 @@ and reads here for pages, the API and the report.
 from __future__ import annotations
 
 from core.database import Cursor
+from core.erasure import TextsErased
 from core.events import Recorded
 from core.projection import Projection
 from plugins.immersions import events as ev
@@ -15,7 +16,7 @@ from plugins.immersions import events as ev
 class ImmersionsProjection(Projection):
     name = "immersions"
     version = 1
-    topics = tuple(e.name for e in ev.EVENTS)
+    topics = (*(e.name for e in ev.EVENTS), TextsErased.name)
     tables = (
         "immersions_programmes",
         "immersions_participants",
@@ -87,6 +88,14 @@ class ImmersionsProjection(Projection):
                 "UPDATE immersions_participants SET full_name = NULL, email = NULL, erased = 1 WHERE participant_id = ?",
                 (e.participant_id,),
             )
+        elif isinstance(e, TextsErased):  # a name typed here was a directory person's, now erased
+            for start in range(0, len(e.text_ids), 500):
+                chunk = e.text_ids[start : start + 500]
+                cur.execute(
+                    "UPDATE immersions_participants SET full_name = NULL, email = NULL, erased = 1 "
+                    f"WHERE participant_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
         elif isinstance(e, ev.SlotOffered):
             cur.execute(
                 "INSERT INTO immersions_offers (offer_id, programme_id, territory, structure_id, host_participant_id, day, length, note, "

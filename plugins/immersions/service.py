@@ -18,6 +18,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from core import clock
 from core.commands import History, run
+from core.erasure import erase_free_text
 from core.events import Event
 from core.refusals import Refused, absent, conflict, invalid
 from core.store import Context
@@ -316,6 +317,11 @@ class Immersions:
                 return []
             return [ev.ParticipantErased(programme_id=programme_id, participant_id=participant_id)]
 
+        with self.trame.db.read() as cur:
+            name = cur.scalar("SELECT full_name FROM immersions_participants WHERE participant_id = ?", (participant_id,))
+        if name:  # comments and guests' names elsewhere that name them go too
+            why = "effacement des données personnelles"
+            erase_free_text(self.trame, territory=territory, subject_id=participant_id, names=[name], author=author, reason=why)
         self._run(territory, author, programme_id, decide, reason="effacement des données personnelles")
         self.trame.keys.shred(participant_id)
         self.trame.db.scrub_free_space()

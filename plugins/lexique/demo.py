@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.glossary import fold
 from core.store import SYSTEM
+from core.text import fold
 from plugins.annuaire import public as annuaire
 from plugins.lexique.service import TermChange, TermIn, lexique
 

@@ -14,22 +14,17 @@ from litestar.response import Redirect, Template
 from core.application import Trame
 from core.refusals import Refused, Why
 from core.web.access import access_of, author_of
+from core.web.forms import Form, one
 from core.web.rendering import render
 from plugins.annuaire import public as annuaire
 from plugins.lexique.service import FIELD_LABELS, TermChange, TermIn, lexique
 
 P = "/t/{territory:str}/lexique"
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]
 COORDINATOR = {"role": "coordinator"}
 MAX_UPLOAD = 1_000_000
 
 
-def one(data: dict[str, Any], key: str, default: str = "") -> str:
-    value = data.get(key, default)
-    if isinstance(value, list):
-        value = value[-1] if value else default
-    return str(value).strip()
 
 
 def _refused(exc: Refused, form: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import msgspec
 
-from core.collation import collation_key
 from core.database import Cursor
 from core.events import Recorded
-from core.glossary import fold
 from core.projection import Projection
+from core.text import collation_key, fold
 from plugins.lexique import events as ev
 
 FIELDS = ("expansion", "definition", "structure_id", "national")

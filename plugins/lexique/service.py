@@ -19,11 +19,12 @@ import msgspec
 
 from core.commands import History, run
 from core.events import Event, Recorded
-from core.glossary import GlossaryTerm, fold
+from core.glossary import GlossaryTerm
 from core.refusals import absent, conflict, invalid
 from core.spreadsheet import restore, writer
 from core.store import Context
 from core.structures import require_structures
+from core.text import fold
 from plugins.annuaire import public as annuaire
 from plugins.lexique import events as ev
 from plugins.lexique.projection import FIELDS

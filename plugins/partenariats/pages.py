@@ -7,13 +7,11 @@ change, and a refused form comes back with what was typed and the reason beside 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from core import clock
@@ -21,6 +19,7 @@ from core.application import Trame
 from core.plugins import PageSection
 from core.refusals import Refused, invalid
 from core.web.access import access_of, author_of
+from core.web.forms import Form, one
 from core.web.rendering import fragment, render
 from plugins.annuaire import public as annuaire
 from plugins.partenariats import calendar, layout
@@ -38,7 +37,6 @@ from plugins.partenariats.service import (
     partnerships,
 )
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Req = Request[Any, Any, Any]
 P = "/t/{territory:str}/partenariats"
 READ = {"role": "member"}
@@ -69,11 +67,6 @@ LABELS = {
 }
 
 
-def one(data: dict[str, Any], key: str, default: str = "") -> str:
-    value = data.get(key, default)
-    if isinstance(value, list):
-        value = value[-1] if value else default
-    return str(value).replace("\r\n", "\n").strip()
 
 
 def moment(as_of: str | None, known_at: str | None) -> tuple[str | None, str | None]:

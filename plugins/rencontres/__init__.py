@@ -63,6 +63,22 @@ def navigation_links(territory: str, role: str | None) -> list[NavLink]:
 
 
 @hookimpl
+def subject_erased(trame: Any, territory: str, subject_id: str, names: list[str]) -> list[str]:
+    """The answers' comments and the guests' names (cafés' meetings included) that name the person."""
+    from core.erasure import names_in
+
+    with trame.db.read() as cur:
+        comments = cur.execute(
+            "SELECT comment_id, comment FROM rencontres_invitations WHERE territory = ? AND comment_id IS NOT NULL", (territory,)
+        ).fetchall()
+        guests = cur.execute(
+            "SELECT person_id, person_name FROM rencontres_attendance WHERE territory = ? AND person_name IS NOT NULL", (territory,)
+        ).fetchall()
+    found = [r["comment_id"] for r in comments if names_in(r["comment"], names)]
+    return found + [r["person_id"] for r in guests if names_in(r["person_name"], names, whole=True)]
+
+
+@hookimpl
 def journal_subjects(trame: Any, territory: str, lines: list[Any]) -> dict[int, Any]:
     """Lines about a meeting (a café's included) name it, with its date, and link to its page."""
     from core import clock

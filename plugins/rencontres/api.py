@@ -7,22 +7,22 @@ own secret, since neither a partner nor a calendar app has an account.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post, put
 from litestar.exceptions import NotFoundException
 
+from core import clock
 from core.application import Trame
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
-from core.web.hygiene import DayQuery
+from core.web.hygiene import DayQuery, day_param
 from plugins.rencontres import figures as fig
 from plugins.rencontres import schemas as s
 from plugins.rencontres.events import Place, Section
 from plugins.rencontres.ics import uid_of
-from plugins.rencontres.recurrence import today as paris_today
 from plugins.rencontres.service import Delivery, meetings
 
 BASE = "/api/v1/territories/{slug:str}/rencontres"
@@ -112,6 +112,7 @@ def detail_out(trame: Trame, slug: str, meeting_id: str) -> s.MeetingDetailOut:
 @get(f"{BASE}/meetings", tags=TAGS, sync_to_thread=False)
 def list_meetings(trame: Trame, slug: str, plugin: str | None = None, since: DayQuery = None, until: DayQuery = None) -> list[s.MeetingOut]:
     """Meetings of the territory, oldest first (``plugin`` = rencontres, cafe, ...)."""
+    since, until = day_param("since", since), day_param("until", until)
     return [meeting_out(m) for m in meetings(trame).list(slug, plugin=plugin, since=since, until=until)]
 
 
@@ -296,7 +297,7 @@ def calendar_response(trame: Trame, slug: str, token: str, plugin: str | None) -
 
 
 def default_period(since: str | None, until: str | None) -> tuple[str, str]:
-    today = paris_today()
+    today = date.fromisoformat(clock.paris_today())
     return (since or (today - timedelta(days=365)).isoformat(), until or today.isoformat())
 
 

@@ -9,7 +9,7 @@ The people helped by the network never appear here: no field may hold their name
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -106,13 +106,25 @@ class StructureInvited(Event, frozen=True, kw_only=True):
 
 
 class InvitationAnswered(Event, frozen=True, kw_only=True):
+    """A structure's answer. Its free-text ``comment`` may name someone (« Karima viendra »):
+    since v2 it is sealed under its own key ``comment_id``, erased with the person it names
+    (``core.TextsErased``). v1 comments were stored as typed."""
+
     name = "rencontres.InvitationAnswered"
     journal_label = "Réponse à une invitation"
+    class_version = 2
+    personal = ("comment",)
+    subject = "comment_id"
     meeting_id: Id
     invitation_id: Id
     structure_id: Id
     answer: Answer
     comment: Short | None = None
+    comment_id: str | None = None  # the erasure subject of the comment
+
+    @staticmethod
+    def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "comment_id": None}  # a v1 comment has no key: it stays as typed
 
 
 class AttendanceRecorded(Event, frozen=True, kw_only=True):

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from plugins.rencontres import partners
+from plugins.annuaire import public as annuaire
 from plugins.rencontres.recurrence import long_date
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def compute(
 ) -> Figures:
     """The figures of the territory's meetings over a period, of one plugin and/or of some series only
     (a charter counts its own cycles: the same attendance, read from the same tables as this page)."""
-    names = partners.names(trame, territory)
+    names = annuaire.names(trame, territory)
     plugin_sql = " AND m.plugin = ?" if plugin else ""
     extra: list[Any] = [plugin] if plugin else []
     if series_ids is not None:

@@ -125,11 +125,9 @@ def calendar(
     for m in meetings:
         zones.add(m["timezone"])
         cal.add_component(_event(m, base_url, organizer, attendees))
-    if "Europe/Paris" in zones:
-        cal.subcomponents.insert(0, _paris_vtimezone())  # before the events that name it, as clients write it
+    if "Europe/Paris" in zones or not zones:
+        # Before the events that name it, as clients write it; and alone in an empty feed, since
+        # RFC 5545 wants at least one component in a VCALENDAR (the feed's zone is Paris).
+        cal.subcomponents.insert(0, _paris_vtimezone())
     cal.add_missing_timezones()
     return cal.to_ical()
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -4,45 +4,34 @@ answer links, figures and the calendar feed. Server-rendered, usable without Jav
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
+from core import clock
 from core.application import Trame
-from core.collation import collation_key
+from core.text import collation_key
 from core.web import flash
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
+from core.web.forms import Form, many, one
 from core.web.rendering import render
 from plugins.rencontres import figures as fig
-from plugins.rencontres import partners
+from plugins.annuaire import public as annuaire
 from plugins.rencontres.api import calendar_response, default_period, feed_urls
 from plugins.rencontres.events import Section
 from plugins.rencontres.forms import parts, refusal
 from plugins.rencontres.recurrence import PRESETS
-from plugins.rencontres.recurrence import today as paris_today
 from plugins.rencontres.service import ANSWERS, PRESENCES, Delivery, meetings
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 P = "/t/{territory:str}/rencontres"
 
 
-def one(data: dict[str, Any], key: str, default: str = "") -> str:
-    """A single form value (the last one if the field was repeated)."""
-    value = data.get(key, default)
-    if isinstance(value, list):
-        value = value[-1] if value else default
-    return str(value).strip()
 
 
-def many(data: dict[str, Any], key: str) -> list[str]:
-    value = data.get(key, [])
-    return [v for v in (value if isinstance(value, list) else [value]) if v]
 
 
 def place_from_form(trame: Trame, territory: str, data: dict[str, Any]) -> Any:
@@ -58,14 +47,14 @@ def place_from_form(trame: Trame, territory: str, data: dict[str, Any]) -> Any:
 @get(f"{P}/", sync_to_thread=False)
 def index(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
     svc = meetings(trame)
-    today = paris_today().isoformat()
+    today = clock.paris_today()
     return render(
         request,
         "rencontres/index.html",
         upcoming=svc.list(territory, since=today),
         past=svc.list(territory, until=today, descending=True, limit=30),
         actions=svc.open_actions(territory),
-        names=partners.names(trame, territory),
+        names=annuaire.names(trame, territory),
         series=svc.all_series(territory),
     )
 
@@ -85,7 +74,7 @@ def _new_form(
         errors=errors,
         values=values,
         presets=PRESETS,
-        structures=partners.structures(trame, territory),
+        structures=annuaire.structures(trame, territory),
     )
 
 
@@ -122,7 +111,7 @@ def meeting_context(trame: Trame, territory: str, meeting_id: str) -> dict[str, 
     m = svc.require(territory, meeting_id)
     invitations = svc.invitations(territory, meeting_id)
     attendance = svc.attendance(territory, meeting_id)
-    structures = partners.structures(trame, territory)
+    structures = annuaire.structures(trame, territory)
     names = {x.id: x.name for x in structures}
     by_structure = {a["structure_id"]: a["status"] for a in attendance if not a["person_key"]}
     for a in attendance:  # a person present makes the structure present
@@ -130,7 +119,7 @@ def meeting_context(trame: Trame, territory: str, meeting_id: str) -> dict[str, 
             by_structure[a["structure_id"]] = "present"
     invited_ids = [i["structure_id"] for i in invitations]
     roster = invited_ids + sorted((sid for sid in by_structure if sid not in invited_ids), key=lambda x: collation_key(names.get(x, x)))
-    people = partners.person_names(trame, territory, {a["structure_id"] for a in attendance if a["person_id"]})
+    people = annuaire.person_names(trame, territory, {a["structure_id"] for a in attendance if a["person_id"]})
     return {
         "m": m,
         "invitations": invitations,
@@ -335,6 +324,15 @@ def minutes_save(request: Request[Any, Any, Any], trame: Trame, territory: str, 
     titles, bodies = many(data, "section_title"), data.get("section_body", [])
     bodies = bodies if isinstance(bodies, list) else [bodies]
     sections = [Section(title=t, body=(bodies[i] if i < len(bodies) else "")) for i, t in enumerate(titles)]
+    from core import privacy  # shared secrecy: warn before saving minutes that seem to name someone
+
+    texts = [*titles, *bodies, one(data, "decisions"), one(data, "next_meeting")]
+    warned = privacy.unconfirmed(texts, annuaire.known_names(trame, territory), one(data, privacy.CONFIRM) == "1")
+    if warned:
+        typed = {**data, "section_title": titles, "section_body": bodies, "decisions": one(data, "decisions")}
+        values = {k: v for k, v in typed.items() if k not in ("_csrf_token", privacy.CONFIRM)}
+        refused = {"form": "minutes", "errors": {}, "values": values, "status": 422, "privacy": warned}
+        return _minutes(request, trame, territory, meeting_id, refused=refused)
     try:
         meetings(trame).write_minutes(
             territory,
@@ -378,7 +376,7 @@ def _answer_context(trame: Trame, territory: str, token: str) -> dict[str, Any]:
     if inv is None:
         raise UserError(404, "Ce lien de réponse n'est pas valable. Demandez-en un nouveau à la coordination du réseau.")
     m = svc.require(territory, inv["meeting_id"])
-    s = partners.structure(trame, territory, inv["structure_id"])
+    s = annuaire.structure(trame, territory, inv["structure_id"])
     return {
         "inv": inv,
         "m": m,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import msgspec
 
 from core.database import Cursor
+from core.erasure import TextsErased
 from core.events import Recorded
 from core.projection import Projection
 from plugins.rencontres import events as ev
@@ -34,8 +35,8 @@ def _place_columns(place: ev.Place) -> tuple[str, str | None, str | None, str | 
 
 class MeetingsProjection(Projection):
     name = "rencontres"
-    version = 1
-    topics = tuple(e.name for e in ev.EVENTS)
+    version = 2  # v2: comment_id on invitations (comments erasable with a person they name)
+    topics = (*(e.name for e in ev.EVENTS), TextsErased.name)
     tables = TABLES
 
     def schema(self, dialect: str) -> list[str]:
@@ -56,7 +57,7 @@ class MeetingsProjection(Projection):
             "CREATE INDEX IF NOT EXISTS rencontres_meetings_host ON rencontres_meetings (territory, host_structure_id)",
             "CREATE TABLE IF NOT EXISTS rencontres_invitations (invitation_id TEXT PRIMARY KEY, territory TEXT NOT NULL, "
             "meeting_id TEXT NOT NULL, structure_id TEXT NOT NULL, digest TEXT NOT NULL UNIQUE, person_ids TEXT NOT NULL, "
-            "invited_at TEXT NOT NULL, answer TEXT, comment TEXT, answered_at TEXT)",
+            "invited_at TEXT NOT NULL, answer TEXT, comment TEXT, comment_id TEXT, answered_at TEXT)",
             "CREATE INDEX IF NOT EXISTS rencontres_invitations_meeting ON rencontres_invitations (meeting_id, structure_id)",
             "CREATE TABLE IF NOT EXISTS rencontres_attendance (territory TEXT NOT NULL, meeting_id TEXT NOT NULL, "
             "structure_id TEXT NOT NULL, person_key TEXT NOT NULL, person_id TEXT, person_name TEXT, status TEXT NOT NULL, "
@@ -147,9 +148,15 @@ class MeetingsProjection(Projection):
             )
         elif isinstance(e, ev.InvitationAnswered):
             cur.execute(
-                "UPDATE rencontres_invitations SET answer = ?, comment = ?, answered_at = ? WHERE invitation_id = ?",
-                (e.answer, e.comment, rec.recorded_at, e.invitation_id),
+                "UPDATE rencontres_invitations SET answer = ?, comment = ?, comment_id = ?, answered_at = ? WHERE invitation_id = ?",
+                (e.answer, e.comment, e.comment_id, rec.recorded_at, e.invitation_id),
             )
+        elif isinstance(e, TextsErased):
+            for start in range(0, len(e.text_ids), 500):
+                chunk = e.text_ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                cur.execute(f"UPDATE rencontres_invitations SET comment = NULL WHERE comment_id IN ({marks})", chunk)
+                cur.execute(f"UPDATE rencontres_attendance SET person_name = NULL WHERE person_id IN ({marks})", chunk)
         elif isinstance(e, ev.AttendanceRecorded | ev.GuestAttendanceRecorded):
             key = e.person_id or ""
             name = e.person_name if isinstance(e, ev.GuestAttendanceRecorded) else None

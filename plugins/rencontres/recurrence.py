@@ -137,8 +137,3 @@ def describe(rule: str) -> str:
     if parts.get("FREQ") == "WEEKLY":
         return "Toutes les semaines"
     return rule
-
-
-def today() -> date:
-    """Today in France, whatever the server's zone: "upcoming" changes at midnight in Paris."""
-    return datetime.now(ZoneInfo(PARIS)).date()

@@ -20,8 +20,9 @@ from core import clock, mail
 from core.store import Conflict, Context, Write
 from core.structures import require_structure, require_structures
 from core.web.errors import UserError
+from plugins.annuaire import public as annuaire
 from plugins.rencontres import events as ev
-from plugins.rencontres import ics, partners
+from plugins.rencontres import ics
 from plugins.rencontres.forms import Refused
 from plugins.rencontres.recurrence import PARIS, RuleError, describe, holiday_flag, long_date, occurrences, preset_rule
 
@@ -108,7 +109,7 @@ class Meetings:
         """A place from a form: a structure (its name and address copied), free text, or an online link."""
         if kind == "structure":
             require_structure(self.trame, territory, structure_id)  # another territory's id: 404, as absent
-            s = partners.structure(self.trame, territory, structure_id)
+            s = annuaire.structure(self.trame, territory, structure_id)
             if s is None:
                 raise Refused(400, "Choisissez la structure qui accueille la rencontre.", "place_structure_id")
             label = ", ".join(x for x in (s.name, s.address) if x)
@@ -385,7 +386,7 @@ class Meetings:
         """address -> structure name of everyone invited (each structure's generic address, then the
         invited people's); ``with_attendance`` adds the structures and people recorded at the meeting
         (present, excused or absent, invited or not)."""
-        known = partners.names(self.trame, territory)
+        known = annuaire.names(self.trame, territory)
         people: dict[str, list[str]] = {}
         for inv in self.invitations(territory, meeting_id):
             people.setdefault(inv["structure_id"], []).extend(inv["person_ids"])
@@ -396,7 +397,7 @@ class Meetings:
                     chosen.append(a["person_id"])
         out: dict[str, str] = {}
         for sid, person_ids in people.items():
-            for address in partners.addresses(self.trame, territory, sid, person_ids):
+            for address in annuaire.addresses(self.trame, territory, sid, person_ids):
                 out.setdefault(address, known.get(sid, ""))
         return out
 
@@ -424,7 +425,7 @@ class Meetings:
             raise Refused(409, "Cette rencontre est annulée.")
         require_structures(self.trame, territory, structure_ids)
         already = {i["structure_id"] for i in self.invitations(territory, meeting_id)}
-        known = partners.names(self.trame, territory)
+        known = annuaire.names(self.trame, territory)
         new = [s for s in dict.fromkeys(structure_ids) if s and s not in already]
         unknown = [s for s in new if s not in known]
         if unknown:
@@ -441,7 +442,7 @@ class Meetings:
                 )
             )
             url = f"{base}/t/{territory}/rencontres/reponse/{token}"
-            delivery.links.append(IssuedLink(sid, known[sid], url, partners.addresses(self.trame, territory, sid, people)))
+            delivery.links.append(IssuedLink(sid, known[sid], url, annuaire.addresses(self.trame, territory, sid, people)))
         if not events:
             return delivery
         self._append(territory, author, UUID(meeting_id), events)
@@ -505,6 +506,7 @@ class Meetings:
                     structure_id=inv["structure_id"],
                     answer=answer,  # type: ignore[arg-type]
                     comment=(comment or "").strip()[:300] or None,
+                    comment_id=f"commentaire:{uuid.uuid4()}",  # its own key: erasable with a person it names
                 )
             ],
         )
@@ -587,7 +589,7 @@ class Meetings:
             raise Refused(409, "Rédigez le compte rendu avant de le publier.")
         to = list(self.recipients(territory, meeting_id, with_attendance=True))
         delivery = Delivery()
-        body = minutes_text(m, minutes, self.actions_of(territory, meeting_id), partners.names(self.trame, territory))
+        body = minutes_text(m, minutes, self.actions_of(territory, meeting_id), annuaire.names(self.trame, territory))
         if mail.send(self.trame.settings, to, f"Compte rendu : {m['title']} — {long_date(m['day'])}", body):
             delivery.sent_to = to
         else:

@@ -10,8 +10,8 @@ from core.application import Trame
 from core.store import SYSTEM
 from core.testing import csrf_of, login, make_user, post_form
 from core.web.errors import UserError
+from plugins.annuaire import public as annuaire
 from plugins.cafe.service import cafes
-from plugins.rencontres import partners
 from plugins.rencontres.tests import helpers
 
 
@@ -93,7 +93,7 @@ def test_a_newcomer_gets_its_sheet_created_from_the_cafe(trame: Trame, agen: dic
     mid = svc.plan("agen", author=SYSTEM, day="2009-09-15", host_structure_id=agen["cms"])
     nid = svc.present_newcomer("agen", mid, author=SYSTEM, organisation="Maison relais de l'Udaf", presentation="Projet d'implantation.")
     sid = svc.register_newcomer("agen", mid, nid, author=SYSTEM, email="maison.relais@udaf47.example", themes=["logement"])
-    sheet = partners.structure(trame, "agen", sid)
+    sheet = annuaire.structure(trame, "agen", sid)
     assert sheet is not None and sheet.name == "Maison relais de l'Udaf" and sheet.themes == ["logement"]
     assert svc.newcomers("agen", mid)[0]["structure_id"] == sid
     assert sid in {a["structure_id"] for a in svc.meetings.attendance("agen", mid)}
@@ -181,3 +181,64 @@ def test_cafe_switched_off_for_joigny_on_for_agen(trame: Trame, agen: dict[str, 
     assert client.get("/t/joigny/cafe/").status_code == 404
     assert client.get("/t/joigny/rencontres/").status_code == 200
     assert "Café partenaires" not in client.get("/t/joigny/").text
+
+
+def test_round_table_news_naming_someone_is_kept_back_until_confirmed(trame: Trame, agen: dict[str, str], client: Any) -> None:
+    """Shared secrecy at the round table: the news comes back with the reason, saved once confirmed."""
+    mid = cafes(trame).plan("agen", author=SYSTEM, day="2026-03-06", host_structure_id=agen["cs"])
+    user = helpers.referent(trame, agen["ml"])
+    login(client, user.email)
+    url = f"/t/agen/cafe/{mid}"
+    news = "Nous accompagnons M. Ferrand vers un logement."
+    warned = client.post(f"{url}/tour-de-table", data={"news": news, "_csrf_token": csrf_of(client.get(url).text)})
+    assert warned.status_code == 422
+    assert "« M. Ferrand » : une civilité suivie d&#39;un nom désigne une personne." in warned.text
+    assert f">{news}</textarea>" in warned.text and 'name="confirmer_noms"' in warned.text
+    assert cafes(trame).round_table("agen", mid) == []
+    saved = client.post(
+        f"{url}/tour-de-table", data={"news": news, "confirmer_noms": "1", "_csrf_token": csrf_of(warned.text)}, follow_redirects=False
+    )
+    assert saved.status_code == 303 and [e["news"] for e in cafes(trame).round_table("agen", mid)] == [news]
+
+
+def test_a_full_cafe_puts_late_registrations_on_a_waiting_list(trame: Trame, agen: dict[str, str], client: Any) -> None:
+    """Seed 001, « réguler la fréquentation »: with 2 places, the third structure to answer « je viens »
+    through its link waits; when one declines, the first waiting takes its place; figures per café."""
+    svc = cafes(trame)
+    mid = svc.plan("agen", author=SYSTEM, day="2026-03-06", host_structure_id=agen["cs"])
+    svc.set_capacity("agen", mid, 2, author=SYSTEM)
+    tokens = {link.structure_id: link.url.rsplit("/", 1)[1] for link in svc.invite("agen", mid, author=SYSTEM).links}
+
+    def answer(key: str, what: str) -> None:
+        svc.meetings.answer_with_token("agen", tokens[agen[key]], structure_id=agen[key], answer=what)
+
+    def lists() -> tuple[list[str], list[str]]:
+        r = svc.registrations("agen", mid)
+        return [x["name"] for x in r["inscrit"]], [x["name"] for x in r["attente"]]
+
+    answer("ml", "coming")
+    answer("regie", "someone_else")  # a colleague comes: the structure takes a place
+    answer("cms", "coming")
+    answer("ml", "coming")  # answering again keeps its place
+    assert lists() == (["Mission locale de l'Agenais", "Régie de quartier"], ["Centre médico-social de Montanou"])
+    answer("regie", "not_coming")
+    assert lists() == (["Mission locale de l'Agenais", "Centre médico-social de Montanou"], [])
+    answer("cs", "coming")
+    svc.set_capacity("agen", mid, None, author=SYSTEM)  # no limit any more: everyone who comes has a place
+    assert lists() == (["Mission locale de l'Agenais", "Centre médico-social de Montanou", "Centre social Nord-Est d'Agen"], [])
+    svc.set_capacity("agen", mid, 1, author=SYSTEM)
+    assert lists() == (["Mission locale de l'Agenais"], ["Centre médico-social de Montanou", "Centre social Nord-Est d'Agen"])
+    before = lists()
+    trame.runner.rebuild(["cafe"])  # the order follows the log: a rebuild gives the same lists
+    assert lists() == before
+    with pytest.raises(UserError, match="entre 1 et 1000"):
+        svc.set_capacity("agen", mid, 0, author=SYSTEM)
+
+    login(client, make_user(trame, "coordination@agen.example", territory="agen", role="coordinator").email)
+    page = client.get(f"/t/agen/cafe/{mid}").text
+    assert "1 structure(s) inscrite(s) sur 1 place(s), 2 en liste d'attente" in page
+    index = client.get("/t/agen/cafe/").text
+    row = index.split("Fréquentation par café", 1)[1]
+    assert f'<a href="/t/agen/cafe/{mid}">06/03/2026</a></th><td>1</td><td>1</td><td>2</td><td>0</td>' in row
+    changed = post_form(client, f"/t/agen/cafe/{mid}", f"/t/agen/cafe/{mid}/capacite", {"capacity": "3"})
+    assert changed.status_code == 303 and len(svc.registrations("agen", mid)["inscrit"]) == 3

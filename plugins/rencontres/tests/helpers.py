@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.application import Trame
 from core.store import SYSTEM
 from core.testing import User, make_user
-from plugins.rencontres import partners
+from plugins.annuaire import public as annuaire
 
 STRUCTURES = {
     "cs": ("Centre social Nord-Est d'Agen", "7 rue des Glycines, 47000 Agen", ["famille", "jeunesse"]),
@@ -25,7 +25,7 @@ def territory(trame: Trame, slug: str = "agen", plugins: tuple[str, ...] = ("ann
 def structures(trame: Trame, slug: str = "agen") -> dict[str, str]:
     """key -> structure id, each with a generic e-mail address."""
     return {
-        key: partners.create(trame, slug, author=SYSTEM, name=name, address=address, themes=themes, email=f"{key}@agen.example")
+        key: annuaire.create(trame, slug, author=SYSTEM, data=annuaire.StructureIn(name=name, address=address, themes=themes, email=f"{key}@agen.example"))
         for key, (name, address, themes) in STRUCTURES.items()
     }
 

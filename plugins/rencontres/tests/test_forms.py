@@ -133,3 +133,39 @@ def test_action_refused_keeps_input(trame: Trame, client: Any) -> None:
     bad = client.post(f"{url}/actions", data={"title": "Fiche projet", "due": "demain", "_csrf_token": csrf_of(page.text)})
     assert bad.status_code == 400 and 'id="erreur-action_due"' in bad.text and 'value="Fiche projet"' in bad.text
     assert meetings(trame).actions_of("agen", mid) == []
+
+
+def test_minutes_that_seem_to_name_someone_are_saved_only_once_confirmed(trame: Trame, client: Any) -> None:
+    """Shared secrecy: « Mme Leroy » or « Paul Ferrand » (no contact of the directory) stops the save
+    with the reasons in French; the coordinator saves anyway by ticking the box."""
+    _setup(trame, client)
+    mid = _meeting(trame)
+    url = f"/t/agen/rencontres/{mid}/compte-rendu"
+    typed = {"section_title": "Situations", "section_body": "Mme Leroy et Paul Ferrand sont sans logement.", "decisions": ""}
+    warned = client.post(url, data={**typed, "_csrf_token": csrf_of(client.get(url).text)})
+    text = html.unescape(warned.text)
+    assert warned.status_code == 422
+    assert "Secret partagé : ce texte semble nommer une personne" in text
+    assert "« Mme Leroy » : une civilité suivie d'un nom désigne une personne." in text
+    assert "« Paul Ferrand » : un prénom suivi d'un nom qui n'est pas celui d'un contact de l'annuaire." in text
+    assert "Mme Leroy et Paul Ferrand sont sans logement." in text  # what was typed comes back
+    assert 'name="confirmer_noms"' in text and 'role="alert"' in text
+    assert meetings(trame).minutes("agen", mid) is None  # nothing saved
+
+    saved = client.post(url, data={**typed, "confirmer_noms": "1", "_csrf_token": csrf_of(text)}, follow_redirects=False)
+    assert saved.status_code == 303
+    minutes = meetings(trame).minutes("agen", mid)
+    assert minutes is not None and "Mme Leroy" in str(minutes["sections"])
+
+
+def test_minutes_about_structures_are_saved_at_once(trame: Trame, client: Any) -> None:
+    _setup(trame, client)
+    mid = _meeting(trame)
+    url = f"/t/agen/rencontres/{mid}/compte-rendu"
+    body = "La Mission locale de l'Agenais présente la Garantie jeunes ; une famille du quartier est orientée vers le CCAS."
+    saved = client.post(
+        url,
+        data={"section_title": "Dispositifs", "section_body": body, "decisions": "", "_csrf_token": csrf_of(client.get(url).text)},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303 and meetings(trame).minutes("agen", mid) is not None

@@ -125,6 +125,23 @@ def test_feed_uids_are_stable_across_a_reschedule(trame: Trame, agen: dict[str, 
     assert client.get(f"/t/agen/rencontres/agenda/{token}.ics").status_code == 404
 
 
+def test_an_empty_feed_is_a_valid_calendar(trame: Trame, agen: dict[str, str], client: Any) -> None:
+    """RFC 5545: a VCALENDAR holds at least one component; a territory with no meeting yet still
+    serves one that calendar clients subscribe to (icalendar and vobject both read it)."""
+    import vobject
+
+    token = meetings(trame).issue_feed_token("agen", author=SYSTEM)
+    response = client.get(f"/t/agen/rencontres/agenda/{token}.ics")
+    assert response.status_code == 200
+    parsed = Calendar.from_ical(response.content)
+    assert parsed.name == "VCALENDAR" and [c.name for c in parsed.subcomponents] == ["VTIMEZONE"]
+    assert parsed.walk("VEVENT") == [] and str(parsed.subcomponents[0]["TZID"]) == "Europe/Paris"
+    other = vobject.readOne(response.text)
+    assert other.validate(raiseException=True)
+    assert [c.name for c in other.getChildren() if isinstance(c, vobject.base.Component)] == ["VTIMEZONE"]
+    assert other.vtimezone.tzid.value == "Europe/Paris"
+
+
 def test_open_actions_carry_over_until_closed(trame: Trame, agen: dict[str, str]) -> None:
     svc = meetings(trame)
     _series, ids = svc.plan_series(

@@ -1,0 +1,31 @@
+"""Reading an HTML form: what every page handler of every plugin receives the same way.
+
+A form arrives URL-encoded as a dict whose values are a string, or a list when a field is
+repeated (checkboxes, multiple selects). Handlers read it through :func:`one` and
+:func:`many` so that a repeated field, a textarea's CRLF or surrounding spaces mean the same
+thing on every page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+
+#: The body parameter of a form handler: ``data: Form``.
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def one(data: dict[str, Any], key: str, default: str = "") -> str:
+    """A single value (the last one if the field was repeated), stripped, with LF line ends."""
+    value = data.get(key, default)
+    if isinstance(value, list):
+        value = value[-1] if value else default
+    return str(value).replace("\r\n", "\n").strip()  # browsers send CRLF in textareas
+
+
+def many(data: dict[str, Any], key: str) -> list[str]:
+    """Every non-blank value of a repeated field, stripped, in the order sent."""
+    value = data.get(key, [])
+    return [s for s in (str(v).strip() for v in (value if isinstance(value, list) else [value])) if s]
