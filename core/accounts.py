@@ -3,12 +3,22 @@
 Secrets never enter the log in clear: passwords as argon2id hashes and e-mails inside
 personal fields (erasable with the account's key); invitation and API tokens only as
 SHA-256 digests, so a leaked database gives no usable token.
+
+An account's id is random (uuid4) and is the clear-text author of everything it does, so
+nothing in the log is derived from its e-mail. Sign-in finds the account through a keyed
+digest of the e-mail kept in the accounts read model (:func:`email_digest`); erasing the
+account empties it, after which nothing says the address ever had an account, and the
+address may sign up again. Accounts made before this (ids ``uuid5`` of the e-mail) are read
+as they were written: the read model digests their e-mails the same way.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Literal
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -18,6 +28,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core import clock
+from core.commands import History, run
+from core.database import Cursor
 from core.events import Event
 from core.store import SYSTEM, Conflict, Context, Write
 from core.structures import require_structure
@@ -32,6 +44,15 @@ Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_l
 
 _hasher = PasswordHasher()  # argon2id, OWASP-grade defaults
 INVITATION_DAYS = 14
+
+
+class AccountRegistered(Event, frozen=True):
+    """An account was opened: one event per account on the one registry stream (:data:`REGISTRY`),
+    so that two sign-ups of one address cannot both pass the check that it is free."""
+
+    name = "core.AccountRegistered"
+    journal_label = "Compte ouvert"
+    account_id: str
 
 
 class AccountCreated(Event, frozen=True):
@@ -114,6 +135,7 @@ class InvitationAccepted(Event, frozen=True):
 
 
 EVENTS: list[type[Event]] = [
+    AccountRegistered,
     AccountCreated,
     PasswordSet,
     AdminGranted,
@@ -130,9 +152,38 @@ class AccountError(ValueError):
     """A refused account command; the message is for a person."""
 
 
-def account_stream(email: str) -> UUID:
-    """One stream per e-mail address, so that two accounts can never share one."""
-    return uuid5(NAMESPACE_URL, f"trame:account:{email.strip().lower()}")
+#: Every account creation appends to this stream (:class:`AccountRegistered`): creations are
+#: decided one after the other, each on a read model that holds every account created before it.
+REGISTRY = uuid5(NAMESPACE_URL, "trame:accounts")
+
+#: The key of the e-mail digests, kept with the personal-data keys under this reserved subject
+#: id: ``trame export`` carries it, so an imported store digests e-mails as its source did (its
+#: projections end identical), and it is never shredded. Whoever holds the database holds it, as
+#: they hold the keys that decrypt live e-mails; an erased account leaves no digest to test.
+LOOKUP_SUBJECT = "trame:account-lookup"
+_KEY_SQL = "SELECT key_b64 FROM subject_keys WHERE subject_id = ?"
+
+
+def fold_email(email: str) -> str:
+    """An address as accounts compare it: « Lea@Exemple.FR » is « lea@exemple.fr »."""
+    return email.strip().lower()
+
+
+def lookup_key(cur: Cursor) -> bytes:
+    """The digest key, created in ``cur``'s write transaction the first time it is needed."""
+    value = cur.scalar(_KEY_SQL, (LOOKUP_SUBJECT,))
+    if value is None:
+        cur.execute(
+            "INSERT INTO subject_keys (subject_id, key_b64) VALUES (?, ?) ON CONFLICT (subject_id) DO NOTHING",
+            (LOOKUP_SUBJECT, base64.b64encode(secrets.token_bytes(32)).decode()),
+        )
+        value = cur.scalar(_KEY_SQL, (LOOKUP_SUBJECT,))
+    return base64.b64decode(value)
+
+
+def email_digest(key: bytes, email: str) -> str:
+    """HMAC-SHA-256 of the folded e-mail: the accounts read model's lookup column."""
+    return hmac.new(key, fold_email(email).encode(), hashlib.sha256).hexdigest()
 
 
 def digest(token: str) -> str:
@@ -144,29 +195,42 @@ def check_password(password: str) -> None:
         raise AccountError("Le mot de passe doit faire au moins 10 caractères.")
 
 
+_BUSY = "Le compte est modifié en ce moment ; réessayez."
+
+
 class Accounts:
     def __init__(self, trame: Trame) -> None:
         self.trame = trame
+        self._lookup_key: bytes | None = None  # cached once read: it never changes
 
     # -- commands --------------------------------------------------------------------------
     def create(self, email: str, password: str, *, admin: bool = False, display_name: str | None = None, author: str = SYSTEM) -> str:
-        email = email.strip().lower()
+        email = fold_email(email)
         try:
             msgspec.convert(email, Email)
         except msgspec.ValidationError:
             raise AccountError(f"« {email} » n'est pas une adresse e-mail valide.") from None
         check_password(password)
-        account_id = str(account_stream(email))
-        events: list[Event] = [
-            AccountCreated(account_id=account_id, email=email, display_name=display_name),
-            PasswordSet(account_id=account_id, password_hash=_hasher.hash(password)),
-        ]
-        if admin:
-            events.append(AdminGranted(account_id=account_id))
-        try:
-            self.trame.execute(Context(author=author, territory=""), Write(account_stream(email), 0, events))
-        except Conflict:
-            raise AccountError(f"Un compte existe déjà pour {email}.") from None
+        password_hash = _hasher.hash(password)
+        wanted = email_digest(self._key(create=True), email)
+        account = uuid4()
+        account_id = str(account)
+
+        def decide(history: History) -> dict[UUID, list[Event]]:
+            # The registry stream was read first: every creation before it is in the log, and
+            # one after it moves the registry, so this decision is made again.
+            self.trame.runner.catch_up(["accounts"])
+            if self._account_with(wanted) is not None:
+                raise AccountError(f"Un compte existe déjà pour {email}.")
+            events: list[Event] = [
+                AccountCreated(account_id=account_id, email=email, display_name=display_name),
+                PasswordSet(account_id=account_id, password_hash=password_hash),
+            ]
+            if admin:
+                events.append(AdminGranted(account_id=account_id))
+            return {REGISTRY: [AccountRegistered(account_id=account_id)], account: events}
+
+        run(self.trame, Context(author=author, territory=""), [REGISTRY, account], decide, busy=_BUSY)
         return account_id
 
     def grant(self, account_id: str, territory: str, role: str, structure_id: str | None = None, *, author: str) -> None:
@@ -176,13 +240,13 @@ class Accounts:
             raise AccountError("Un·e référent·e est rattaché·e à une structure : indiquez structure_id.")
         require_structure(self.trame, territory, structure_id)
         event = MembershipGranted(account_id=account_id, territory=territory, role=role, structure_id=structure_id)  # type: ignore[arg-type]
-        self._append_to_account(account_id, event, author=author, territory=territory)
+        self._command(account_id, lambda: [event], author=author, territory=territory)
 
     def issue_token(self, account_id: str, label: str = "", *, author: str) -> str:
         """A new API bearer token, returned once; only its digest is kept."""
         token = "trm_" + secrets.token_urlsafe(32)
         event = ApiTokenIssued(account_id=account_id, token_id=str(uuid4()), digest=digest(token), label=label)
-        self._append_to_account(account_id, event, author=author, territory="")
+        self._command(account_id, lambda: [event], author=author, territory="")
         return token
 
     def invite(
@@ -237,23 +301,53 @@ class Accounts:
         return account_id
 
     def erase(self, account_id: str, *, author: str) -> None:
-        """GDPR erasure: the account can no longer sign in, and its e-mail is unreadable everywhere."""
-        self._append_to_account(account_id, AccountErased(account_id=account_id), author=author, territory="")
+        """GDPR erasure: the account can no longer sign in, its e-mail is unreadable everywhere,
+        and the read model forgets its digest (the address may sign up again)."""
+        self._command(account_id, lambda: [AccountErased(account_id=account_id)], author=author, territory="", erased_ok=True)
         self.trame.keys.shred(account_id)
         self.trame.db.scrub_free_space()
 
-    def _append_to_account(self, account_id: str, event: Event, *, author: str, territory: str) -> None:
-        stream = UUID(account_id)
-        for _ in range(3):  # these commands do not depend on the account's state: retry a race
-            version = self.trame.store.version_of(stream)
-            if version == 0:
+    def _command(self, account_id: str, events: Callable[[], list[Event]], *, author: str, territory: str, erased_ok: bool = False) -> None:
+        """Append to an existing account's stream, decided on its history (again after a race).
+        An erased account takes nothing more; erasing it again writes nothing."""
+        try:
+            stream = UUID(account_id)
+        except ValueError:
+            raise AccountError("Ce compte n'existe pas.") from None
+
+        def decide(history: History) -> dict[UUID, list[Event]]:
+            if not history.exists(stream):
                 raise AccountError("Ce compte n'existe pas.")
-            try:
-                self.trame.execute(Context(author=author, territory=territory), Write(stream, version, [event]))
-                return
-            except Conflict:
-                continue
-        raise AccountError("Le compte est modifié en ce moment ; réessayez.")
+            if any(isinstance(r.event, AccountErased) for r in history.of(stream)):
+                if erased_ok:
+                    return {}
+                raise AccountError("Ce compte a été effacé.")
+            return {stream: events()}
+
+        run(self.trame, Context(author=author, territory=territory), [stream], decide, busy=_BUSY)
+
+    def _key(self, *, create: bool = False) -> bytes:
+        """The digest key (:func:`lookup_key`), created only by a creation: empty when a store has
+        none yet (then it has no account to find)."""
+        if self._lookup_key is None:
+            if create:
+                with self.trame.db.write() as cur:
+                    self._lookup_key = lookup_key(cur)
+            else:
+                with self.trame.db.read() as cur:
+                    value = cur.scalar(_KEY_SQL, (LOOKUP_SUBJECT,))
+                if value is None:
+                    return b""
+                self._lookup_key = base64.b64decode(value)
+        return self._lookup_key
+
+    def _account_with(self, wanted: str) -> dict[str, str] | None:
+        with self.trame.db.read() as cur:
+            row = cur.execute(
+                "SELECT account_id, email, password_hash, is_admin FROM accounts WHERE email_digest = ? ORDER BY created_at",
+                (wanted,),
+            ).fetchone()
+        return None if row is None else dict(row)
 
     # -- queries ---------------------------------------------------------------------------
     def authenticate(self, email: str, password: str) -> str | None:
@@ -268,12 +362,9 @@ class Accounts:
         return str(account["account_id"])
 
     def by_email(self, email: str) -> dict[str, str] | None:
-        account_id = str(account_stream(email))
-        with self.trame.db.read() as cur:
-            row = cur.execute(
-                "SELECT account_id, email, password_hash, is_admin FROM accounts WHERE account_id = ?", (account_id,)
-            ).fetchone()
-        return None if row is None else dict(row)
+        """The account of this address, found by its digest; None for an erased one."""
+        key = self._key()
+        return self._account_with(email_digest(key, email)) if key else None
 
     def get(self, account_id: str) -> dict[str, object] | None:
         with self.trame.db.read() as cur:

@@ -156,6 +156,7 @@ class ProjectionRunner:
         consuming = [p for p in self.projections.values() if any(p.consumes(r.name) for r in recorded)]
         others = [p.name for p in self.projections.values() if p not in consuming]
         states = self._lock(cur, [p.name for p in consuming])
+        applied: list[str] = []
         for p in consuming:
             state = states.get(p.name)
             if state is None or state.rebuilding or state.position >= last:
@@ -167,7 +168,9 @@ class ProjectionRunner:
                     continue
                 mine = [*gap, *mine]
             p.apply_many(cur, mine)
-            cur.execute("UPDATE projection_positions SET position = ? WHERE name = ?", (last, p.name))
+            applied.append(p.name)
+        if applied:  # their positions move in the transaction of their views: exactly once
+            cur.execute(f"UPDATE projection_positions SET position = ? WHERE name IN ({','.join('?' * len(applied))})", (last, *applied))
         if others:
             # Nothing to apply for them: a projection that was up to date moves past these
             # events (on PostgreSQL without waiting for a follower holding its row).

@@ -1,4 +1,9 @@
-"""Accounts, memberships, API token digests and invitations."""
+"""Accounts, memberships, API token digests and invitations.
+
+``accounts.email_digest`` is the keyed digest of the account's e-mail (``core.accounts.email_digest``),
+computed here from the decrypted e-mail: sign-in finds an account by it without decrypting
+anything, and an erased account (its e-mail now unreadable) has none, on a rebuild too.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from core.accounts import (
     MembershipGranted,
     MembershipRevoked,
     PasswordSet,
+    email_digest,
+    lookup_key,
 )
 from core.database import Cursor
 from core.events import Recorded
@@ -20,6 +27,7 @@ from core.projection import Projection
 
 class AccountsProjection(Projection):
     name = "accounts"
+    version = 2  # 2: email_digest, the sign-in lookup of random account ids
     topics = tuple(
         e.name
         for e in (
@@ -38,8 +46,9 @@ class AccountsProjection(Projection):
 
     def schema(self, dialect: str) -> list[str]:
         return [
-            "CREATE TABLE IF NOT EXISTS accounts (account_id TEXT PRIMARY KEY, email TEXT, display_name TEXT, "
+            "CREATE TABLE IF NOT EXISTS accounts (account_id TEXT PRIMARY KEY, email TEXT, email_digest TEXT, display_name TEXT, "
             "password_hash TEXT, is_admin INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS accounts_email_digest ON accounts (email_digest)",
             "CREATE TABLE IF NOT EXISTS memberships (account_id TEXT NOT NULL, territory TEXT NOT NULL, role TEXT NOT NULL, "
             "structure_id TEXT, granted_at TEXT NOT NULL, PRIMARY KEY (account_id, territory))",
             "CREATE INDEX IF NOT EXISTS memberships_territory ON memberships (territory, role)",
@@ -53,9 +62,10 @@ class AccountsProjection(Projection):
     def apply(self, cur: Cursor, rec: Recorded) -> None:
         e = rec.event
         if isinstance(e, AccountCreated):
+            found = None if e.email is None else email_digest(lookup_key(cur), e.email)
             cur.execute(
-                "INSERT INTO accounts (account_id, email, display_name, created_at) VALUES (?, ?, ?, ?)",
-                (e.account_id, e.email, e.display_name, rec.recorded_at),
+                "INSERT INTO accounts (account_id, email, email_digest, display_name, created_at) VALUES (?, ?, ?, ?, ?)",
+                (e.account_id, e.email, found, e.display_name, rec.recorded_at),
             )
         elif isinstance(e, PasswordSet):
             cur.execute("UPDATE accounts SET password_hash = ? WHERE account_id = ?", (e.password_hash, e.account_id))
@@ -82,7 +92,10 @@ class AccountsProjection(Projection):
                 (e.invitation_id, e.digest, e.territory, e.role, e.structure_id, e.email, e.expires_at, rec.author, rec.recorded_at),
             )
         elif isinstance(e, AccountErased):
-            cur.execute("UPDATE accounts SET email = NULL, display_name = NULL, password_hash = NULL WHERE account_id = ?", (e.account_id,))
+            cur.execute(
+                "UPDATE accounts SET email = NULL, email_digest = NULL, display_name = NULL, password_hash = NULL WHERE account_id = ?",
+                (e.account_id,),
+            )
             cur.execute("DELETE FROM memberships WHERE account_id = ?", (e.account_id,))
             cur.execute("DELETE FROM api_tokens WHERE account_id = ?", (e.account_id,))
             cur.execute("UPDATE invitations SET email = NULL WHERE accepted_by = ?", (e.account_id,))

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
+from argon2 import PasswordHasher
 from litestar.testing import TestClient
 
+from core.accounts import AccountCreated, PasswordSet, email_digest
 from core.application import Trame
-from core.testing import PASSWORD, User, csrf_of, login, make_user, post_form
+from core.settings import Settings
+from core.store import Context, Write
+from core.testing import PASSWORD, User, csrf_of, login, make_database, make_user, post_form
 
 
 def test_passwords_are_stored_as_argon2id(trame: Trame) -> None:
@@ -134,3 +142,123 @@ def test_erased_account_cannot_sign_in_and_its_email_is_gone(trame: Trame, clien
     assert trame.accounts.by_token(user.token) is None
     with trame.db.read() as cur:
         assert cur.scalar("SELECT email FROM accounts WHERE account_id = ?", (user.account_id,)) is None
+
+
+# -- random account ids, e-mails found by their digest (issue 15 §4) ---------------------------
+OLD_NAMESPACE_ID = "trame:account:{}"  # how ids were made before: uuid5 of the e-mail
+
+
+def _old_id(email: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, OLD_NAMESPACE_ID.format(email)))
+
+
+def _log_strings(trame: Trame) -> set[str]:
+    """Every stream id and author in the log, as stored."""
+    out: set[str] = set()
+    for _position, stream_id, _version, _topic, state in trame.store.raw(0, 100_000):
+        out.add(str(stream_id))
+        out.add(msgspec.json.decode(state)[1])  # the envelope's author
+    return out
+
+
+def test_an_erased_account_leaves_nothing_that_confirms_its_address(trame: Trame) -> None:
+    user = make_user(trame, "partie@exemple.fr")
+    assert uuid.UUID(user.account_id).version == 4
+    key = trame.accounts._key()
+    trame.accounts.erase(user.account_id, author=user.account_id)
+    logged = _log_strings(trame)
+    assert user.account_id in logged and _old_id("partie@exemple.fr") not in logged
+    assert trame.accounts.by_email("partie@exemple.fr") is None
+    with trame.db.read() as cur:
+        found = cur.scalar("SELECT COUNT(*) FROM accounts WHERE email_digest = ?", (email_digest(key, "partie@exemple.fr"),))
+        digests = [r[0] for r in cur.rows("SELECT email_digest FROM accounts")]
+    assert found == 0 and digests == [None]
+    trame.runner.rebuild(["accounts"])  # nor does a rebuild bring it back
+    assert trame.accounts.by_email("partie@exemple.fr") is None
+
+
+def test_an_erased_address_can_sign_up_again_as_a_new_account(trame: Trame) -> None:
+    first = make_user(trame, "partie@exemple.fr")
+    trame.accounts.erase(first.account_id, author="system")
+    again = trame.accounts.create("partie@exemple.fr", "un-autre-long-mot-de-passe")
+    assert again != first.account_id
+    assert trame.accounts.authenticate("Partie@Exemple.fr ", "un-autre-long-mot-de-passe") == again
+    assert trame.accounts.authenticate("partie@exemple.fr", PASSWORD) is None
+    with pytest.raises(ValueError, match="effacé"):
+        trame.accounts.grant(first.account_id, "", "member", author="system")
+
+
+def test_an_address_has_one_account_whatever_its_case(trame: Trame) -> None:
+    make_user(trame, "lea@exemple.fr")
+    with pytest.raises(ValueError, match="existe déjà"):
+        trame.accounts.create("LEA@exemple.fr", "un-long-mot-de-passe")
+    assert trame.accounts.authenticate("Lea@Exemple.FR", PASSWORD) is not None
+
+
+def test_an_address_has_one_account_even_when_projections_run_elsewhere(backend: str, tmp_path: Path) -> None:
+    lagging = Trame(Settings(database_url="unused://", secret_key="k", project_inline=False), db=make_database(backend, tmp_path))
+    try:
+        lagging.accounts.create("lea@exemple.fr", "un-long-mot-de-passe")
+        with pytest.raises(ValueError, match="existe déjà"):
+            lagging.accounts.create("lea@exemple.fr", "un-autre-long-mot-de-passe")
+        assert [name for _p, _s, _v, name, _st in lagging.store.raw(0, 100)].count("core.AccountCreated") == 1
+    finally:
+        if hasattr(lagging.db, "drop_schema"):
+            lagging.db.drop_schema()
+        lagging.close()
+
+
+def test_two_simultaneous_sign_ups_of_one_address_make_one_account(trame: Trame) -> None:
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def sign_up(n: int) -> None:
+        start.wait()
+        try:
+            outcomes.append(trame.accounts.create("lea@exemple.fr", f"mot-de-passe-numero-{n}"))
+        except ValueError as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    created = [o for o in outcomes if "existe déjà" not in o]
+    assert len(created) == 1 and len(outcomes) == 4
+    account = trame.accounts.by_email("lea@exemple.fr")
+    assert account is not None and account["account_id"] == created[0]
+
+
+def test_accounts_of_an_older_store_with_uuid5_ids_keep_working(trame: Trame) -> None:
+    """A store written before random ids: its events are read as stored (nothing rewritten),
+    the upgraded read model digests their e-mails, and they sign in, get roles, are erased."""
+    old = _old_id("ancienne@exemple.fr")
+    trame.territories.create("agen", "Agen", author="system")
+    trame.execute(  # exactly what the former Accounts.create appended
+        Context(author="system", territory=""),
+        Write(
+            uuid.UUID(old),
+            0,
+            [
+                AccountCreated(account_id=old, email="ancienne@exemple.fr", display_name="Ancienne"),
+                PasswordSet(account_id=old, password_hash=PasswordHasher().hash(PASSWORD)),
+            ],
+        ),
+    )
+    with trame.db.write() as cur:  # the read model as the previous version left it
+        cur.execute("UPDATE projection_positions SET schema_version = 1 WHERE name = 'accounts'")
+        cur.execute("UPDATE accounts SET email_digest = NULL")
+    upgraded = Trame(trame.settings, db=trame.db)  # start-up after the upgrade: rebuilds it
+    upgraded.runner.catch_up()
+    assert upgraded.accounts.authenticate("Ancienne@exemple.fr", PASSWORD) == old
+    upgraded.accounts.grant(old, "agen", "member", author="system")
+    assert upgraded.accounts.role_in(old, "agen") == ("member", None)
+    with pytest.raises(ValueError, match="existe déjà"):
+        upgraded.accounts.create("ancienne@exemple.fr", "un-long-mot-de-passe")
+    upgraded.accounts.erase(old, author="system")
+    assert upgraded.accounts.authenticate("ancienne@exemple.fr", PASSWORD) is None
+    renewed = upgraded.accounts.create("ancienne@exemple.fr", "un-long-mot-de-passe")
+    assert uuid.UUID(renewed).version == 4
+    assert upgraded.accounts.authenticate("ancienne@exemple.fr", "un-long-mot-de-passe") == renewed
+    assert [r.version for r in upgraded.store.stream(uuid.UUID(old))] == [1, 2, 3, 4]  # created, password, role, erased

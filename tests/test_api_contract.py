@@ -79,7 +79,7 @@ def served(trame: Trame, demo: User) -> Iterator[str]:
 def test_schemathesis_finds_no_5xx_and_no_conformance_failure(served: str, demo: User, tmp_path: Path) -> None:
     (tmp_path / "schemathesis.toml").write_text(CONFIG)
     started = time.monotonic()
-    run = subprocess.run(  # noqa: S603 - schemathesis's CLI on our own loopback server
+    run = subprocess.run(
         [
             sys.executable,
             "-m",

@@ -120,3 +120,24 @@ def test_names_are_matched_as_whole_words_without_case_or_accents() -> None:
     assert not names_in("Karima Dupont", ["Karima Belkacem"], whole=True)  # a name field: the whole name
     assert names_in("Belkacem Karima", ["Karima Belkacem"], whole=True)
     assert not names_in("de la part du CCAS", ["Anne de La Ville"])  # particles name nobody
+
+
+def test_a_charter_signatory_typed_by_name_is_erased_with_the_directory_person(trame: Trame) -> None:
+    from plugins.charte.service import charters
+    from plugins.charte.tests import helpers as charter_helpers
+
+    charter_helpers.territory(trame)
+    s = charter_helpers.structures(trame)
+    cid = charter_helpers.charter(trame, s)
+    svc = charters(trame)
+    svc.sign("joigny", cid, author=SYSTEM, structure_id=s["ml"], signatory_name=NAME, signatory_role="directrice", signed_on="2010-03-12")
+    svc.sign(
+        "joigny", cid, author=SYSTEM, structure_id=s["clic"], signatory_name="Paul Ferrand", signatory_role="chef", signed_on="2010-03-12"
+    )
+    person_id, _ = directory(trame).create_person("joigny", PersonIn(name=NAME), SYSTEM)
+
+    directory(trame).erase_person("joigny", person_id, SYSTEM)
+
+    names = {x["structure_id"]: x["signatory_name"] for x in svc.signatories("joigny", cid, "2011-01-01")}
+    assert names == {s["ml"]: None, s["clic"]: "Paul Ferrand"}  # both signatures stay
+    assert "karima" not in _texts(trame)

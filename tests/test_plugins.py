@@ -87,12 +87,12 @@ def extra_plugins() -> list[object]:
 def test_enabling_a_plugin_without_its_needs_is_refused(trame: Trame, client: TestClient[Any], admin: User) -> None:
     trame.territories.create("joigny", "Joigny", author="system")
     refused = client.put("/api/v1/territories/joigny/plugins/dependant", headers=admin.headers)
-    assert refused.status_code == 409  # the territory's state forbids it (a need is off)
+    assert refused.status_code == 400
     assert "Annuaire" in refused.json()["detail"] and "activez-le d'abord" in refused.json()["detail"]
     assert client.put("/api/v1/territories/joigny/plugins/annuaire", headers=admin.headers).status_code == 200
     assert client.put("/api/v1/territories/joigny/plugins/dependant", headers=admin.headers).json()["enabled"] is True
     blocked = client.delete("/api/v1/territories/joigny/plugins/annuaire", headers=admin.headers)
-    assert blocked.status_code == 409 and "en dépend" in blocked.json()["detail"]
+    assert blocked.status_code == 400 and "en dépend" in blocked.json()["detail"]
 
 
 def test_plugin_switches_are_events_with_their_author(trame: Trame, client: TestClient[Any], admin: User) -> None:

@@ -67,20 +67,20 @@ ROUTE_NOT_FOUND = "Cette adresse ne correspond à aucune page."
 
 def _network(trame: Trame) -> dict[str, str]:
     """Agen and Fumel with every module; in Agen a structure, a contact, a café, a meeting, a charter and its poll."""
-    from plugins.annuaire.schemas import ContactIn, PersonIn
+    from plugins.annuaire import public as annuaire
+    from plugins.annuaire.schemas import ContactIn, PersonIn, StructureIn
     from plugins.annuaire.service import directory
     from plugins.cafe.service import cafes
     from plugins.charte.service import charters
-    from plugins.annuaire import public as annuaire
 
     for slug in ("agen", "fumel"):
         trame.territories.create(slug, slug.capitalize(), author=SYSTEM)
         for plugin in PLUGINS:
             trame.territories.enable(slug, plugin, author=SYSTEM)
     ids = {
-        "own": annuaire.create(trame, "agen", author=SYSTEM, name="Centre social d'Agen", email="cs@agen.example"),
-        "other": annuaire.create(trame, "agen", author=SYSTEM, name="Mission locale d'Agen", email="ml@agen.example"),
-        "foreign": annuaire.create(trame, "fumel", author=SYSTEM, name="CCAS de Fumel", email="ccas@fumel.example"),
+        "own": annuaire.create(trame, "agen", author=SYSTEM, data=StructureIn(name="Centre social d'Agen", email="cs@agen.example")),
+        "other": annuaire.create(trame, "agen", author=SYSTEM, data=StructureIn(name="Mission locale d'Agen", email="ml@agen.example")),
+        "foreign": annuaire.create(trame, "fumel", author=SYSTEM, data=StructureIn(name="CCAS de Fumel", email="ccas@fumel.example")),
     }
     d = directory(trame)
     person, _ = d.create_person("agen", PersonIn(name="Aline Martin"), SYSTEM)
@@ -675,7 +675,9 @@ def test_a_csv_import_is_one_command(trame: Trame, client: TestClient[Any], admi
     joined = [r for r in written if r.event.name == "annuaire.StructureJoined"]
     assert len(joined) == 40 == len(answer.json()["created"])
     # One command: one recorded time, one author, one reason, contiguous positions, 40 new streams.
-    assert {(r.recorded_at, r.author, r.reason) for r in joined} == {(joined[0].recorded_at, admin.account_id, "Import CSV (40 structures)")}
+    assert {(r.recorded_at, r.author, r.reason) for r in joined} == {
+        (joined[0].recorded_at, admin.account_id, "Import CSV (40 structures)")
+    }
     assert [r.position for r in joined] == list(range(joined[0].position, joined[0].position + 40))
     assert len({r.stream_id for r in joined}) == 40
 
@@ -736,3 +738,49 @@ def test_the_cli_imports_structures_with_a_progress_line(trame: Trame, tmp_path:
     assert directory(trame).list_structures("agen", limit=1)[1] == 1500
     refused = run_cli(trame, "import-structures", "fumel", str(source))
     assert refused.returncode == 1 and "pas d'annuaire" in refused.stderr
+
+
+def test_a_big_import_from_the_page_runs_in_the_background_with_a_page_that_refreshes(
+    trame: Trame, client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from plugins.annuaire import exchange
+    from plugins.annuaire.service import directory
+
+    trame.territories.create("agen", "Agen", author=SYSTEM)
+    trame.territories.enable("agen", "annuaire", author=SYSTEM)
+    coordinator = make_user(trame, "coordination@agen.example", territory="agen", role="coordinator")
+    login(client, coordinator.email)
+    monkeypatch.setattr(exchange, "BACKGROUND_LINES", 20)
+
+    def send(lines: int, mode: str) -> Any:
+        page = client.get("/t/agen/annuaire/echanges")
+        return client.post(
+            "/t/agen/annuaire/echanges/import",
+            data={"_csrf_token": csrf_of(page.text), "format": "csv", "mode": mode},
+            files={"fichier": ("partenaires.csv", _lines(lines), "text/csv")},
+            follow_redirects=False,
+        )
+
+    held = monkeypatch.context()
+    with held as m:  # a job that has not started yet: what a person sees while it runs
+        m.setattr(exchange, "_run_job", lambda *args: None)
+        waiting = send(30, "importer")
+        assert waiting.status_code == 303
+        progress = client.get(waiting.headers["location"])
+        assert progress.status_code == 200 and '<meta http-equiv="refresh" content="3">' in progress.text
+        assert "<progress" in progress.text and "tout ou rien" in progress.text
+        still = client.get(waiting.headers["location"] + "?auto=0")
+        assert "http-equiv" not in still.text and "Reprendre la mise à jour automatique" in still.text
+
+    started = send(30, "importer")
+    assert started.status_code == 303
+    deadline = time.monotonic() + 30
+    page = client.get(started.headers["location"])
+    while "Import en cours" in page.text and time.monotonic() < deadline:
+        time.sleep(0.2)
+        page = client.get(started.headers["location"])
+    assert page.status_code == 200 and "30 structures importées" in page.text, page.text[-2000:]
+    assert directory(trame).list_structures("agen", limit=1)[1] == 30
+    assert client.get("/t/agen/annuaire/echanges/import/pas-un-import").status_code == 404

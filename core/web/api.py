@@ -9,7 +9,7 @@ from litestar import Request, delete, get, post, put
 
 from core.accounts import ROLES, AccountError
 from core.application import Trame
-from core.territories import SLUG, NotFound, TerritoryError
+from core.territories import SLUG
 from core.web.access import access_of, resolve_principal
 from core.web.errors import UserError
 from core.web.hygiene import one_of
@@ -72,21 +72,11 @@ def _plugin_out(trame: Trame, slug: str, name: str) -> PluginOut:
     )
 
 
-def _plugin_state_allows(trame: Trame, plugin: str) -> None:
-    """An installed plugin that is part of the core (always on) cannot be switched: 409, the
-    territory's state forbids it (an unknown name stays a 404 from the service)."""
-    info = trame.catalog.info.get(plugin)
-    if info is not None and info.always_on:
-        raise UserError(409, f"« {info.title} » fait partie du socle et reste toujours actif.")
-
-
 @post("/api/v1/territories", opt={"admin": True}, tags=["territoires"], sync_to_thread=True)
 def create_territory(request: Request[Any, Any, Any], trame: Trame, data: TerritoryIn) -> TerritoryOut:
     """Create a territory (platform admins). 400 if the slug is taken or malformed."""
     principal = resolve_principal(request)
     assert principal is not None
-    if trame.territories.get(data.slug) is not None:  # a state, not a malformed request
-        raise UserError(409, f"Le territoire « {data.slug} » existe déjà.")
     trame.territories.create(data.slug, data.name, author=principal.account_id)
     return _territory_out(trame, data.slug)
 
@@ -103,14 +93,8 @@ def list_plugins(trame: Trame, slug: str) -> list[PluginOut]:
 
 @put("/api/v1/territories/{slug:str}/plugins/{plugin:str}", opt={"role": "coordinator"}, tags=["territoires"], sync_to_thread=True)
 def enable_plugin(request: Request[Any, Any, Any], trame: Trame, slug: str, plugin: str, reason: str | None = None) -> PluginOut:
-    """Enable a plugin; 409 with the reason if a plugin it needs is off or it is always on."""
-    _plugin_state_allows(trame, plugin)
-    try:
-        trame.territories.enable(slug, plugin, author=access_of(request).principal.account_id, reason=reason)
-    except NotFound:
-        raise
-    except TerritoryError as exc:  # a plugin it needs is off: the territory's state forbids it now
-        raise UserError(409, str(exc)) from exc
+    """Enable a plugin; 400 with the reason if a plugin it needs is off."""
+    trame.territories.enable(slug, plugin, author=access_of(request).principal.account_id, reason=reason)
     return _plugin_out(trame, slug, plugin)
 
 
@@ -122,14 +106,7 @@ def enable_plugin(request: Request[Any, Any, Any], trame: Trame, slug: str, plug
     sync_to_thread=True,
 )
 def disable_plugin(request: Request[Any, Any, Any], trame: Trame, slug: str, plugin: str, reason: str | None = None) -> PluginOut:
-    """Disable a plugin; 409 if it is always on or another plugin on here needs it."""
-    _plugin_state_allows(trame, plugin)
-    try:
-        trame.territories.disable(slug, plugin, author=access_of(request).principal.account_id, reason=reason)
-    except NotFound:
-        raise
-    except TerritoryError as exc:  # another plugin on here needs it
-        raise UserError(409, str(exc)) from exc
+    trame.territories.disable(slug, plugin, author=access_of(request).principal.account_id, reason=reason)
     return _plugin_out(trame, slug, plugin)
 
 

@@ -157,6 +157,7 @@ def create_app(trame: Trame) -> Litestar:
         ),
         openapi_config=OpenAPIConfig(title="Trame", version="1.0", path="/schema", description="API JSON de Trame."),
         plugins=[hygiene.StructSchema()],
+        before_request=hygiene.strict_bodies,
         exception_handlers={Exception: handle},
         before_send=[security_headers],
         debug=False,

@@ -6,6 +6,10 @@ query string, JSON bodies and form bodies (the decoded strings, so ``\\u0000`` i
 ``%00`` in a form are caught too). Such characters would truncate a value in C libraries,
 break CSV, vCard and iCalendar files, and hide text from a reader. Files sent as a body
 (CSV, data·inclusion imports) are read by their own importers.
+
+The OpenAPI document says the same (:func:`document`, :class:`StructSchema`), and a JSON body is
+checked with strict types (:func:`strict_bodies`: ``0`` is not ``false``), so that what the schema
+allows is what the server accepts.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qsl
 
 import msgspec
+from litestar import Request
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.enums import ScopeType
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Reference
@@ -23,11 +28,11 @@ from litestar.params import Parameter
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.web.bodies import read_body
+from core.web.errors import UserError, french
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
     from litestar.typing import FieldDefinition
-from core.web.errors import UserError, french
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_BODY = 20 * 1024 * 1024  # a larger text body is left to the handler's own limits
@@ -164,9 +169,7 @@ class ControlCharacters:
             return
         body, replayed = await read_body(receive)
         if len(body) <= MAX_BODY:
-            value = self._check_body(kind, body)
-            if kind == b"application/json" and value is not _MALFORMED:
-                check_types(scope.get("route_handler"), value)
+            self._check_body(kind, body)
         await self.app(scope, replayed, send)
 
     @staticmethod
@@ -190,6 +193,21 @@ def _body_type(handler: Any) -> Any:
     signature = getattr(handler, "parsed_fn_signature", None)
     parameter = signature.parameters.get("data") if signature is not None else None
     return None if parameter is None else parameter.annotation
+
+
+async def strict_bodies(request: Request[Any, Any, Any]) -> None:
+    """``before_request`` of the app: a JSON body is checked with strict types before the handler
+    converts it leniently (inside the handler's error handling, so that an Idempotency-Key replays
+    the refusal like any other answer)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return
+    if _body_type(request.route_handler) is None:
+        return
+    try:
+        value = msgspec.json.decode(await request.body())
+    except msgspec.DecodeError:
+        return  # malformed JSON: the handler says so
+    check_types(request.route_handler, value)
 
 
 def check_types(handler: Any, value: Any) -> None:

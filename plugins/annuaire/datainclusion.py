@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -226,6 +227,14 @@ def _codes(values: Any, table: dict[str, str], line: int, column: str, warnings:
     return kept
 
 
+_EMAIL = re.compile(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+")
+#: Our sheet's fields -> the v1 column they come from (to name it in a refusal).
+_V1_COLUMN = {
+    "name": "nom", "email": "courriel", "phone": "telephone", "website": "site_web", "address": "adresse",
+    "opening_hours": "horaires_accueil", "missions": "description", "communes": "commune",
+}  # fmt: skip
+
+
 def _structure_fields(item: dict[str, Any], line: int, errors: list[Problem], warnings: list[Problem]) -> dict[str, Any]:
     ext = item.get(EXTENSION) if isinstance(item.get(EXTENSION), dict) else {}
     name = (item.get("nom") or "").strip()
@@ -253,6 +262,17 @@ def _structure_fields(item: dict[str, Any], line: int, errors: list[Problem], wa
         "publics": ext.get("publics") or [],
         "themes": [t for t in ext.get("themes") or [] if t in kinds.THEMES],
     }
+    # Everything the directory would refuse is refused here, before anything is written: the
+    # import is all or nothing, so a bad address must stop it at the check, not half-way.
+    email = fields["email"]
+    if email and not _EMAIL.fullmatch(str(email)):
+        errors.append(Problem(line=line, column="courriel", message=f"« {email} » n'est pas une adresse e-mail valide."))
+    elif name:
+        try:
+            msgspec.convert(fields, StructureIn)
+        except msgspec.ValidationError as exc:
+            column = _V1_COLUMN.get(str(exc).rsplit("$.", 1)[-1].split("[")[0].rstrip("`"), None)
+            errors.append(Problem(line=line, column=column, message=f"Valeur refusée : {exc}."))
     return fields
 
 

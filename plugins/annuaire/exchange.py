@@ -11,7 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
+import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
@@ -841,3 +844,102 @@ def cmd_import_structures(trame: Trame, args: Any) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+# == big imports in the background, with a page that shows progress ===========================
+#: From this many lines, the import page hands the file to a background job and answers at once
+#: with a progress page (it refreshes itself, no JavaScript), instead of holding the request open.
+BACKGROUND_LINES = 2000
+_JOBS_DDL = (
+    "CREATE TABLE IF NOT EXISTS import_jobs (job_id TEXT PRIMARY KEY, territory TEXT NOT NULL, author TEXT NOT NULL,"
+    " filename TEXT, step TEXT NOT NULL, done INTEGER NOT NULL, total INTEGER NOT NULL, report TEXT, created_at TEXT NOT NULL)"
+)
+_log = logging.getLogger(__name__)
+
+
+class ImportJob(msgspec.Struct, kw_only=True):
+    """An import running in the background (or finished: ``report`` is set)."""
+
+    job_id: str
+    territory: str
+    filename: str | None
+    step: str
+    done: int
+    total: int
+    report: ImportReport | None = None
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+def start_import_job(
+    trame: Trame, territory: str, raw: bytes, *, author: str, dry_run: bool, effective: str | None, filename: str | None
+) -> str:
+    """Check the limits now (a refusal is immediate), record the job, run it in a thread: its id."""
+    check_limits(raw)
+    job_id = str(uuid4())
+    with trame.db.write() as cur:
+        cur.execute(_JOBS_DDL)
+        cur.execute(
+            "INSERT INTO import_jobs (job_id, territory, author, filename, step, done, total, report, created_at)"
+            " VALUES (?, ?, ?, ?, ?, 0, ?, NULL, ?)",
+            (job_id, territory, author, filename, "En attente", max(raw.count(b"\n") - 1, 1), clock.now()),
+        )
+    threading.Thread(
+        target=_run_job,
+        args=(trame, job_id, territory, raw, author, dry_run, effective, filename),
+        name=f"import-{job_id[:8]}",
+        daemon=True,
+    ).start()
+    return job_id
+
+
+def _run_job(
+    trame: Trame, job_id: str, territory: str, raw: bytes, author: str, dry_run: bool, effective: str | None, filename: str | None
+) -> None:
+    last = [0.0]
+
+    def progress(step: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.5 or done >= total:
+            last[0] = now
+            with trame.db.write() as cur:
+                cur.execute("UPDATE import_jobs SET step = ?, done = ?, total = ? WHERE job_id = ?", (step, done, total, job_id))
+
+    try:
+        report = import_csv(
+            trame, territory, raw, author=author, dry_run=dry_run, effective=effective, filename=filename, progress=progress
+        )
+    except UnreadableFile as exc:
+        report = ImportReport(
+            format="csv", dry_run=dry_run, lines=0, valid=0, imported=False, errors=[Problem(line=1, column=None, message=str(exc))]
+        )
+    except Exception:  # the one command did not commit: nothing was written
+        _log.exception("import job %s failed", job_id)
+        message = "L'import a échoué en cours d'enregistrement : rien n'a été enregistré. Réessayez ; si cela se reproduit, signalez-le."
+        report = ImportReport(
+            format="csv", dry_run=dry_run, lines=0, valid=0, imported=False, errors=[Problem(line=1, column=None, message=message)]
+        )
+    with trame.db.write() as cur:
+        cur.execute(
+            "UPDATE import_jobs SET step = ?, report = ? WHERE job_id = ?", ("Terminé", msgspec.json.encode(report).decode(), job_id)
+        )
+
+
+def import_job(trame: Trame, territory: str, job_id: str) -> ImportJob | None:
+    """The job as it stands, if it is this territory's."""
+    with trame.db.write() as cur:  # the table may not exist yet on this store
+        cur.execute(_JOBS_DDL)
+    with trame.db.read() as cur:
+        row = cur.execute(
+            "SELECT job_id, territory, filename, step, done, total, report FROM import_jobs WHERE job_id = ? AND territory = ?",
+            (job_id, territory),
+        ).fetchone()
+    if row is None:
+        return None
+    report = msgspec.json.decode(row["report"], type=ImportReport) if row["report"] else None
+    return ImportJob(
+        job_id=row["job_id"], territory=row["territory"], filename=row["filename"], step=row["step"],
+        done=int(row["done"]), total=int(row["total"]), report=report,
+    )  # fmt: skip

@@ -28,6 +28,7 @@ from core.clock import FOREVER
 from core.plugins import PageSection
 from core.store import Conflict
 from core.territories import NotFound
+from core.text import fold
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from core.web.forms import Form, many, one
@@ -528,8 +529,52 @@ def index(
         next_url=page_url("apres", found.next, number + 1) if found.next else None,
         first_url="?" + urlencode(kept) if after or before else None,
         filtered=any(filters.values()), may_create=access_of(request).at_least("coordinator"), date_errors=date_errors,
+        departed=departed(trame, territory, filters["q"]) if filters["q"] and not m.as_of and not (after or before) else [],
         status_code=400 if date_errors else 200, **common(m),
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Departed:
+    """A structure that matched a search before it left the network (or merged into another)."""
+
+    structure_id: str
+    name: str
+    left_on: str  # the effective instant it left or merged
+    before: str  # an instant just before, to open its sheet as it was
+    merged_into: str | None
+    merged_into_name: str | None
+
+
+def departed(trame: Trame, territory: str, q: str) -> list[Departed]:
+    """Structures out of the network today whose name, acronym or former names matched ``q``
+    just before they left: read from the sheets' history (who left or merged, when), then each
+    sheet as of that moment, so that « DDJS » today says where it went."""
+    wanted = fold(q.strip())
+    if not wanted:
+        return []
+    last: dict[str, tuple[str, str | None]] = {}  # structure -> (when it left, what it merged into)
+    with trame.db.read() as cur:
+        for r in cur.execute(
+            "SELECT structure_id, effective, changes FROM annuaire_structure_history WHERE territory = ? "
+            "AND event IN ('annuaire.StructureLeft', 'annuaire.StructureMerged') ORDER BY position",
+            (territory,),
+        ).fetchall():
+            into = next((c[2] for c in json.loads(r["changes"] or "[]") if c[0] == "merged_into"), None)
+            last[r["structure_id"]] = (r["effective"], into)
+    svc = directory(trame)
+    today = svc.structures(territory, list(last))
+    out: list[Departed] = []
+    for sid, (left_on, into) in last.items():
+        if sid in today:
+            continue  # back in the network: today's results show it
+        before = clock.instant(clock.to_datetime(left_on) - timedelta(seconds=1))
+        s = svc.get_structure(territory, sid, as_of=before)
+        if s is None or not any(wanted in fold(text) for text in (s.name, s.acronym or "", *s.former_names)):
+            continue
+        successor = svc.structures(territory, [into]).get(into) if into else None
+        out.append(Departed(sid, s.name, left_on, before, into, successor.name if successor else None))
+    return sorted(out, key=lambda d: d.left_on, reverse=True)
 
 
 _CHOICES: dict[str, tuple[tuple[str, str], ...]] = {

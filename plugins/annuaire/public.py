@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from core.text import collation_key
 from plugins.annuaire.kinds import PARTNER_ROLES, THEMES
@@ -21,6 +22,7 @@ from plugins.annuaire.service import Directory, directory
 
 if TYPE_CHECKING:
     from core.application import Trame
+    from core.events import Event
 
 __all__ = [
     "PARTNER_ROLES",
@@ -37,6 +39,7 @@ __all__ = [
     "ensure_demo",
     "find_by_name",
     "find_structure",
+    "joining",
     "known_names",
     "names",
     "person_names",
@@ -120,6 +123,13 @@ def create(trame: Trame, territory: str, *, author: str, data: StructureIn) -> s
     """Add a structure to the directory (a newcomer presenting itself); returns its id."""
     structure_id, _version = directory(trame).create_structure(territory, data, author=author)
     return structure_id
+
+
+def joining(trame: Trame, territory: str, data: StructureIn) -> tuple[UUID, Event]:
+    """A new structure's stream and first event, checked as :func:`create` checks them but not
+    written: for a command that writes it in one atomic append with its own events
+    (``core.commands.run``, the stream read as new). Its date is the command's effective date."""
+    return directory(trame).joining(territory, data)
 
 
 def contacts(trame: Trame, territory: str, structure_id: str, as_of: str | None = None) -> list[ContactOut]:

@@ -28,7 +28,7 @@ from typing import Any
 
 import msgspec
 
-from core.bitemporal import BitemporalTable, Recording, insert_many, json_param
+from core.bitemporal import BitemporalTable, Recording, Version, insert_many, json_param
 from core.clock import FOREVER
 from core.database import Cursor
 from core.text import fold, words
@@ -166,13 +166,16 @@ class Documents:
         self.pending: dict[tuple[int, str], tuple[str, str, str, str]] = {}
 
     def follow(self, recording: Recording, entity_id: str) -> None:
-        kept = [v.state for v in recording.superseded]
+        # A row whose text is that of a row it replaces (a new phone number; the part a change
+        # keeps before its date) has its document indexed already, for this structure.
+        kept = {doc_id(v.state) for v in recording.superseded}
         for v in recording.written:
             state = v.state
-            # The row a change keeps before its date shares its state with the row it replaces.
-            if state.get("exists") and not any(state is k for k in kept):
+            if state.get("exists"):
                 doc = document(state)
-                self.pending.setdefault((_doc_key(doc), entity_id), doc)
+                key = _doc_key(doc)
+                if key not in kept:
+                    self.pending.setdefault((key, entity_id), doc)
 
     def write(self, cur: Cursor, dialect: str) -> None:
         pending, self.pending = self.pending, {}
@@ -250,20 +253,32 @@ class LiveDocuments:
 
     def __init__(self) -> None:
         self.texts: dict[int, dict[str, Any]] = {}  # doc id -> a state that has that document
+        self.was: set[int] = set()  # borne by a stored live row this batch supersedes
+        self.written: list[tuple[int, Version]] = []
         self.borne: set[int] = set()
 
     def follow(self, recording: Recording) -> None:
-        for v in (*recording.superseded, *recording.written):
+        for v in recording.superseded:
             if v.live and v.state.get("exists"):
-                doc = doc_id(v.state)
-                assert doc is not None
-                self.texts.setdefault(doc, v.state)
+                doc = self._text(v)
+                if not v.new:
+                    self.was.add(doc)
+        self.written += [(self._text(v), v) for v in recording.written if v.live and v.state.get("exists")]
+
+    def _text(self, v: Version) -> int:
+        doc = doc_id(v.state)
+        assert doc is not None
+        self.texts.setdefault(doc, v.state)
+        return doc
 
     def before(self, cur: Cursor) -> None:
-        self.borne = _borne(cur, sorted(self.texts))
+        """Which documents were borne before the batch (those it does not tell by itself)."""
+        self.borne = self.was | _borne(cur, sorted(self.texts.keys() - self.was))
 
     def write(self, cur: Cursor, dialect: str) -> None:
-        now = _borne(cur, sorted(self.texts))
+        # A row written by the batch and still current bears its document: ask about the others.
+        kept = {doc for doc, v in self.written if v.recorded_to == FOREVER}
+        now = kept | _borne(cur, sorted(self.texts.keys() - kept))
         gone = [(doc, *document(self.texts[doc])) for doc in sorted(self.borne - now)]
         new = [(doc, *document(self.texts[doc])) for doc in sorted(now - self.borne)]
         if dialect == "sqlite":
@@ -278,12 +293,14 @@ class LiveDocuments:
                 cur.execute(f"DELETE FROM {TSV_LIVE} WHERE doc_id = ANY(?::bigint[])", ([row[0] for row in gone],))
             write(cur, dialect, new, TSV_LIVE)
         self.texts.clear()
-        self.borne = set()
+        self.was, self.written, self.borne = set(), [], set()
 
 
 def _borne(cur: Cursor, docs: list[int]) -> set[int]:
     """The documents among ``docs`` that a live row of current knowledge bears."""
     out: set[int] = set()
+    if not docs:
+        return out
     for start in range(0, len(docs), 500):
         chunk = docs[start : start + 500]
         rows = cur.rows(

@@ -144,13 +144,18 @@ class Directory:
     # == commands: structures ===================================================================
     def create_structure(self, territory: str, data: StructureIn, author: str) -> tuple[str, int]:
         """A structure joins the network at ``data.effective`` (default now): (id, version)."""
+        stream, event = self.joining(territory, data)
+        self._write(territory, author, data.effective, data.reason, Write(stream, 0, [event]))
+        return str(stream), 1
+
+    def joining(self, territory: str, data: StructureIn) -> tuple[UUID, StructureJoined]:
+        """A new structure's stream and first event, checked but not written (``effective`` and
+        ``reason`` are the writing command's)."""
         fields = {f: getattr(data, f) for f in _SHEET_FIELDS}
         fields["name"] = fields["name"].strip()
         self._check_sheet(territory, fields, None)
         sid = str(uuid4())
-        event = StructureJoined(structure_id=sid, sheet=msgspec.convert(fields, Sheet))
-        self._write(territory, author, data.effective, data.reason, Write(UUID(sid), 0, [event]))
-        return sid, 1
+        return UUID(sid), StructureJoined(structure_id=sid, sheet=msgspec.convert(fields, Sheet))
 
     def update_structure(self, territory: str, structure_id: str, patch: StructurePatch, expected_version: int, author: str) -> int:
         """Change fields (a rename if ``name`` is among them); :class:`Conflict` if the version moved."""

@@ -494,6 +494,11 @@ class Services:
         fields = _clean({f: getattr(data, f) for f in OFFER_FIELDS})
         check_offer(fields)
         effective = _day(data.effective)
+        if data.effective is None or not str(data.effective).strip():
+            # "From today" for a structure that joined earlier today starts when it joined.
+            now = directory(self.trame).get_structure(territory, structure_id)
+            if now is not None and now.joined and now.joined > effective:
+                effective = now.joined
         if directory(self.trame).get_structure(territory, structure_id, as_of=effective) is None:
             raise conflict("Cette structure n'est pas dans le réseau à cette date : elle ne peut pas y proposer de service.", "effective")
         service_id = str(uuid.uuid4())

@@ -36,8 +36,9 @@ Upload = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PAR
 PLUGIN = "annuaire"
 MEMBER = {"plugin": PLUGIN, "role": "member"}
 COORDINATOR = {"plugin": PLUGIN, "role": "coordinator"}
-#: Files re-sent with a confirmed import (base64 in the report page's form) stay under this size.
-MAX_UPLOAD = 5 * 1024 * 1024
+#: An uploaded file: the import's own limit (only files of fewer than exchange.BACKGROUND_LINES
+#: lines are re-sent in base64 by the report page's confirm form; bigger ones run in the background).
+MAX_UPLOAD = exchange.MAX_IMPORT_BYTES
 
 AsOf = Annotated[
     str | None,
@@ -228,14 +229,24 @@ def _uploaded(data: dict[str, Any]) -> tuple[bytes, str | None]:
     return raw, name
 
 
-@post("/t/{territory:str}/annuaire/echanges/import", opt=COORDINATOR, sync_to_thread=True)
-def import_page(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Upload) -> Template:
+@post(
+    "/t/{territory:str}/annuaire/echanges/import",
+    opt=COORDINATOR,
+    sync_to_thread=True,
+    request_max_body_size=exchange.MAX_IMPORT_BYTES + 1024 * 1024,  # the file and the form around it
+)
+def import_page(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Upload) -> Response[Any]:
     raw, filename = _uploaded(data)
     kind = "datainclusion" if str(data.get("format", "csv")) == "datainclusion" else "csv"
     dry_run = str(data.get("mode", "simulation")) != "importer"
     effective_text = str(data.get("date_effet") or "").strip()
     try:
         effective = when(effective_text, "Date d'entrée dans le réseau")
+        if kind == "csv" and raw.count(b"\n") > exchange.BACKGROUND_LINES:  # a big file: a progress page, not a long request
+            job_id = exchange.start_import_job(
+                trame, territory, raw, author=author_of(request), dry_run=dry_run, effective=effective, filename=filename
+            )
+            return Redirect(f"/t/{territory}/annuaire/echanges/import/{job_id}", status_code=303)
         if kind == "csv":
             report = exchange.import_csv(
                 trame, territory, raw, author=author_of(request), dry_run=dry_run, effective=effective, filename=filename
@@ -256,6 +267,26 @@ def import_page(request: Request[Any, Any, Any], trame: Trame, territory: str, d
         format=kind,
         effective=effective_text,
         content=base64.b64encode(raw).decode("ascii") if dry_run and not report.errors and report.valid else None,
+    )
+
+
+@get("/t/{territory:str}/annuaire/echanges/import/{job_id:str}", opt=COORDINATOR, sync_to_thread=True)
+def import_job_page(request: Request[Any, Any, Any], trame: Trame, territory: str, job_id: str, auto: str = "1") -> Template:
+    """A background import: its progress (the page refreshes itself), then its report."""
+    job = exchange.import_job(trame, territory, job_id)
+    if job is None:
+        raise NotFound("Cet import n'existe pas (ou plus) sur ce territoire.")
+    if job.report is None:
+        return render(request, "annuaire/import_progres.html", job=job, auto=auto != "0")
+    return render(
+        request,
+        "annuaire/import_rapport.html",
+        status_code=400 if job.report.errors else 200,
+        report=job.report,
+        filename=job.filename,
+        format="csv",
+        effective="",
+        content=None,  # a big file is chosen again to import it after a simulation
     )
 
 
@@ -450,6 +481,7 @@ ROUTES = [
     page_export_datainclusion,
     page_export_vcf,
     import_page,
+    import_job_page,
     livret_page,
     campaigns_page,
     campaign_launch,

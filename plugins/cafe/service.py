@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from core import clock
+from core.commands import History, run
+from core.events import Event
 from core.store import Conflict, Context, Write
 from core.structures import require_structure
 from core.text import collation_key, fold
 from core.web.errors import UserError
 from plugins.annuaire import public as annuaire
 from plugins.cafe import events as ev
-from plugins.rencontres.public import Delivery, meetings, occurrences
+from plugins.rencontres.public import Delivery, meetings, occurrences, presence_of_new_structure
 
 if TYPE_CHECKING:
     from core.application import Trame
@@ -362,25 +364,36 @@ class Cafes:
         return [dict(r) for r in rows]
 
     def register_newcomer(self, territory: str, meeting_id: str, newcomer_id: str, *, author: str, **sheet: Any) -> str:
-        """Create the newcomer's sheet in the directory, link it, and mark it present at the café."""
-        found = next((n for n in self.newcomers(territory, meeting_id) if n["newcomer_id"] == newcomer_id), None)
-        if found is None:
-            raise UserError(404, "Ce nouveau partenaire n'a pas été présenté à ce café.")
-        if found["structure_id"]:
-            raise UserError(400, "La fiche de ce partenaire existe déjà dans l'annuaire.")
+        """Create the newcomer's sheet in the directory, link it, and mark it present at the café:
+        three streams in one atomic append, decided on the café's stream (again after a race)."""
+        stream = cafe_stream(meeting_id)
+
+        def presented(history: History) -> ev.NewcomerPresented:
+            events = [r.event for r in history.of(stream) if r.territory == territory]
+            if any(isinstance(e, ev.NewcomerRegistered) and e.newcomer_id == newcomer_id for e in events):
+                raise UserError(400, "La fiche de ce partenaire existe déjà dans l'annuaire.")
+            found = next((e for e in events if isinstance(e, ev.NewcomerPresented) and e.newcomer_id == newcomer_id), None)
+            if found is None:
+                raise UserError(404, "Ce nouveau partenaire n'a pas été présenté à ce café.")
+            return found
+
+        newcomer = presented(History({stream: self.trame.store.stream(stream)}))
         fields = {k: v for k, v in sheet.items() if v not in (None, "", [])}
-        fields.setdefault("name", found["organisation"])
-        fields.setdefault("missions", found["presentation"] or None)
-        structure_id = annuaire.create(
-            self.trame, territory, author=author, data=annuaire.StructureIn(**{k: v for k, v in fields.items() if v is not None})
+        fields.setdefault("name", newcomer.organisation)
+        fields.setdefault("missions", newcomer.presentation or None)
+        sheet_stream, joined = annuaire.joining(
+            self.trame, territory, annuaire.StructureIn(**{k: v for k, v in fields.items() if v is not None})
         )
-        self._append(
-            territory,
-            author,
-            cafe_stream(meeting_id),
-            [ev.NewcomerRegistered(meeting_id=meeting_id, newcomer_id=newcomer_id, structure_id=structure_id)],
-        )
-        self.meetings.record_attendance(territory, meeting_id, [{"structure_id": structure_id, "status": "present"}], author=author)
+        structure_id = str(sheet_stream)
+        meeting_stream, present = presence_of_new_structure(self.trame, territory, meeting_id, structure_id)
+
+        def decide(history: History) -> dict[UUID, list[Event]]:
+            presented(history)  # registered meanwhile by someone else: refused now
+            registered = ev.NewcomerRegistered(meeting_id=meeting_id, newcomer_id=newcomer_id, structure_id=structure_id)
+            return {sheet_stream: [joined], stream: [registered], meeting_stream: [present]}
+
+        busy = "Ce café est modifié en ce moment par quelqu'un d'autre ; réessayez."
+        run(self.trame, Context(author=author, territory=territory), [sheet_stream, stream, meeting_stream], decide, busy=busy)
         return structure_id
 
 

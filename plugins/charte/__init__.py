@@ -76,6 +76,18 @@ def page_sections(trame: Trame, page: str, territory: str, subject_id: str, as_o
 
 
 @hookimpl
+def subject_erased(trame: Trame, territory: str, subject_id: str, names: list[str]) -> list[str]:
+    """Signatories whose typed name is the erased person's (their whole name): the signature stays."""
+    from core.erasure import names_in
+
+    with trame.db.read() as cur:
+        rows = cur.execute(
+            "SELECT signatory_id, signatory_name FROM charte_signatures WHERE territory = ? AND signatory_name IS NOT NULL", (territory,)
+        ).fetchall()
+    return [r["signatory_id"] for r in rows if names_in(r["signatory_name"], names, whole=True)]
+
+
+@hookimpl
 def demo_data(trame: Trame, territory: str) -> None:
     from plugins.charte.demo import load
 

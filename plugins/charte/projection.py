@@ -13,6 +13,7 @@ import msgspec
 
 from core.clock import FOREVER
 from core.database import Cursor
+from core.erasure import TextsErased
 from core.events import Recorded
 from core.projection import Projection
 from plugins.charte import events as ev
@@ -38,7 +39,7 @@ TABLES = (
 class CharterProjection(Projection):
     name = "charte"
     version = 3  # 2: status history (charte_statuses); 3: voting links (charte_poll_links)
-    topics = tuple(e.name for e in ev.EVENTS)
+    topics = (*(e.name for e in ev.EVENTS), TextsErased.name)
     tables = TABLES
 
     def schema(self, dialect: str) -> list[str]:
@@ -144,6 +145,11 @@ class CharterProjection(Projection):
             self._end(cur, e.signature_id, e.withdrawn_on, "withdrawn", e.reason, rec.recorded_at)
         elif isinstance(e, ev.SignatoryErased):
             cur.execute("UPDATE charte_signatures SET signatory_name = NULL WHERE signature_id = ?", (e.signature_id,))
+        elif isinstance(e, TextsErased):  # a signatory who was a directory person, now erased
+            for start in range(0, len(e.text_ids), 500):
+                chunk = e.text_ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                cur.execute(f"UPDATE charte_signatures SET signatory_name = NULL WHERE signatory_id IN ({marks})", chunk)
         elif isinstance(e, ev.PartnerInvited):
             cur.execute(
                 "INSERT INTO charte_invited (charter_id, structure_id, territory, since, until, note) VALUES (?, ?, ?, ?, ?, ?) "

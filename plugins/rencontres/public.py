@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from core import mail
 from plugins.rencontres import ics as _ics
 from plugins.rencontres.api import delivery_out, meeting_out
-from plugins.rencontres.events import Section
+from plugins.rencontres.events import AttendanceRecorded, Section
 from plugins.rencontres.figures import Figures, bar_chart, compute
 from plugins.rencontres.pages import meeting_context
 from plugins.rencontres.recurrence import describe, holiday_flag, long_date, occurrences, preset_rule
@@ -41,6 +42,7 @@ __all__ = [
     "meeting_out",
     "meetings",
     "occurrences",
+    "presence_of_new_structure",
     "preset_rule",
     "send_with_calendar",
     "working_group_demo",
@@ -48,6 +50,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from core.application import Trame
+    from core.events import Event
 
 
 def send_with_calendar(trame: Trame, territory: str, meeting_id: str, to: Sequence[str], subject: str, body: str) -> bool:
@@ -57,6 +60,15 @@ def send_with_calendar(trame: Trame, territory: str, meeting_id: str, to: Sequen
     m = meetings(trame).require(territory, meeting_id)
     calendar = _ics.calendar([m], name=m["title"], base_url=trame.settings.base_url, method="PUBLISH")
     return mail.send(trame.settings, list(to), subject, body, calendar)
+
+
+def presence_of_new_structure(trame: Trame, territory: str, meeting_id: str, structure_id: str) -> tuple[UUID, Event]:
+    """The meeting's stream and the event marking present a structure that the same command
+    creates (a newcomer's sheet), not written: for one atomic append (``core.commands.run``)
+    with the structure's own first event. The meeting must be of ``territory``; the structure
+    is not looked up, since it is not in the directory until that append."""
+    meetings(trame).require(territory, meeting_id)
+    return UUID(meeting_id), AttendanceRecorded(meeting_id=meeting_id, structure_id=structure_id, status="present")
 
 
 def action_details(trame: Trame, territory: str, action_ids: Sequence[str]) -> dict[str, dict[str, Any]]:

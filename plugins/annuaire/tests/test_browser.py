@@ -49,7 +49,8 @@ def test_coordinator_searches_edits_and_looks_at_the_past(trame: Trame, live_ser
     page.get_by_role("link", name="Modifier la fiche").click()
     page.get_by_label("Téléphone", exact=True).fill("02 37 22 22 22")
     page.get_by_label("Motif (facultatif)").fill("Nouveau standard")
-    page.get_by_role("button", name="Enregistrer les modifications").click()
+    # The form has the same button at its top and at its end (a long form): the one after the reason.
+    page.get_by_role("button", name="Enregistrer les modifications").last.click()
     page.wait_for_url(f"**/structures/{sid}?fait=modifiee")
     assert page.get_by_role("status").first.inner_text() == "La fiche a été enregistrée."
     assert "02 37 22 22 22" in page.locator("dl.sheet").inner_text()

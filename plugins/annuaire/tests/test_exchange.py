@@ -126,7 +126,7 @@ def test_import_page_dry_run_then_confirm_without_choosing_the_file_again(trame:
         files={"fichier": ("annuaire.csv", BAD_CSV.encode("utf-8"), "text/csv")},
     )
     assert bad.status_code == 400
-    assert "rien n'a été importé" in bad.text and "<td>3</td>" in bad.text and "<td>5</td>" in bad.text
+    assert "rien n'a été importé" in bad.text and '"Ligne">3</td>' in bad.text and '"Ligne">5</td>' in bad.text
     assert names(trame, slug) == []
 
     dry = client.post(
@@ -173,7 +173,7 @@ def test_members_may_export_but_not_import(trame: Trame, client: Any) -> None:
     download = client.get(f"/t/{slug}/annuaire/echanges/structures.csv?as_of=&version=3.0")
     assert download.status_code == 200 and download.headers["content-disposition"].startswith("attachment")
     assert client.get(f"/t/{slug}/annuaire/echanges/contacts.vcf?as_of=2012-01-05&version=4.0").status_code == 200
-    assert client.get(f"/t/{slug}/annuaire/echanges/structures.datainclusion.json").json() == []
+    assert client.get(f"/t/{slug}/annuaire/echanges/structures.datainclusion.json").json() == {"structures": [], "services": []}
 
 
 # == exports =================================================================================
@@ -189,53 +189,68 @@ def _contact(trame: Trame, slug: str, sid: str, name: str, email: str, role: str
     return pid
 
 
-def test_datainclusion_export_then_import_into_another_territory_round_trips_names_and_kinds(trame: Trame, client: Any) -> None:
+def _same_but_ids(exported: dict[str, Any], slug: str) -> str:
+    """The v1 export with Trame's ids (and the links that carry them) numbered in order of
+    appearance and the territory's slug taken out: what must survive a round trip."""
+    import re
+
+    text = json.dumps(exported, ensure_ascii=False, sort_keys=True).replace(f"/t/{slug}/", "/t/_/")
+    ids: dict[str, str] = {}
+    for found in re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text):
+        ids.setdefault(found, f"id{len(ids)}")
+    for uuid, name in ids.items():
+        text = text.replace(uuid, name)
+    return text
+
+
+def test_datainclusion_v1_export_import_export_round_trip_is_identical(trame: Trame, client: Any) -> None:
+    from plugins.annuaire.services import ServiceIn, services
+
     agen = territory(trame, "agen")
     fumel = territory(trame, "fumel")
-    _structure(
-        trame,
-        agen,
-        "CCAS d'Agen",
-        kind="ccas",
-        email="ccas@agen.example",
-        address="Place du Docteur Esquirol, 47000 Agen",
-        missions="Aide sociale légale. " * 30,
-        themes=["acces-aux-droits", "logement"],
-        communes=["Agen"],
-    )
+    ccas = _structure(
+        trame, agen, "CCAS d'Agen", kind="ccas", email="ccas@agen.example", address="Place du Docteur Esquirol, 47000 Agen",
+        missions="Aide sociale légale. " * 30, themes=["acces-aux-droits", "logement"], communes=["Agen"],
+        opening_hours="du lundi au vendredi 9h-12h",
+    )  # fmt: skip
     _structure(trame, agen, "Mission locale de l'Agenais", kind="mission-locale", themes=["emploi-insertion", "jeunesse"])
-    _structure(trame, agen, "Secours populaire", kind="association-caritative")
-    _structure(trame, agen, "Le Café des parents")  # no kind
+    _structure(trame, agen, "Secours populaire", kind="association-caritative", missions="Aide alimentaire et vestimentaire")
+    _structure(trame, agen, "Le Café des parents", missions="Un lieu pour les parents")  # no kind
+    services(trame).offer(
+        agen, ccas,
+        ServiceIn(name="Domiciliation administrative", description="Une adresse pour recevoir son courrier.", type="accompagnement",
+                  themes=["difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives"], publics=["tous-publics"], fees="gratuit",
+                  reception=["en-presentiel"], referrers=["usagers", "professionnels"], communes=["Agen"]),
+        author=SYSTEM,
+    )  # fmt: skip
     reader = make_user(trame, "membre@agen.example", territory=agen, role="member")
     exported = client.get(f"/api/v1/territories/{agen}/structures/export.datainclusion.json", headers=reader.headers)
     assert exported.status_code == 200, exported.text
-    items = exported.json()
-    ccas = next(i for i in items if i["nom"] == "CCAS d'Agen")
-    assert ccas["typologie"] == "CCAS" and ccas["code_postal"] == "47000" and ccas["commune"] == "Agen"
-    assert ccas["adresse"] == "Place du Docteur Esquirol" and ccas["courriel"] == "ccas@agen.example"
-    assert len(ccas["presentation_resume"]) <= 280 and ccas["presentation_detail"].startswith("Aide sociale légale.")
-    assert ccas["thematiques"] == ["acces-aux-droits-et-citoyennete", "logement-hebergement"]
-    assert ccas["date_maj"] and ccas["source"] == "trame"
+    first = exported.json()
+    assert set(first) == {"structures", "services"}
+    ccas_v1 = next(i for i in first["structures"] if i["nom"] == "CCAS d'Agen")
+    # v1's names, so that a v1 consumer gets the description and the hours (v0's are gone).
+    assert ccas_v1["description"].startswith("Aide sociale légale.") and "presentation_resume" not in ccas_v1
+    assert "typologie" not in ccas_v1 and ccas_v1["reseaux_porteurs"] == ["ccas-cias"]
+    assert ccas_v1["code_postal"] == "47000" and ccas_v1["commune"] == "Agen" and ccas_v1["adresse"] == "Place du Docteur Esquirol"
+    assert ccas_v1["horaires_accueil"] == "Mo-Fr 09:00-12:00"
+    assert [s["nom"] for s in first["services"]] == ["Domiciliation administrative"]
+    assert first["services"][0]["structure_id"] == ccas_v1["id"]
     strict = client.get(f"/api/v1/territories/{agen}/structures/export.datainclusion.json?strict=true", headers=reader.headers).json()
-    assert all(not key.startswith("_") for item in strict for key in item)
-    assert {i["typologie"] for i in strict} == {"CCAS", "ML", "ASSO", None}
+    assert all(not key.startswith("_") for record in [*strict["structures"], *strict["services"]] for key in record)
 
     importer = coordinator(trame, fumel)
     response = client.post(
         f"/api/v1/territories/{fumel}/structures/import.datainclusion.json",
-        content=json.dumps(items).encode(),
+        content=json.dumps(first).encode(),
         headers={**importer.headers, "Content-Type": "application/json"},
     )
     assert response.status_code == 201, response.text
-    before, _ = directory(trame).list_structures(agen, limit=50)
-    after, _ = directory(trame).list_structures(fumel, limit=50)
-    assert sorted((s.name, s.kind) for s in after) == sorted((s.name, s.kind) for s in before)
-    copied = next(s for s in after if s.name == "CCAS d'Agen")
-    assert copied.address == "Place du Docteur Esquirol, 47000 Agen" and copied.themes == ["acces-aux-droits", "logement"]
-    ml = next(s for s in after if s.kind == "mission-locale")
-    assert ml.themes == ["emploi-insertion", "jeunesse"]  # "jeunesse" has no data·inclusion theme: kept by _trame
+    again = client.get(f"/api/v1/territories/{fumel}/structures/export.datainclusion.json", headers=importer.headers).json()
+    assert _same_but_ids(again, fumel) == _same_but_ids(first, agen)
 
-    # From a strict file (another producer's), the schema's own fields still give names and kinds.
+    # From a strict file (another producer's), v1's own fields still give the names, and the
+    # kinds where v1's network says exactly which.
     other = territory(trame, "villeneuve")
     response = client.post(
         f"/api/v1/territories/{other}/structures/import.datainclusion.json",
@@ -243,23 +258,45 @@ def test_datainclusion_export_then_import_into_another_territory_round_trips_nam
         headers={**coordinator(trame, other).headers, "Content-Type": "application/json"},
     )
     assert response.status_code == 201, response.text
-    plain, _ = directory(trame).list_structures(other, limit=50)
-    assert sorted(s.name for s in plain) == sorted(s.name for s in before)
-    assert {s.name: s.kind for s in plain}["Secours populaire"] == "association"  # "ASSO" is shared by two kinds
+    plain = {s.name: s for s in directory(trame).list_structures(other, limit=50)[0]}
+    assert sorted(plain) == sorted(names(trame, agen))
+    assert plain["CCAS d'Agen"].kind == "ccas" and plain["Mission locale de l'Agenais"].kind == "mission-locale"
+    assert plain["CCAS d'Agen"].opening_hours == "Du lundi au vendredi, 9 h – 12 h"  # read back from OpenStreetMap form
 
 
-def test_datainclusion_import_reports_items_by_rank(trame: Trame, client: Any) -> None:
+def test_datainclusion_v1_import_reports_structures_then_services_by_line(trame: Trame, client: Any) -> None:
     slug = territory(trame, "fumel")
     user = coordinator(trame, slug)
-    items = [{"nom": "Bonne structure"}, {"typologie": "CCAS"}, {"nom": "Courriel faux", "courriel": "non"}]
+    payload = {
+        "structures": [
+            {"source": "x", "id": "x--1", "nom": "Bonne structure"},
+            {"source": "x", "id": "x--2", "reseaux_porteurs": ["ccas-cias"]},
+            {"source": "x", "id": "x--3", "nom": "Courriel faux", "courriel": "non"},
+        ],
+        "services": [
+            {"source": "x", "id": "s--1", "structure_id": "x--1", "nom": "Aide", "description": "Colis alimentaires",
+             "thematiques": ["equipement-et-alimentation--alimentation", "theme-inconnu"]},
+            {"source": "x", "id": "s--2", "structure_id": "x--9", "nom": "Sans structure", "description": "Rien ici"},
+        ],
+    }  # fmt: skip
     response = client.post(
         f"/api/v1/territories/{slug}/structures/import.datainclusion.json?dry_run=true",
-        content=json.dumps(items).encode(),
+        content=json.dumps(payload).encode(),
         headers={**user.headers, "Content-Type": "application/json"},
     )
     assert response.status_code == 400
-    assert [(e["line"], e["column"]) for e in response.json()["errors"]] == [(2, "nom"), (3, "courriel")]
-    assert names(trame, slug) == []
+    report = response.json()
+    # Structures are lines 1 to 3, then services 4 and 5.
+    assert [(e["line"], e["column"]) for e in report["errors"]] == [(2, "nom"), (3, "courriel"), (5, "structure_id")]
+    assert [(w["line"], w["column"]) for w in report["warnings"]] == [(4, "thematiques")]
+    assert "« theme-inconnu » inconnu" in report["warnings"][0]["message"]
+    # Without dry run, the same file still writes nothing while errors remain.
+    refused = client.post(
+        f"/api/v1/territories/{slug}/structures/import.datainclusion.json",
+        content=json.dumps(payload).encode(),
+        headers={**user.headers, "Content-Type": "application/json"},
+    )
+    assert refused.status_code == 400 and names(trame, slug) == []
 
 
 def test_vcard_export_parses_back_and_holds_no_erased_person(trame: Trame, client: Any) -> None:

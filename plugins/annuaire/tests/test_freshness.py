@@ -3,9 +3,12 @@ itself, by effective date; the coordination's edits and today's recording time d
 
 from __future__ import annotations
 
+import html
+from typing import Any
+
 from core.application import Trame
 from core.store import SYSTEM
-from core.testing import make_user
+from core.testing import login, make_user
 from plugins.annuaire.campaigns import campaigns, freshness
 from plugins.annuaire.schemas import StructureIn, StructurePatch
 from plugins.annuaire.service import directory
@@ -37,3 +40,29 @@ def test_sheets_joined_in_2011_and_never_confirmed_are_stale_today(trame: Trame)
     assert [item.structure.name for item in stale] == ["CCAS de Meaux", "MDS de Meaux"]
     assert all(item.fresh_since and item.fresh_since.startswith("2011-09-01") for item in stale)
     assert campaigns(trame).stale("meaux", 240) == []  # the threshold is the coordinator's
+
+
+def test_a_search_today_for_a_structure_that_left_says_where_it_went(trame: Trame, client: Any) -> None:
+    open_territory(trame, "meaux")
+    d = directory(trame)
+    ddjs, _ = d.create_structure(
+        "meaux", StructureIn(name="Direction départementale de la jeunesse et des sports", acronym="DDJS", effective="2001-01-01"), SYSTEM
+    )
+    ddcs, _ = d.create_structure("meaux", StructureIn(name="DDCS de Seine-et-Marne", effective="2010-01-01"), SYSTEM)
+    d.create_structure("meaux", StructureIn(name="Café associatif DDJS", effective="2011-01-01"), SYSTEM)  # a name today
+    old, _ = d.create_structure("meaux", StructureIn(name="Point info DDJS", effective="2003-01-01"), SYSTEM)
+    d.merge_structure("meaux", ddjs, ddcs, "2010-01-01", SYSTEM)
+    d.leave_structure("meaux", old, "2008-06-30", SYSTEM)
+    login(client, make_user(trame, "membre@meaux.example", territory="meaux", role="member").email)
+
+    page = html.unescape(client.get("/t/meaux/annuaire/", params={"q": "DDJS"}).text)
+    today, gone = page.split("Ne sont plus dans le réseau", 1)
+    assert "Café associatif DDJS" in today and "Café associatif DDJS" not in gone  # today's results come first
+    assert (
+        f'<a href="/t/meaux/annuaire/structures/{ddjs}?as_of=2009-12-31">Direction départementale de la jeunesse et des sports</a> '
+        f'a fusionné dans <a href="/t/meaux/annuaire/structures/{ddcs}">DDCS de Seine-et-Marne</a> le 01/01/2010.'
+    ) in gone
+    assert f'<a href="/t/meaux/annuaire/structures/{old}?as_of=2008-06-29">Point info DDJS</a> a quitté le réseau le 30/06/2008.' in gone
+    assert gone.index("Direction départementale") < gone.index("Point info")  # the latest departure first
+    assert "Ne sont plus dans le réseau" not in client.get("/t/meaux/annuaire/", params={"q": "CCAS"}).text
+    assert "Ne sont plus dans le réseau" not in client.get("/t/meaux/annuaire/", params={"q": "DDJS", "as_of": "2005-01-01"}).text

@@ -249,7 +249,7 @@ def test_conflict_shows_both_versions_and_the_second_save_succeeds(trame: Trame,
     assert clash.status_code == 409
     assert "Quelqu'un a enregistré cette fiche" in clash.text
     assert "collegue@agen.example" in clash.text
-    table = clash.text.split('class="versions"')[1].split("</table>")[0]
+    table = clash.text.split('class="stack-sm versions"')[1].split("</table>")[0]
     assert "05 53 99 99 99" in table and "05 53 00 00 00" in table  # their phone, and the one still in my form
     assert "accueil@mds.example" in table  # my e-mail
     # The form keeps their phone and my e-mail, on top of the new version.
@@ -362,7 +362,9 @@ def test_page_sections_from_plugins_enabled_in_the_territory(trame: Trame, clien
     trame.territories.enable(T, "rubriques", author=SYSTEM)
     page = client.get(url, params={"as_of": "2010-06-01"})
     assert "<p>Rencontres de <em>CCAS d&#39;Épernon</em> au 2010-06-01</p>" in page.text  # its HTML, as given
-    assert f'<h2 id="section-1">{escape("Rencontres <récentes>")}</h2>' in page.text  # its title, escaped
+    # The directory's own section (the structure's services, order 5) comes first, then the plugin's (order 20).
+    assert '<h2 id="section-1">Services proposés</h2>' in page.text
+    assert f'<h2 id="section-2">{escape("Rencontres <récentes>")}</h2>' in page.text  # its title, escaped
 
 
 def test_audit_for_coordinators_with_filters(trame: Trame, client: Any) -> None:
@@ -528,7 +530,7 @@ def test_person_form_keeps_refused_input_and_shows_a_conflict(trame: Trame, clie
     mine = person_form(form, person_email="m.dupont@francetravail.example")
     clash = post_form(client, edit, edit, mine)
     assert clash.status_code == 409 and "Quelqu'un a modifié ces coordonnées" in clash.text
-    table = clash.text.split('class="versions"')[1].split("</table>")[0]
+    table = clash.text.split('class="stack-sm versions"')[1].split("</table>")[0]
     assert "05 53 99 99 99" in table and "m.dupont@francetravail.example" in table
     assert 'value="m.dupont@francetravail.example"' in clash.text and 'value="05 53 99 99 99"' in clash.text
     again = post_form(client, edit, edit, person_form(clash.text))

@@ -239,6 +239,8 @@ def test_a_full_cafe_puts_late_registrations_on_a_waiting_list(trame: Trame, age
     assert "1 structure(s) inscrite(s) sur 1 place(s), 2 en liste d'attente" in page
     index = client.get("/t/agen/cafe/").text
     row = index.split("Fréquentation par café", 1)[1]
-    assert f'<a href="/t/agen/cafe/{mid}">06/03/2026</a></th><td>1</td><td>1</td><td>2</td><td>0</td>' in row
+    cells = '<td data-label="Places">1</td><td data-label="Inscrites">1</td>'
+    cells += '<td data-label="En attente">2</td><td data-label="Présentes">0</td>'
+    assert f'<a href="/t/agen/cafe/{mid}">06/03/2026</a></th>{cells}' in row
     changed = post_form(client, f"/t/agen/cafe/{mid}", f"/t/agen/cafe/{mid}/capacite", {"capacity": "3"})
     assert changed.status_code == 303 and len(svc.registrations("agen", mid)["inscrit"]) == 3

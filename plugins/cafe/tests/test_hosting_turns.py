@@ -37,7 +37,8 @@ def test_a_monthly_series_at_a_structure_counts_as_its_hosting(trame: Trame, cli
     assert by_structure[s["cs"]]["last_hosted"] == max(held)  # the series' host is counted, as of today
     assert by_structure[s["cs"]]["next_hosting"] == min(coming)
     assert by_structure[s["cms"]]["last_hosted"] is None
-    assert svc.suggest_host("fumel")["structure_id"] == s["cms"]  # the one that never hosted is next
+    suggested = svc.suggest_host("fumel")
+    assert suggested is not None and suggested["structure_id"] == s["cms"]  # the one that never hosted is next
 
     make_user(trame, "coord@fumel.example", territory="fumel", role="coordinator")
     login(client, "coord@fumel.example")
