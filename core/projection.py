@@ -55,7 +55,10 @@ class Projection(ABC):
     #: Event names this projection reads; empty reads everything. Inline projection runs
     #: a projection only for the events it names.
     topics: ClassVar[tuple[str, ...]] = ()
-    #: Tables owned, dropped on rebuild.
+    #: Every table the projection owns, whatever the database, as a plain class attribute known
+    #: before :meth:`schema` runs: a rebuild drops each (``DROP TABLE IF EXISTS``: a table that only
+    #: the other dialect creates is harmless) before ``schema()`` creates them again, and
+    #: :meth:`ProjectionRunner.tables_of` gives those that exist here (snapshots, statistics).
     tables: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
@@ -302,12 +305,20 @@ class ProjectionRunner:
             raise KeyError(f"unknown projection(s): {', '.join(unknown)}; known: {', '.join(sorted(self.projections))}")
         return [self.projections[n] for n in names]
 
+    def tables_of(self, name: str) -> list[str]:
+        """The tables of a projection that exist in this database (``tables`` may name the other
+        dialect's too)."""
+        existing = set(self.db.tables())
+        return [t for t in self.projections[name].tables if t in existing]
+
     def snapshot(self, names: Sequence[str] | None = None) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table of the projections, sorted: to compare two builds."""
         out: dict[str, list[tuple[Any, ...]]] = {}
+        selected = self._select(names)
+        existing = {p.name: self.tables_of(p.name) for p in selected}
         with self.db.read() as cur:
-            for p in self._select(names):
-                for table in p.tables:
+            for p in selected:
+                for table in existing[p.name]:
                     rows = cur.execute(f"SELECT * FROM {table}").fetchall()
                     out[table] = sorted((tuple(_values(r)) for r in rows), key=repr)
         return out

@@ -35,6 +35,31 @@ def test_a_territory_named_api_keeps_the_csrf_check_on_its_forms(trame: Trame, c
     assert client.app.csrf_config is not None and client.app.csrf_config.exclude == ["^/api/v1/"]
 
 
+
+def test_an_expired_form_comes_back_with_what_was_typed_and_goes_through_when_sent_again(trame: Trame, client: TestClient[Any]) -> None:
+    """After a restart (a new key) or a long pause, the token of an open form no longer matches:
+    nothing is written, and the page shows what was typed, ready to send again from this site."""
+    trame.territories.create("vienne", "Vienne", author=SYSTEM)
+    coordinator = make_user(trame, "coord@exemple.fr", territory="vienne", role="coordinator")
+    login(client, coordinator.email)
+    same_site = {"origin": "http://testserver.local"}
+    typed = {"role": "member", "email": "agnes.martin@exemple.fr", "_csrf_token": "jeton-d-avant-le-redemarrage"}
+    expired = client.post("/t/vienne/membres", data=typed, headers=same_site, follow_redirects=False)
+    assert expired.status_code == 403 and "Formulaire expiré" in expired.text
+    assert "agnes.martin@exemple.fr" in expired.text and "rien n'a été enregistré" in expired.text
+    with trame.db.read() as cur:
+        assert cur.scalar("SELECT COUNT(*) FROM invitations WHERE territory = 'vienne'") == 0
+    # Sent again as the page offers it: its hidden fields and its fresh token (and cookie).
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', expired.text))
+    assert hidden == {"role": "member", "email": "agnes.martin@exemple.fr"}
+    again = client.post("/t/vienne/membres", data={**hidden, "_csrf_token": csrf_of(expired.text)}, headers=same_site)
+    assert again.status_code == 200
+    with trame.db.read() as cur:
+        assert cur.scalar("SELECT COUNT(*) FROM invitations WHERE territory = 'vienne'") == 1
+    # A form another site made the browser post is not one click from going through.
+    forged = client.post("/t/vienne/membres", data=typed, headers={"origin": "https://pirate.example"}, follow_redirects=False)
+    assert forged.status_code == 403 and "Renvoyer le formulaire" not in forged.text
+
 def _top_level_segments(trame: Trame) -> set[str]:
     from core.web.app import create_app
 

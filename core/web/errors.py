@@ -9,9 +9,13 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 from core.accounts import AccountError
 from core.clock import BadInstant
@@ -123,6 +127,44 @@ def respond(request: Request[Any, Any, Any], status: int, detail: str, headers: 
     )
 
 
+def _expired_form(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """A page form refused for an expired token (a restart with a new key, a long pause) comes
+    back with what was typed and a fresh token, to check and send again: nothing was written.
+
+    Only for a form posted from this site (its Origin is this host: a form another site made a
+    browser post must not be one click from going through) and never with a password in it."""
+    origin = request.headers.get("origin") or ""
+    same_site = origin.split("://", 1)[-1] == request.headers.get("host", "")
+    form = ScopeState.from_scope(request.scope).form
+    if is_api(request) or request.content_type[0] != RequestEncodingType.URL_ENCODED or not same_site or form is Empty:
+        return None
+    fields = [(k, str(v)) for k, vs in dict(form).items() for v in (vs if isinstance(vs, list) else [vs]) if k != "_csrf_token"]
+    if any("password" in k or "passe" in k for k, _ in fields):
+        return None
+    config = request.app.csrf_config
+    assert config is not None
+    token = generate_csrf_token(config.secret)
+    ScopeState.from_scope(request.scope).csrf_token = token  # what the page's forms carry (csrf_input)
+    action = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = request.headers.get("referer") or ""
+    back = referer if referer.split("://", 1)[-1].startswith(request.headers.get("host", "") + "/") else "/"
+    response = Template(
+        "form_expired.html",
+        context={"title": "Formulaire expiré", "fields": fields, "action": action, "back": back, "principal": _principal(request)},
+        status_code=403,
+    )
+    response.set_cookie(
+        key=config.cookie_name,
+        value=token,
+        path=config.cookie_path,
+        domain=config.cookie_domain,
+        secure=config.cookie_secure,
+        httponly=config.cookie_httponly,
+        samesite=config.cookie_samesite,
+    )
+    return response
+
+
 def _principal(request: Request[Any, Any, Any]) -> Principal | None:
     """Who is signed in, so that the error page keeps the usual header; None if that fails too."""
     try:
@@ -158,6 +200,9 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         if exc.status_code == 413:
             detail = "Le corps de la requête est trop volumineux pour cette adresse."
         if exc.status_code == 403 and detail == "CSRF token verification failed":
+            expired = _expired_form(request)
+            if expired is not None:
+                return expired
             detail = (
                 "Ce formulaire a expiré (il était ouvert depuis longtemps, ou vous vous êtes reconnecté·e entre-temps). "
                 "Revenez à la page précédente, rechargez-la et envoyez-le à nouveau."

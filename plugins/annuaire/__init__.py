@@ -45,9 +45,9 @@ def register_projections() -> list[Projection]:
 
 @hookimpl
 def register_routes() -> list[Any]:
-    from plugins.annuaire import api, pages, service_pages, tools
+    from plugins.annuaire import api, pages, people_pages, service_pages, tools
 
-    return [*api.ROUTES, *pages.ROUTES, *tools.ROUTES, *service_pages.ROUTES]
+    return [*api.ROUTES, *pages.ROUTES, *tools.ROUTES, *service_pages.ROUTES, *people_pages.ROUTES]
 
 
 @hookimpl

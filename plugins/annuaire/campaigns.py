@@ -36,6 +36,7 @@ from core.store import Context, Write
 from core.territories import NotFound, TerritoryError
 from plugins.annuaire.schemas import ContactOut, StructureOut
 from plugins.annuaire.service import directory
+from plugins.annuaire.services import ServiceOut, services
 
 if TYPE_CHECKING:
     from core.application import Trame
@@ -242,6 +243,7 @@ class Review:
     contacts: list[ContactOut]
     digest: str
     answer: str | None
+    services: list[ServiceOut] = field(default_factory=list)  # what the structure offers today: confirmed with its sheet
 
 
 @dataclass
@@ -449,9 +451,10 @@ class Campaigns:
         review = self.review(territory, token)
         campaign = review.campaign
         who = author or f"campagne:{campaign.id}"
-        directory(self.trame).confirm_structure(
-            territory, review.structure.id, who, reason=f"Toujours exact — campagne « {campaign.title} »"[:300]
-        )
+        reason = f"Toujours exact — campagne « {campaign.title} »"[:300]
+        directory(self.trame).confirm_structure(territory, review.structure.id, who, reason=reason)
+        # The referent read the services with the sheet: each one is confirmed too (its own history).
+        services(self.trame).confirm(territory, review.structure.id, author=who, reason=reason)
         self._answer(territory, review, "confirmed", who)
         return self.review(territory, token)
 
@@ -482,7 +485,8 @@ class Campaigns:
         if structure is None:
             raise NotFound("Cette structure ne fait plus partie du réseau : il n'y a plus de fiche à relire.")
         contacts = directory(self.trame).contacts(territory, structure.id)
-        return Review(campaign, structure, contacts, digest, link["answer"])
+        offered = services(self.trame).of_structure(territory, structure.id)
+        return Review(campaign, structure, contacts, digest, link["answer"], offered)
 
     def all(self, territory: str) -> list[Campaign]:
         with self.trame.db.read() as cur:

@@ -156,22 +156,28 @@ class PersonErased(Event, frozen=True):
 class ContactStarted(Event, frozen=True):
     """A person holds a role at a structure from ``since``.
 
-    Version 2 renamed ``function`` to ``role`` and added ``theme``."""
+    Version 2 renamed ``function`` to ``role`` and added ``theme``; version 3 added ``title``,
+    the job title in free text beside the role code (« conseillère en insertion professionnelle »)."""
 
     name = "annuaire.ContactStarted"
     journal_label = "Prise de fonction d'un contact"
-    class_version = 2
+    class_version = 3
     contact_id: str
     person_id: str
     structure_id: str
     role: Short
     since: str
     theme: Short | None = None
+    title: Short | None = None
 
     @staticmethod
     def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in data.items() if k != "function"}
         return {**out, "role": data["function"], "theme": None}
+
+    @staticmethod
+    def upcast_v2_v3(data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "title": None}
 
 
 class ContactEnded(Event, frozen=True):
@@ -182,15 +188,23 @@ class ContactEnded(Event, frozen=True):
 
 
 class ContactCorrected(Event, frozen=True, omit_defaults=True):
-    """A correction of what was recorded (dates or role), not a change in the world."""
+    """A correction of what was recorded (dates, role or job title), not a change in the world.
+
+    Version 2 added ``title`` (absent: unchanged, as every field here)."""
 
     name = "annuaire.ContactCorrected"
     journal_label = "Fonction d'un contact corrigée"
+    class_version = 2
     contact_id: str
     role: Short | UnsetType = UNSET
     theme: Short | UnsetType | None = UNSET
     since: str | UnsetType = UNSET
     until: str | UnsetType | None = UNSET
+    title: Short | UnsetType | None = UNSET
+
+    @staticmethod
+    def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+        return data  # the new field is absent, which means "unchanged"
 
 
 STRUCTURE_EVENTS: tuple[type[Event], ...] = (

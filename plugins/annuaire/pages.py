@@ -89,6 +89,7 @@ LABELS: dict[str, str] = {
     "person": "Personne",
     "role": "Rôle",
     "theme": "Thème",
+    "title": "Fonction",
     "since": "Depuis le",
     "until": "Jusqu'au",
     "full_name": "Nom",
@@ -1016,7 +1017,7 @@ def contact_new_form(request: Req, trame: Trame, territory: str, structure_id: s
     text = (cherche or "").strip()
     people = directory(trame).search_people(territory, text) if text else []
     values = {"person_id": "nouvelle", "person_name": "", "person_email": "", "person_phone": "", "role": "referent", "theme": "",
-              "since": clock.paris_today(), "reason": ""}  # fmt: skip
+              "title": "", "since": clock.paris_today(), "reason": ""}  # fmt: skip
     return _contact_page(request, trame, territory, s, "nouveau", values, people=people, cherche=text)
 
 
@@ -1025,7 +1026,7 @@ def contact_new_save(request: Req, trame: Trame, territory: str, structure_id: s
     may_edit(request, structure_id)
     svc = directory(trame)
     s = _current(trame, territory, structure_id)
-    keys = ("person_id", "person_name", "person_email", "person_phone", "role", "theme", "since", "reason", "cherche")
+    keys = ("person_id", "person_name", "person_email", "person_phone", "role", "theme", "title", "since", "reason", "cherche")
     values = {k: one(data, k) for k in keys}
     values["person_id"] = values["person_id"] or "nouvelle"
     errors: dict[str, str] = {}
@@ -1051,8 +1052,10 @@ def contact_new_save(request: Req, trame: Trame, territory: str, structure_id: s
                     {"name": values["person_name"], "email": values["person_email"] or None, "phone": values["person_phone"] or None,
                      "reason": values["reason"] or None}, PersonIn)  # fmt: skip
                 values["person_id"], _ = svc.create_person(territory, person_in, author)
-            contact_in = ContactIn(person_id=values["person_id"], role=values["role"], theme=values["theme"] or None,
-                                   since=values["since"] or None, reason=values["reason"] or None)  # fmt: skip
+            contact_in = msgspec.convert(
+                {"person_id": values["person_id"], "role": values["role"], "theme": values["theme"] or None,
+                 "title": values["title"] or None, "since": values["since"] or None, "reason": values["reason"] or None}, ContactIn,
+            )  # fmt: skip
             svc.start_contact(territory, structure_id, contact_in, author)
             return done(territory, structure_id, "contact")
         except msgspec.ValidationError as exc:
@@ -1097,7 +1100,7 @@ def contact_fix_form(request: Req, trame: Trame, territory: str, structure_id: s
     may_edit(request, structure_id)
     s = _current(trame, territory, structure_id)
     c = _contact(trame, territory, structure_id, contact_id)
-    values = {"role": c.role, "theme": c.theme or "", "since": c.since, "until": c.until or "", "reason": ""}
+    values = {"role": c.role, "theme": c.theme or "", "title": c.title or "", "since": c.since, "until": c.until or "", "reason": ""}
     return _contact_page(request, trame, territory, s, "corriger", values, contact=c)
 
 
@@ -1106,7 +1109,7 @@ def contact_fix_save(request: Req, trame: Trame, territory: str, structure_id: s
     may_edit(request, structure_id)
     s = _current(trame, territory, structure_id)
     c = _contact(trame, territory, structure_id, contact_id)
-    values = {k: one(data, k) for k in ("role", "theme", "since", "until", "reason")}
+    values = {k: one(data, k) for k in ("role", "theme", "title", "since", "until", "reason")}
     errors: dict[str, str] = {}
     if values["role"] not in CONTACT_ROLES:
         errors["role"] = "Choisissez un rôle dans la liste."
@@ -1119,6 +1122,8 @@ def contact_fix_save(request: Req, trame: Trame, territory: str, structure_id: s
         changes["role"] = values["role"]
     if (values["theme"] or None) != c.theme:
         changes["theme"] = values["theme"] or None
+    if (values["title"].strip() or None) != c.title:
+        changes["title"] = values["title"].strip() or None
     if values["since"] and clock.day_of(values["since"]) != c.since:
         changes["since"] = values["since"]
     if (values["until"] or None) != c.until and clock.day_of(values["until"] or "") != (c.until or ""):
@@ -1150,7 +1155,7 @@ def person_page(
 ) -> Template:  # fmt: skip
     m = moment(as_of, known_at)
     svc = directory(trame)
-    person = svc.person(territory, person_id)
+    person = svc.person(territory, person_id, as_of=m.as_of, known_at=m.known_at)  # her details then
     if person is None:
         raise UserError(404, "Cette personne n'existe pas sur ce territoire.")
     roles = svc.contacts_of_person(territory, person_id, known_at=m.known_at)
@@ -1215,14 +1220,14 @@ def _person_form(
 @get(f"{P}/personnes/{{person_id:str}}/modifier", opt=EDIT, sync_to_thread=False)
 def person_edit_form(request: Req, trame: Trame, territory: str, person_id: str) -> Template:
     person = _editable_person(request, trame, territory, person_id)
-    return _person_form(request, person, _person_values(person) | {"reason": ""}, person.version, _person_values(person))
+    return _person_form(request, person, _person_values(person) | {"reason": "", "effective": ""}, person.version, _person_values(person))
 
 
 @post(f"{P}/personnes/{{person_id:str}}/modifier", opt=EDIT, sync_to_thread=True)
 def person_edit_save(request: Req, trame: Trame, territory: str, person_id: str, data: Form) -> Response[Any]:
     """Name, professional e-mail and phone (PersonChanged); a refused value comes back with its message."""
     person = _editable_person(request, trame, territory, person_id)
-    values = {k: one(data, k) for k in (*PERSON_FIELDS, "reason")}
+    values = {k: one(data, k) for k in (*PERSON_FIELDS, "reason", "effective")}
     try:
         version = int(one(data, "version"))
     except ValueError:
@@ -1251,7 +1256,8 @@ def person_edit_save(request: Req, trame: Trame, territory: str, person_id: str,
         errors["_form"] = "Vous n'avez modifié aucun champ : rien n'a été enregistré."
         return _person_form(request, person, values, version, base, errors, 400)
     try:
-        patch = msgspec.convert(changes | {"reason": values["reason"] or None}, PersonPatch)
+        dated = {"effective": values["effective"]} if values["effective"] else {}
+        patch = msgspec.convert(changes | dated | {"reason": values["reason"] or None}, PersonPatch)
         directory(trame).update_person(territory, person_id, patch, author_of(request), version)
     except Conflict:
         return _person_conflict(request, _editable_person(request, trame, territory, person_id), values, base)

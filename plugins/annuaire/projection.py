@@ -4,9 +4,11 @@
 facts), their search documents, the current stream version of each structure (the
 ETag) and the structures' timeline with field-level before/after.
 
-``annuaire.people``: people (current values; blanked on erasure), contacts as a
-bitemporal interval table (valid ``[since, until)``, known ``[recorded_from,
-recorded_to)``) and the people's and contacts' timeline.
+``annuaire.people``: people (current values), their details over valid and transaction
+time (``annuaire_people_details``: name, professional e-mail and phone "as of" a date and
+"known at" a time), both blanked on erasure; contacts as a bitemporal interval table (valid
+``[since, until)``, known ``[recorded_from, recorded_to)``) with their role and free-text job
+title; and the people's and contacts' timeline.
 
 Timelines are written here, at apply time, because "before" is the state this
 projection holds at that moment; reading another projection's tables would see it
@@ -21,8 +23,8 @@ from typing import Any
 
 import msgspec
 
-from core.bitemporal import BitemporalTable, Key, insert_many, json_param
-from core.clock import FOREVER
+from core.bitemporal import CURRENT, BitemporalTable, Key, insert_many, json_param
+from core.clock import BEGINNING, FOREVER
 from core.database import Cursor
 from core.events import Recorded
 from core.projection import Projection
@@ -50,6 +52,9 @@ from plugins.annuaire.events import (
 
 _json = msgspec.json.encode
 PERSONAL = ("full_name", "email", "phone")
+#: A person's details over time. The details a person is registered with hold for every earlier
+#: date too (the directory knew no other), until a dated change (``PersonChanged``'s effective).
+PEOPLE_DETAILS = BitemporalTable("annuaire_people_details")
 
 STRUCTURES = BitemporalTable(
     "annuaire_structures",
@@ -167,13 +172,17 @@ class StructuresProjection(Projection):
     version = 4
     topics = tuple(e.name for e in STRUCTURE_EVENTS)
 
+    # Both databases' search tables: each database creates its own, dropping the other's is harmless.
+    tables = (
+        *STRUCTURES.tables,
+        "annuaire_structure_streams",
+        "annuaire_structure_history",
+        *search.tables("sqlite"),
+        *search.tables("postgresql"),
+    )
+
     def __init__(self) -> None:
         self.dialect = ""
-
-    @property
-    def tables(self) -> tuple[str, ...]:  # type: ignore[override]  # the search table depends on the database
-        searched = search.tables(self.dialect) if self.dialect else (search.FTS, search.FTS_LIVE, search.TSV, search.TSV_LIVE, search.DOCS)
-        return (*STRUCTURES.tables, "annuaire_structure_streams", "annuaire_structure_history", *searched)
 
     def schema(self, dialect: str) -> list[str]:
         self.dialect = dialect
@@ -295,9 +304,10 @@ class StructuresProjection(Projection):
 
 class PeopleProjection(Projection):
     name = "annuaire.people"
-    version = 2  # 2: read-side indexes built after a rebuild
+    # 2: read-side indexes built after a rebuild; 3: people's details over time, contacts' job titles
+    version = 3
     topics = tuple(e.name for e in (*PERSON_EVENTS, *CONTACT_EVENTS))
-    tables = ("annuaire_people", "annuaire_contacts", "annuaire_people_history")
+    tables = ("annuaire_people", "annuaire_contacts", "annuaire_people_history", *PEOPLE_DETAILS.tables)
 
     def __init__(self) -> None:
         self.dialect = ""
@@ -310,10 +320,11 @@ class PeopleProjection(Projection):
             "registered_at TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS annuaire_contacts (contact_id TEXT NOT NULL, territory TEXT NOT NULL, structure_id TEXT NOT NULL, "
             "person_id TEXT NOT NULL, role TEXT NOT NULL, theme TEXT, since TEXT NOT NULL, until TEXT NOT NULL, "
-            "recorded_from TEXT NOT NULL, recorded_to TEXT NOT NULL, version BIGINT NOT NULL)",
+            "recorded_from TEXT NOT NULL, recorded_to TEXT NOT NULL, version BIGINT NOT NULL, title TEXT, title_search TEXT)",
             # Read by apply (a contact's current row).
             "CREATE INDEX IF NOT EXISTS annuaire_contacts_id ON annuaire_contacts (contact_id, recorded_to)",
             *_history_schema("annuaire_people_history", dialect),
+            *PEOPLE_DETAILS.schema(dialect),
         ]
 
     def indexes(self, dialect: str) -> list[str]:
@@ -322,7 +333,9 @@ class PeopleProjection(Projection):
             "CREATE INDEX IF NOT EXISTS annuaire_people_territory ON annuaire_people (territory, search)",
             "CREATE INDEX IF NOT EXISTS annuaire_contacts_structure ON annuaire_contacts (structure_id, recorded_to, since)",
             "CREATE INDEX IF NOT EXISTS annuaire_contacts_person ON annuaire_contacts (person_id, recorded_to, since)",
+            "CREATE INDEX IF NOT EXISTS annuaire_contacts_role ON annuaire_contacts (territory, role, recorded_to)",
             *_history_indexes("annuaire_people_history"),
+            *PEOPLE_DETAILS.indexes(),
         ]
 
     def apply(self, cur: Cursor, rec: Recorded) -> None:
@@ -337,6 +350,7 @@ class PeopleProjection(Projection):
             if isinstance(e, PersonErased):
                 batch.flush()  # the erasure rewrites stored rows: store everything before it
                 batch.people.pop(e.person_id, None)
+                batch.details.entities.pop(e.person_id, None)  # its versions in memory held the values
                 self._erase(cur, rec)
             elif isinstance(e, PersonRegistered | PersonChanged):
                 batch.person(rec)
@@ -347,6 +361,8 @@ class PeopleProjection(Projection):
     @staticmethod
     def _erase(cur: Cursor, rec: Recorded) -> None:
         pid = rec.event.person_id  # type: ignore[attr-defined]
+        # Every version of the details, and the facts they were folded from, lose the values.
+        PEOPLE_DETAILS.rewrite(cur, pid, dict.fromkeys(PERSONAL))
         cur.execute(
             "UPDATE annuaire_people SET full_name = NULL, email = NULL, phone = NULL, search = NULL, erased = 1, version = ? "
             "WHERE person_id = ?",
@@ -362,7 +378,7 @@ class PeopleProjection(Projection):
 
 _PEOPLE_NAMES = ("person_id", "territory", "full_name", "email", "phone", "search", "version", "erased", "registered_at")
 _PEOPLE_TYPES = ("text", "text", "text", "text", "text", "text", "bigint", "integer", "text")
-_CONTACT_FIELDS = ("contact_id", "structure_id", "person_id", "role", "theme", "since", "until")
+_CONTACT_FIELDS = ("contact_id", "structure_id", "person_id", "role", "theme", "since", "until", "title")
 _CONTACT_NAMES = (
     "contact_id",
     "territory",
@@ -375,8 +391,10 @@ _CONTACT_NAMES = (
     "recorded_from",
     "recorded_to",
     "version",
+    "title",
+    "title_search",
 )
-_CONTACT_TYPES = ("text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "bigint")
+_CONTACT_TYPES = ("text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "bigint", "text", "text")
 
 
 class _PeopleBatch:
@@ -395,6 +413,7 @@ class _PeopleBatch:
         self.new_contacts: list[dict[str, Any]] = []
         self.closed: list[tuple[str, str]] = []
         self.history: list[tuple[Any, ...]] = []
+        self.details = PEOPLE_DETAILS.batch(cur, dialect)
 
     def _in(self, column: str, ids: list[str]) -> tuple[str, list[Any]]:
         if self.dialect == "postgresql":
@@ -402,6 +421,11 @@ class _PeopleBatch:
         return f"{column} IN ({','.join('?' * len(ids))})", list(ids)
 
     def prefetch(self, records: Sequence[Recorded]) -> None:
+        self.details.prefetch(
+            (r.event.person_id, BEGINNING if isinstance(r.event, PersonRegistered) else r.effective)
+            for r in records
+            if isinstance(r.event, PersonRegistered | PersonChanged)
+        )
         people = sorted({r.event.person_id for r in records if isinstance(r.event, PersonChanged)} - set(self.people))
         contacts = sorted(
             {r.event.contact_id for r in records if isinstance(r.event, ContactEnded | ContactCorrected)} - set(self.contacts)
@@ -440,6 +464,11 @@ class _PeopleBatch:
                 self.flush()
             self.new_people[pid] = row
             self.people[pid] = row
+            # The details registered hold from the beginning of (valid) time, as known from now on.
+            self.details.record(
+                territory=rec.territory, entity_id=pid, effective=BEGINNING, recorded_at=rec.recorded_at, seq=rec.position,
+                patch={"exists": True, **values},
+            )  # fmt: skip
             changes = [(k, None, v) for k, v in values.items() if v is not None]
             self.history.append(_history_row(rec, "Nouvelle personne", changes, person_id=pid))
             return
@@ -447,11 +476,18 @@ class _PeopleBatch:
         if pid not in self.people:
             self.prefetch([rec])
         current = self.people[pid]
-        before = {k: current[k] for k in PERSONAL} if current is not None else {}
         after = present_fields(e)
         after.pop("person_id")
+        # "Before" is what the details were at the change's effective date (it may be back-dated).
+        then = self.details.state_at(pid, rec.effective)
+        before = {k: then.get(k) for k in PERSONAL} if then.get("exists") else ({k: current[k] for k in PERSONAL} if current else {})
+        self.details.record(
+            territory=rec.territory, entity_id=pid, effective=rec.effective, recorded_at=rec.recorded_at, seq=rec.position, patch=after
+        )
         if current is not None:
-            current.update(after)
+            # The current row holds the latest details in valid time (a back-dated change leaves it be).
+            latest = self.details.state_at(pid, CURRENT)
+            current.update({k: latest.get(k) for k in PERSONAL})
             current["version"] = rec.version
             if pid not in self.new_people:
                 self.dirty.add(pid)
@@ -481,11 +517,14 @@ class _PeopleBatch:
                 "theme": e.theme,
                 "since": e.since,
                 "until": FOREVER,
+                "title": e.title,
             }
             self._insert_contact(rec, row)
             changes = [("person", None, e.person_id), ("role", None, e.role), ("since", None, e.since)]
             if e.theme:
                 changes.append(("theme", None, e.theme))
+            if e.title:
+                changes.append(("title", None, e.title))
             self.history.append(
                 _history_row(rec, "Nouveau contact", changes, structure_id=e.structure_id, person_id=e.person_id, subject_id=e.contact_id)
             )
@@ -551,9 +590,10 @@ class _PeopleBatch:
                 "UPDATE annuaire_contacts SET recorded_to = ? WHERE contact_id = ? AND recorded_to = ?",
                 [(rt, cid, FOREVER) for rt, cid in self.closed],
             )
-        contacts = [tuple(row[k] for k in _CONTACT_NAMES) for row in self.new_contacts]
+        contacts = [(*(row[k] for k in _CONTACT_NAMES[:-1]), _searchable(row["title"])) for row in self.new_contacts]
         insert_many(cur, dialect, "annuaire_contacts", _CONTACT_NAMES, _CONTACT_TYPES, contacts)
         insert_many(cur, dialect, "annuaire_people_history", _HISTORY_NAMES, _HISTORY_TYPES, self.history)
+        self.details.flush()
         for row in self.new_contacts:
             row["new"] = False
         self.new_people.clear()

@@ -12,6 +12,7 @@ Every function takes the territory: ids from another territory are absent, as ev
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -42,6 +43,8 @@ __all__ = [
     "joining",
     "known_names",
     "names",
+    "NewService",
+    "new_services",
     "person_names",
     "structure",
     "structures",
@@ -175,3 +178,40 @@ def ensure_demo(trame: Trame, territory: str) -> None:
     from plugins.annuaire.demo import load
 
     load(trame, territory)
+
+
+@dataclass(frozen=True)
+class NewService:
+    """A service a structure started to offer (or offered again): news for a round table."""
+
+    service_id: str
+    name: str
+    structure_id: str
+    structure_name: str
+    started: str  # YYYY-MM-DD, the day it started (or restarted)
+    themes: tuple[str, ...]  # the French labels of its themes
+    url: str  # its page in the directory
+
+
+def new_services(trame: Trame, territory: str, *, since: str | None, until: str) -> list[NewService]:
+    """Services that started (or restarted) after the instant ``since`` (None: ever) and by the
+    instant ``until``, as they were at ``until``, by structure then name. A service whose
+    structure is out of the network at ``until`` is left out."""
+    from plugins.annuaire.services import services
+
+    found = services(trame).offered_between(territory, since, until)
+    present = directory(trame).structures(territory, {s.structure_id for s in found}, as_of=until)
+    out = [
+        NewService(
+            service_id=s.id,
+            name=s.name,
+            structure_id=s.structure_id,
+            structure_name=present[s.structure_id].name,
+            started=s.offered or "",
+            themes=tuple(dict.fromkeys(s.theme_labels)),
+            url=f"/t/{territory}/annuaire/services/{s.id}",
+        )
+        for s in found
+        if s.structure_id in present
+    ]
+    return sorted(out, key=lambda n: (collation_key(n.structure_name), collation_key(n.name)))

@@ -112,6 +112,7 @@ class PersonPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
     name: Name | msgspec.UnsetType = msgspec.UNSET
     email: Short | msgspec.UnsetType | None = msgspec.UNSET
     phone: Short | msgspec.UnsetType | None = msgspec.UNSET
+    effective: OptionalDay | msgspec.UnsetType | None = msgspec.UNSET  # the day the new details hold from (default: now)
     reason: Short | msgspec.UnsetType | None = msgspec.UNSET
 
 
@@ -128,6 +129,7 @@ class ContactIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     person_id: str
     role: Annotated[str, one_of("referent", "direction", "personne-ressource")]
     theme: Short | None = None
+    title: Short | None = None  # the job title in free text: « conseillère en insertion professionnelle »
     since: OptionalDay | None = None  # default: today
     reason: Short | None = None
 
@@ -140,6 +142,7 @@ class ContactEnd(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class ContactPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
     role: Annotated[str, one_of("referent", "direction", "personne-ressource")] | msgspec.UnsetType = msgspec.UNSET
     theme: Short | msgspec.UnsetType | None = msgspec.UNSET
+    title: Short | msgspec.UnsetType | None = msgspec.UNSET
     since: Day | msgspec.UnsetType = msgspec.UNSET
     until: OptionalDay | msgspec.UnsetType | None = msgspec.UNSET
     reason: Short | msgspec.UnsetType | None = msgspec.UNSET
@@ -154,6 +157,7 @@ class ContactOut(msgspec.Struct, kw_only=True):
     theme: str | None
     since: str  # YYYY-MM-DD
     until: str | None  # YYYY-MM-DD, first day no longer held
+    title: str | None = None  # the job title in free text, beside the role code
 
 
 class MergeIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -52,7 +52,7 @@ from plugins.annuaire.events import (
     StructureRejoined,
     present_fields,
 )
-from plugins.annuaire.projection import STRUCTURES, StructuresProjection
+from plugins.annuaire.projection import PEOPLE_DETAILS, PERSONAL, STRUCTURES, StructuresProjection
 from plugins.annuaire.schemas import (
     ContactEnd,
     ContactIn,
@@ -233,7 +233,10 @@ class Directory:
         person = self._person_row(territory, person_id)
         if person["erased"]:
             raise DirectoryError("Les données de cette personne ont été effacées : elles ne peuvent plus être modifiées.")
-        fields = {k: v for k, v in present_fields(patch).items() if k != "reason"}
+        fields = {k: v for k, v in present_fields(patch).items() if k not in ("reason", "effective")}
+        effective = when(patch.effective or None, "Date d'effet (effective)") if isinstance(patch.effective, str) else None
+        if effective is not None and effective > clock.now():
+            raise DirectoryError("Date d'effet (effective) : des coordonnées changent à une date passée ou aujourd'hui, pas à venir.")
         if "name" in fields:
             if not (fields["name"] or "").strip():
                 raise DirectoryError("Le nom de la personne est obligatoire.")
@@ -244,7 +247,7 @@ class Directory:
         version = self._version(person_id) if expected_version is None else self._expect(person_id, expected_version)
         event = PersonChanged(person_id=person_id, **fields)
         reason = patch.reason or None
-        self._write(territory, author, None, reason, Write(UUID(person_id), version, [event]))
+        self._write(territory, author, effective, reason, Write(UUID(person_id), version, [event]))
         return version + 1
 
     def erase_person(self, territory: str, person_id: str, author: str, reason: str | None = None) -> None:
@@ -273,8 +276,9 @@ class Directory:
         self._check_contact(data.role, data.theme)
         since = when(data.since, "Date de début (since)") or clock.instant(clock.to_datetime(clock.now()).date())
         cid = str(uuid4())
+        title = (data.title or "").strip() or None
         event = ContactStarted(
-            contact_id=cid, person_id=data.person_id, structure_id=structure_id, role=data.role, theme=data.theme, since=since
+            contact_id=cid, person_id=data.person_id, structure_id=structure_id, role=data.role, theme=data.theme, since=since, title=title
         )
         self._write(territory, author, since, data.reason, Write(UUID(cid), 0, [event]))
         return cid, 1
@@ -304,6 +308,8 @@ class Directory:
                 raise DirectoryError("Date de début (since) : obligatoire.")
         if fields.get("until") is not None:
             fields["until"] = when(fields["until"], "Date de fin (until)")
+        if "title" in fields:
+            fields["title"] = (fields["title"] or "").strip() or None
         since = fields.get("since", row["since"])
         until = fields.get("until", row["until"]) or FOREVER
         if until <= since:
@@ -687,11 +693,35 @@ class Directory:
             for s in items
         ]
 
-    def person(self, territory: str, person_id: str) -> PersonOut | None:
+    def person(self, territory: str, person_id: str, as_of: str | None = None, known_at: str | None = None) -> PersonOut | None:
+        """The person's name, professional e-mail and phone at ``as_of`` as known at ``known_at``
+        (default: now); erased people have none at any date."""
         try:
-            return _person_out(self._person_row(territory, person_id))
+            out = _person_out(self._person_row(territory, person_id))
         except NotFound:
             return None
+        if as_of is None and known_at is None:
+            return out
+        with self.db.read() as cur:
+            details = _details_at(cur, [person_id], as_of, known_at)
+        return _with_details(out, details.get(person_id))
+
+    def resource_people(
+        self, territory: str, q: str = "", *, as_of: str | None = None, known_at: str | None = None, every_role: bool = False
+    ) -> list[ContactOut]:
+        """Seed 004's « personnes ressources »: who holds that role at ``as_of`` across the territory's
+        structures (``every_role``: every contact), with their details then; ``q`` keeps those whose
+        job title, name or role has words starting with its words (accents and case ignored)."""
+        condition, values = ("1 = 1", []) if every_role else ("c.role = ?", ["personne-ressource"])
+        found = self._contacts(territory, condition, values, as_of or clock.now(), known_at, include_past=False)
+        terms = words(q)
+        if terms:
+            def matches(c: ContactOut) -> bool:
+                text = " " + " ".join(words(f"{c.title or ''} {c.person.name or ''} {c.role_label}"))
+                return all(f" {t}" in text for t in terms)
+
+            found = [c for c in found if matches(c)]
+        return [c for c in found if not c.person.erased]
 
     def search_people(self, territory: str, q: str, limit: int = 20) -> list[PersonOut]:
         """People whose name has words starting with those of ``q`` (accents and case ignored)."""
@@ -858,12 +888,18 @@ class Directory:
             params += [at, at]
         with self.db.read() as cur:
             rows = cur.execute(
-                "SELECT c.contact_id, c.structure_id, c.role, c.theme, c.since, c.until, p.person_id, p.full_name, p.email, p.phone, "
-                "p.version, p.erased FROM annuaire_contacts c JOIN annuaire_people p ON p.person_id = c.person_id "
+                "SELECT c.contact_id, c.structure_id, c.role, c.theme, c.title, c.since, c.until, p.person_id, p.full_name, p.email, "
+                "p.phone, p.version, p.erased FROM annuaire_contacts c JOIN annuaire_people p ON p.person_id = c.person_id "
                 f"WHERE {' AND '.join(where)} ORDER BY c.since, c.contact_id",
                 params,
             ).fetchall()
-        return [_contact_out(r) for r in rows]
+            # As of a date (or known at a time), each person's details then: her 2010 number in 2010.
+            past = as_of is not None or known_at is not None
+            details = _details_at(cur, sorted({r["person_id"] for r in rows}), as_of, known_at) if past and rows else {}
+        out = [_contact_out(r) for r in rows]
+        if not details:
+            return out
+        return [msgspec.structs.replace(c, person=_with_details(c.person, details.get(c.person.id))) for c in out]
 
     def _history(self, parts: Sequence[tuple[str, str, list[Any]]], direction: str, limit: int, offset: int) -> list[HistoryEntry]:
         columns = "position, subject_id, structure_id, person_id, event, label, author, recorded_at, effective, reason, changes"
@@ -900,6 +936,29 @@ class Directory:
                 )
             )
         return out
+
+
+def _details_at(cur: Cursor, person_ids: Sequence[str], as_of: str | None, known_at: str | None) -> dict[str, dict[str, Any]]:
+    """person id -> details (name, e-mail, phone) at ``as_of`` as known at ``known_at``, one query per 500."""
+    out: dict[str, dict[str, Any]] = {}
+    at = as_of or clock.now()
+    for start in range(0, len(person_ids), 500):
+        chunk = list(person_ids[start : start + 500])
+        rows = cur.execute(
+            f"SELECT entity_id, state FROM {PEOPLE_DETAILS.name} WHERE entity_id IN ({','.join('?' * len(chunk))}) "
+            f"AND {PEOPLE_DETAILS.where_sql()}",
+            (*chunk, *PEOPLE_DETAILS.where_params(at, known_at)),
+        ).fetchall()
+        out.update({r["entity_id"]: _load(r["state"]) for r in rows})
+    return out
+
+
+def _with_details(person: PersonOut, state: dict[str, Any] | None) -> PersonOut:
+    """The person with the details of ``state`` (a version of them); as is without one, or once erased."""
+    if state is None or person.erased or not state.get("exists"):
+        return person
+    name, email, phone = (state.get(k) for k in PERSONAL)
+    return msgspec.structs.replace(person, name=name or person.name, email=email, phone=phone)
 
 
 def _person_names(cur: Cursor, ids: set[str]) -> dict[str, str]:
@@ -975,6 +1034,7 @@ def _contact_out(r: Any) -> ContactOut:
         theme=r["theme"],
         since=clock.day_of(r["since"]),
         until=None if r["until"] == FOREVER else clock.day_of(r["until"]),
+        title=r["title"],
     )
 
 

@@ -101,6 +101,7 @@ def _cafe(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting
         status_code=extra.pop("status_code", 200),
         **ctx,
         entries=svc.round_table(territory, meeting_id),
+        new_services=svc.new_services(territory, meeting_id),
         newcomers=svc.newcomers(territory, meeting_id),
         kinds=KINDS,
         themes=annuaire.THEMES,

@@ -8,7 +8,7 @@ module adds what is particular to cafés.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -308,6 +308,20 @@ class Cafes:
             ({**dict(r), "name": names.get(r["structure_id"], "structure sortie de l'annuaire")} for r in rows),
             key=lambda e: collation_key(e["name"]),
         )
+
+    def new_services(self, territory: str, meeting_id: str) -> list[annuaire.NewService]:
+        """What's new in the directory's offer for this café's round table: services that started
+        after the previous café (not cancelled) and by the end of this café's day; for the first
+        café, in the month before it."""
+        m = self.require(territory, meeting_id)
+        before = [
+            c for c in self.cafes(territory, until=m["day"], descending=True, limit=20)
+            if c["day"] < m["day"] and c["status"] != "cancelled"
+        ]  # fmt: skip
+        previous = before[0]["day"] if before else (date.fromisoformat(m["day"]) - timedelta(days=31)).isoformat()
+        # After the previous café's day (what started on it was news then), up to the end of this one's.
+        since, until = clock.parse(previous, end_of_day=True), clock.parse(m["day"], end_of_day=True)
+        return annuaire.new_services(self.trame, territory, since=since, until=until)
 
     def search(self, territory: str, q: str = "", *, structure_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Round-table news, newest café first; ``q`` matches words regardless of case and accents."""

@@ -46,9 +46,9 @@ def register_projections() -> list[Projection]:
 
 @hookimpl
 def register_routes() -> list[Any]:
-    from plugins.evaluations import pages
+    from plugins.evaluations import api, pages
 
-    return pages.ROUTES
+    return [*pages.ROUTES, *api.ROUTES]
 
 
 @hookimpl

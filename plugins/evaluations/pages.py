@@ -14,10 +14,9 @@ from litestar.response import Redirect, Template
 
 from core import clock, mail, mailings
 from core.application import Trame
-from core.refusals import Refused, absent
+from core.refusals import Refused
 from core.web.access import author_of
 from core.web.rendering import render
-from plugins.annuaire import public as annuaire
 from plugins.evaluations.grid import KINDS, SCALE, SECRECY
 from plugins.evaluations.service import LIST_PREFIX, QuestionIn, SendReport, evaluations
 
@@ -167,10 +166,7 @@ def _answer_page(
     values: dict[str, str] | None = None,
 ) -> Template:
     svc = evaluations(trame)
-    found = svc.by_token(territory, token)
-    if found is None:
-        raise absent("Ce lien de réponse n'est pas valable (il a peut-être été remplacé).")
-    q, structure_id = found
+    q, structure_id = svc.require_link(territory, token)
     current = svc.answer_of(territory, q["questionnaire_id"], structure_id)
     shown = values if values is not None else {k: (a.text if a.text is not None else str(a.score)) for k, a in current.items()}
     return render(
@@ -178,7 +174,7 @@ def _answer_page(
         "evaluations/answer.html",
         status_code=error.status if error else 200,
         q=q,
-        structure_name=annuaire.names(trame, territory, [structure_id]).get(structure_id, ""),
+        structure_name=svc.structure_name(territory, structure_id),
         territory=territory,
         territory_title=(trame.territories.get(territory) or {}).get("title", territory),
         token=token,

@@ -15,14 +15,14 @@ import hmac
 import re
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 
-from core import clock, mail, mailings
+from core import clock, journal, mail, mailings
 from core.commands import History, run
 from core.events import Event
 from core.refusals import absent, conflict, invalid
@@ -115,8 +115,8 @@ class _State:
     invited: dict[str, str] = field(default_factory=dict)  # structure id -> digest
 
 
-def _fold(history: History, stream: UUID) -> _State:
-    if not history.exists(stream):
+def _fold(history: History, stream: UUID, territory: str) -> _State:
+    if not history.exists(stream) or history.of(stream)[0].territory != territory:
         raise absent("Ce questionnaire n'existe pas sur ce territoire.")
     s = _State()
     for rec in history.of(stream):
@@ -191,11 +191,11 @@ class Evaluations:
     def __init__(self, trame: Trame) -> None:
         self.trame = trame
 
-    def _run(self, territory: str, author: str, questionnaire_id: str, decide: Any) -> None:
+    def _run(self, territory: str, author: str, questionnaire_id: str, decide: Callable[[_State], list[Event]]) -> None:
         stream = stream_of(questionnaire_id)
 
         def decided(history: History) -> Mapping[UUID, Sequence[Event]]:
-            return {stream: decide(_fold(history, stream))}
+            return {stream: decide(_fold(history, stream, territory))}
 
         run(self.trame, Context(author=author, territory=territory), [stream], decided)
 
@@ -312,10 +312,7 @@ class Evaluations:
 
     def answer_with_token(self, territory: str, token: str, values: Mapping[str, str]) -> None:
         """Record (or replace) the answer of the structure whose link this is, while the questionnaire is open."""
-        found = self.by_token(territory, token)
-        if found is None:
-            raise absent("Ce lien de réponse n'est pas valable (il a peut-être été remplacé).")
-        q, structure_id = found
+        q, structure_id = self.require_link(territory, token)
         answers = _answers(q["questions"], values)
         questionnaire_id = q["questionnaire_id"]
 
@@ -326,7 +323,8 @@ class Evaluations:
                 raise conflict("Ce questionnaire est clos : les réponses ne sont plus modifiables.")
             return [ev.AnswerGiven(questionnaire_id=questionnaire_id, structure_id=structure_id, answers=answers)]
 
-        self._run(territory, f"evaluation:{structure_id}", questionnaire_id, decide)
+        # ``lien:``: the journal names the structure that answered through its link.
+        self._run(territory, f"{journal.LINK_PREFIX}evaluation:{structure_id}", questionnaire_id, decide)
 
     # -- queries ------------------------------------------------------------------------------
     def _decorate(self, row: Any) -> dict[str, Any]:
@@ -429,6 +427,16 @@ class Evaluations:
         if row is None:
             return None
         return self.require(territory, row["questionnaire_id"]), row["structure_id"]
+
+    def require_link(self, territory: str, token: str) -> tuple[dict[str, Any], str]:
+        """:meth:`by_token`, refused as absent when the link is unknown or the module is off in the territory."""
+        found = self.by_token(territory, token) if self.trame.territories.is_enabled(territory, "evaluations") else None
+        if found is None:
+            raise absent("Ce lien de réponse n'est pas valable (il a peut-être été remplacé).")
+        return found
+
+    def structure_name(self, territory: str, structure_id: str) -> str:
+        return annuaire.names(self.trame, territory, [structure_id]).get(structure_id, "")
 
     def answer_of(self, territory: str, questionnaire_id: str, structure_id: str) -> dict[str, ev.AnswerItem]:
         with self.trame.db.read() as cur:

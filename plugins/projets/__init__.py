@@ -43,9 +43,9 @@ def register_projections() -> list[Projection]:
 
 @hookimpl
 def register_routes() -> list[Any]:
-    from plugins.projets import pages
+    from plugins.projets import api, pages
 
-    return pages.ROUTES
+    return [*pages.ROUTES, *api.ROUTES]
 
 
 @hookimpl

@@ -17,7 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 
-from core import clock
+from core import clock, journal
 from core.commands import History, run
 from core.events import Event
 from core.refusals import absent, conflict, invalid
@@ -78,8 +78,8 @@ class _State:
     needs: dict[str, str]  # need id -> structure id
 
 
-def _fold(history: History, stream: UUID) -> _State:
-    if not history.exists(stream):
+def _fold(history: History, stream: UUID, territory: str) -> _State:
+    if not history.exists(stream) or history.of(stream)[0].territory != territory:
         raise absent("Cette fiche projet n'existe pas sur ce territoire.")
     s = _State(set(), {}, set(), set(), {})
     for rec in history.of(stream):
@@ -112,6 +112,7 @@ class HistoryLine:
     recorded_at: str
     reason: str | None
     detail: str
+    author_name: str = ""  # the account's name or address, as a person reads it
 
 
 class Projects:
@@ -124,7 +125,7 @@ class Projects:
         stream = stream_of(project_id)
 
         def decided(history: History) -> Mapping[UUID, Sequence[Event]]:
-            return {stream: decide(_fold(history, stream))}
+            return {stream: decide(_fold(history, stream, territory))}
 
         run(self.trame, Context(author=author, territory=territory, reason=reason), [stream], decided)
 
@@ -351,11 +352,21 @@ class Projects:
         """Every change of the sheet, newest first, from its stream (who, when, why)."""
         self.require(territory, project_id)
         out = []
+        who: dict[str, str] = {}
         for rec in self.trame.store.stream(stream_of(project_id)):
             e = rec.event
             detail = next((str(getattr(e, f)) for f in ("title", "need") if getattr(e, f, None)), "")
-            out.append(HistoryLine(str(getattr(e, "journal_label", e.name)), rec.author, rec.recorded_at, rec.reason, detail))
+            if rec.author not in who:
+                who[rec.author] = self._author_name(rec.author)
+            label = str(getattr(e, "journal_label", e.name))
+            out.append(HistoryLine(label, rec.author, rec.recorded_at, rec.reason, detail, who[rec.author]))
         return out[::-1]
+
+    def _author_name(self, author: str) -> str:
+        account = self.trame.accounts.get(author)
+        if account is None:
+            return journal.AUTHORS.get(author, "compte supprimé")
+        return str(account.get("display_name") or account.get("email") or "compte supprimé")
 
 
 def projects(trame: Trame) -> Projects:

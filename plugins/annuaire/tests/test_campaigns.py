@@ -219,3 +219,44 @@ def test_only_coordinators_run_campaigns(trame: Trame, client: TestClient[Any], 
     login(client, member.email)
     assert client.get("/t/meaux/annuaire/campagnes").status_code == 403
     assert client.get("/t/meaux/annuaire/livret").status_code == 200
+
+
+def test_a_referent_confirms_the_structure_services_with_its_sheet(trame: Trame, monkeypatch: pytest.MonkeyPatch) -> None:
+    from plugins.annuaire.services import ServiceIn, services
+
+    ids = network(trame, monkeypatch)
+    _past(monkeypatch, 700)  # offered long ago, as its sheet was entered
+    svc = services(trame)
+    food = svc.offer(
+        "meaux", ids["cr"],
+        msgspec.convert({"name": "Aide alimentaire", "description": "Colis alimentaires après un entretien.",
+                         "themes": ["equipement-et-alimentation--alimentation"], "fees": "gratuit"}, ServiceIn),
+        author=SYSTEM,
+    )  # fmt: skip
+    clothes = svc.offer(
+        "meaux", ids["cr"], ServiceIn(name="Vestiboutique", description="Vêtements à petits prix."), author=SYSTEM
+    )
+    monkeypatch.undo()
+    svc.stop("meaux", clothes, author=SYSTEM)  # no longer offered: nothing to confirm
+    assert svc.get("meaux", food).confirmed_at is not None  # type: ignore[union-attr]  # offering is a first confirmation
+    before = svc.get("meaux", food).confirmed_at  # type: ignore[union-attr]
+
+    _, links = campaigns(trame).launch("meaux", title="Mise à jour 2012", author=SYSTEM)
+    token = next(link.url for link in links if link.structure.id == ids["cr"]).rsplit("/", 1)[1]
+    review = campaigns(trame).review("meaux", token)
+    assert [s.name for s in review.services] == ["Aide alimentaire"]
+
+    from core.web.app import create_app
+
+    with TestClient(create_app(trame)) as referent:
+        page = referent.get(f"/t/meaux/annuaire/revue/{token}")
+        assert page.status_code == 200 and "Aide alimentaire" in page.text and "Vestiboutique" not in page.text
+        assert "confirme la fiche et ses 1 service" in page.text
+        answered = referent.post(f"/t/meaux/annuaire/revue/{token}", data={"reponse": "exact", "_csrf_token": csrf_of(page.text)})
+        assert answered.status_code == 200 and "La fiche et ses services sont enregistrés" in answered.text
+
+    confirmed = svc.get("meaux", food)
+    assert confirmed is not None and confirmed.confirmed_at is not None and before is not None and confirmed.confirmed_at > before
+    line = svc.history("meaux", food)[-1]
+    assert line.label == "Service confirmé" and "Toujours exact" in (line.reason or "")
+    assert [h.label for h in svc.history("meaux", clothes)] == ["Nouveau service", "Arrêt du service"]

@@ -143,7 +143,7 @@ def test_rebuild_in_batches_of_any_size_equals_incremental(
     with trame.db.write() as cur:
         cur.execute("UPDATE projection_positions SET position = 0 WHERE name IN ('annuaire.structures', 'annuaire.people')")
         for p in names:
-            for table in trame.runner.projections[p].tables:
+            for table in trame.runner.tables_of(p):
                 if "fts" in table:
                     cur.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")
                 else:
