@@ -7,6 +7,7 @@ import itertools
 import re
 from typing import Any
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
@@ -86,17 +87,22 @@ def test_slugs_that_collide_with_the_apps_paths_are_refused_in_french(trame: Tra
 
 # -- 2. A structure id from another territory is absent here ---------------------------------
 
-PLUGINS = ("annuaire", "rencontres", "cafe", "charte")
+PLUGINS = ("annuaire", "rencontres", "cafe", "charte", "lexique", "diffusion", "partenariats", "immersions", "evaluations", "projets")
 ROUTE_NOT_FOUND = "Cette adresse ne correspond à aucune page."
 
 
 def _network(trame: Trame) -> dict[str, str]:
-    """Agen and Fumel with every module; in Agen a structure, a contact, a café, a meeting, a charter and its poll."""
+    """Agen and Fumel with every module; in Agen a structure, a contact, a café, a meeting, a charter and its poll,
+    a glossary term, a partnership, an immersion programme and a project."""
     from plugins.annuaire import public as annuaire
     from plugins.annuaire.schemas import ContactIn, PersonIn, StructureIn
     from plugins.annuaire.service import directory
     from plugins.cafe.service import cafes
     from plugins.charte.service import charters
+    from plugins.immersions.service import immersions
+    from plugins.lexique.service import TermIn, lexique
+    from plugins.partenariats.service import PartnerIn, PartnershipIn, partnerships
+    from plugins.projets.service import SheetIn, projects
 
     for slug in ("agen", "fumel"):
         trame.territories.create(slug, slug.capitalize(), author=SYSTEM)
@@ -109,6 +115,7 @@ def _network(trame: Trame) -> dict[str, str]:
     }
     d = directory(trame)
     person, _ = d.create_person("agen", PersonIn(name="Aline Martin"), SYSTEM)
+    ids["person"] = person
     ids["contact"], _ = d.start_contact("agen", ids["own"], ContactIn(person_id=person, role="referent", since="2020-01-01"), SYSTEM)
     ids["cafe"] = cafes(trame).plan("agen", author=SYSTEM, day="2030-03-01", host_structure_id=ids["own"])
     svc = charters(trame)
@@ -120,6 +127,16 @@ def _network(trame: Trame) -> dict[str, str]:
     poll = svc.poll("agen", ids["poll"])
     assert poll is not None
     ids["slot"] = poll["slots"][0]["slot_id"]
+    ids["term"] = lexique(trame).add("agen", TermIn(term="CCAS", expansion="Centre communal d'action sociale"), author=SYSTEM)
+    partners = [PartnerIn(structure_id=ids["own"], role="terrain"), PartnerIn(structure_id=ids["other"], role="prescripteur")]
+    ids["partnership"] = partnerships(trame).record(
+        "agen", PartnershipIn(title="Accueil des jeunes", kind="convention", form="initiative", partners=partners, starts_on="2020-01-01"),
+        author=SYSTEM,
+    )  # fmt: skip
+    ids["programme"] = immersions(trame).open_programme(
+        "agen", author=SYSTEM, title="Du social à l'emploi", starts_on="2030-01-01", ends_on="2030-06-30", fields=["social", "emploi"]
+    )
+    ids["project"] = projects(trame).open("agen", SheetIn(title="Diagnostic partagé"), author=SYSTEM)
     return ids
 
 
@@ -127,6 +144,12 @@ def _api_cases(ids: dict[str, str], meeting: str) -> list[tuple[str, str, dict[s
     """(method, path, body): every API operation that names a structure, with Fumel's id where it does."""
     api, f = "/api/v1/territories/agen", ids["foreign"]
     structure = f"{api}/structures/{f}"
+    terms = {
+        "title": "Volée",
+        "kind": "convention",
+        "form": "initiative",
+        "partners": [{"structure_id": ids["own"], "role": "terrain"}, {"structure_id": f, "role": "financeur"}],
+    }
     cases: list[tuple[str, str, dict[str, Any] | None]] = [
         ("POST", f"{api}/members", {"email": "ref@exemple.fr", "role": "referent", "structure_id": f}),
         ("POST", f"{api}/structures", {"name": "Nouvelle", "relays": [f]}),
@@ -171,8 +194,77 @@ def _api_cases(ids: dict[str, str], meeting: str) -> list[tuple[str, str, dict[s
         ("POST", f"{api}/rencontres/meetings/{meeting}/invitations", {"structure_ids": [ids["other"], f]}),
         ("PUT", f"{api}/rencontres/meetings/{meeting}/attendance", {"entries": [{"structure_id": f, "status": "present"}]}),
         ("POST", f"{api}/rencontres/meetings/{meeting}/actions", {"title": "Relancer", "owner_structure_id": f}),
+        # The glossary: a term names the structure it designates (also in an imported file).
+        ("POST", f"{api}/lexique", {"term": "MDS", "expansion": "Maison départementale des solidarités", "structure_id": f}),
+        ("PUT", f"{api}/lexique/{ids['term']}", {"expansion": "Centre communal d'action sociale", "structure_id": f, "reason": "Lien"}),
+        ("POST", f"{api}/lexique/import", {"csv": f"terme,signification,definition,portee,structure_id\nMDS,Maison,,local,{f}\n"}),
+        # Partnerships: their partners, and a structure's map.
+        ("POST", f"{api}/partenariats/partnerships", {**terms, "starts_on": "2024-01-01"}),
+        ("POST", f"{api}/partenariats/partnerships/{ids['partnership']}/amendments", {**terms, "effective": "2024-01-01"}),
+        ("GET", f"{api}/partenariats/structures/{f}/map", None),
+        # Immersions: a participant speaks for a structure.
+        (
+            "POST",
+            f"{api}/immersions/programmes/{ids['programme']}/participants",
+            {"structure_id": f, "field": "social", "full_name": "Inès Moreau"},
+        ),
+        # Projects: partners, the structure in charge of a step, the one that observed a need.
+        ("POST", f"{api}/projets/{ids['project']}/partenaires", {"structure_id": f, "role": "Pilote"}),
+        ("DELETE", f"{api}/projets/{ids['project']}/partenaires/{f}", None),
+        ("POST", f"{api}/projets/{ids['project']}/etapes", {"title": "Restitution", "owner_structure_id": f}),
+        ("POST", f"{api}/projets/{ids['project']}/besoins", {"structure_id": f, "theme": "logement", "need": "Places", "source": "Accueil"}),
+        # The services of the directory (« qui peut aider »).
+        ("POST", f"{structure}/services", {"name": "Accueil social", "description": "Un accueil sans rendez-vous."}),
     ]
     return cases
+
+
+#: Plugins whose page forms are walked with a structure id in their fields (the others' forms
+#: are walked through their API, which their pages call the same way).
+FORM_PLUGINS = ("lexique", "partenariats", "immersions", "projets", "evaluations", "diffusion")
+_STRUCTURE_FIELD = re.compile(r"structure|^partner|^relays$")
+
+
+def _page_form_cases(ids: dict[str, str]) -> list[tuple[str, dict[str, str], dict[str, Any] | None]]:
+    """(path, fields, files): every page form of FORM_PLUGINS whose fields name a structure, with Fumel's id."""
+    t, f = "/t/agen", ids["foreign"]
+    partnership = {"title": "Volée", "kind": "convention", "form": "initiative", "partner_1": ids["own"], "role_1": "terrain"}
+    partnership |= {"partner_2": f, "role_2": "financeur"}
+    project = f"{t}/projets/{ids['project']}"
+    programme = f"{t}/immersions/programmes/{ids['programme']}"
+    csv = f"terme,signification,definition,portee,structure_id\nMDS,Maison,,local,{f}\n".encode()
+    return [
+        (f"{t}/lexique/nouveau", {"term": "MDPH", "expansion": "Maison départementale des personnes handicapées", "structure_id": f}, None),
+        (f"{t}/lexique/termes/{ids['term']}/modifier", {"expansion": "Centre communal", "structure_id": f, "reason": "Lien"}, None),
+        (f"{t}/lexique/importer", {"reason": "Import"}, {"file": ("lexique.csv", csv, "text/csv")}),
+        (f"{t}/partenariats/nouveau", {**partnership, "starts_on": "2024-01-01"}, None),
+        (f"{t}/partenariats/{ids['partnership']}/modifier", {**partnership, "effective": "2024-01-01"}, None),
+        (f"{programme}/participants", {"structure_id": f, "field": "social", "full_name": "Inès Moreau"}, None),
+        # A contact chosen from the menu carries its structure ("person|structure"): a forged one too.
+        (f"{programme}/participants", {"person_id": f"{ids['person']}|{f}", "field": "social"}, None),
+        (f"{project}/partenaire", {"structure_id": f, "role": "Pilote"}, None),
+        (f"{project}/retrait", {"structure_id": f}, None),
+        (f"{project}/etape", {"step_title": "Restitution", "owner_structure_id": f}, None),
+        (f"{project}/besoin", {"need_structure_id": f, "theme": "logement", "need": "Places", "source": "Accueil"}, None),
+    ]
+
+
+def _template_structure_fields() -> set[tuple[str, str]]:
+    """(plugin, field) of every form field of FORM_PLUGINS' templates that names a structure (``partner_{{ i }}`` -> ``partner_``)."""
+    from pathlib import Path
+
+    import plugins
+
+    found: set[tuple[str, str]] = set()
+    for plugin in FORM_PLUGINS:
+        for template in (Path(plugins.__file__).parent / plugin / "templates").rglob("*.html"):
+            text = template.read_text()
+            names = re.findall(r'name="([^"]+)"', text) + re.findall(r'forms\.\w+\(\s*"([^"]+)"', text)
+            for name in names:
+                field = re.sub(r"\{\{.*?\}\}", "", name)
+                if _STRUCTURE_FIELD.search(field):
+                    found.add((plugin, field))
+    return found
 
 
 def _structure_operations(schema: dict[str, Any]) -> set[tuple[str, str]]:
@@ -206,7 +298,16 @@ def _structure_operations(schema: dict[str, Any]) -> set[tuple[str, str]]:
 def _template(path: str, ids: dict[str, str], meeting: str) -> str:
     """A concrete path back to its OpenAPI template."""
     path = path.replace(ids["foreign"], "{structure_id}").replace(ids["own"], "{structure_id}")
-    for key, name in (("contact", "contact_id"), ("cafe", "meeting_id"), ("charter", "charter_id"), ("poll", "poll_id")):
+    for key, name in (
+        ("contact", "contact_id"),
+        ("cafe", "meeting_id"),
+        ("charter", "charter_id"),
+        ("poll", "poll_id"),
+        ("term", "term_id"),
+        ("partnership", "partnership_id"),
+        ("programme", "programme_id"),
+        ("project", "project_id"),
+    ):
         path = path.replace(ids[key], "{" + name + "}")
     return path.replace(meeting, "{meeting_id}").replace("/agen", "/{slug}")
 
@@ -257,6 +358,15 @@ def test_every_route_that_takes_a_structure_id_refuses_another_territorys(trame:
     )
     assert form.status_code == 404 and "pas sur ce territoire" in form.text
     assert len(pages) >= 8
+    # The forms of the newer plugins, whose fields (not their paths) carry structure ids.
+    sent: set[tuple[str, str]] = set()
+    for path, fields, files in _page_form_cases(ids):
+        response = client.post(path, data={**fields, "_csrf_token": token}, files=files, follow_redirects=False)
+        assert response.status_code == 404, (path, fields, response.status_code)
+        assert "structure" in response.text.lower() and ROUTE_NOT_FOUND not in response.text, (path, fields)
+        sent |= {(path.split("/")[3], re.sub(r"\d+$", "", k)) for k in fields}
+    unsent = _template_structure_fields() - sent
+    assert not unsent, f"form fields naming a structure not walked: {sorted(unsent)}"
     assert trame.store.max_position() == before
 
 
@@ -274,6 +384,22 @@ def test_a_structure_of_the_territory_is_still_accepted(trame: Trame, client: Te
     assert hosted.status_code == 200, hosted.text
     with pytest.raises(LookupError, match="n'existe pas sur ce territoire"):
         trame.accounts.invite("fumel", "referent", structure_id=ids["own"], author=SYSTEM)
+    # The newer plugins' requests walked above go through with an Agen structure instead of
+    # Fumel's: their 404 was the foreign id's, nothing else in them was wrong.
+    def here(text: str) -> str:
+        return text.replace(f"{ids['person']}|{ids['foreign']}", f"{ids['person']}|{ids['own']}").replace(ids["foreign"], ids["other"])
+
+    newer = ("/lexique", "/partenariats/", "/immersions/", "/projets/", "/services")
+    for method, path, body in [c for c in _api_cases(ids, "sans-objet") if any(n in c[1] for n in newer)]:
+        sent = None if body is None else msgspec.json.decode(here(msgspec.json.encode(body).decode()))
+        answer = client.request(method, here(path), json=sent, headers=admin.headers)
+        assert answer.status_code in (200, 201), (method, path, answer.text)
+    login(client, admin.email)
+    token = csrf_of(client.get("/t/agen/membres").text)
+    for path, fields, files in _page_form_cases(ids):
+        upload = {k: (name, here(data.decode()).encode(), kind) for k, (name, data, kind) in files.items()} if files else None
+        page = client.post(path, data={k: here(v) for k, v in fields.items()} | {"_csrf_token": token}, files=upload, follow_redirects=False)
+        assert page.status_code in (200, 303), (path, fields, page.status_code)
 
 
 # -- 3. Exports a spreadsheet or an address book cannot be tricked by ------------------------

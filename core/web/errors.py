@@ -116,9 +116,14 @@ def _describe_validation(exc: ValidationException) -> str:
     return f"Données invalides : {french(detail)}"
 
 
-def respond(request: Request[Any, Any, Any], status: int, detail: str, headers: dict[str, str] | None = None) -> Response[Any]:
+def respond(
+    request: Request[Any, Any, Any], status: int, detail: str, headers: dict[str, str] | None = None, *, field: str | None = None
+) -> Response[Any]:
     if is_api(request):
-        return Response({"detail": detail, "status": status}, status_code=status, headers=headers, media_type="application/json")
+        body: dict[str, Any] = {"detail": detail, "status": status}
+        if field:
+            body["field"] = field  # documented in ERROR_SCHEMA: which input to correct
+        return Response(body, status_code=status, headers=headers, media_type="application/json")
     return Template(
         "error.html",
         context={"status": status, "title": TITLES.get(status, "Erreur"), "detail": detail, "principal": _principal(request)},
@@ -178,7 +183,7 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/connexion?suite={target}", status_code=303)
     if isinstance(exc, Refused):
-        return respond(request, exc.status, exc.message)
+        return respond(request, exc.status, exc.message, field=exc.field)
     if isinstance(exc, UserError):
         return respond(request, exc.status, exc.detail)
     if isinstance(exc, Conflict):

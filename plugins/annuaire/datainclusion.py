@@ -235,8 +235,18 @@ _V1_COLUMN = {
 }  # fmt: skip
 
 
+def _extension(item: dict[str, Any]) -> dict[str, Any]:
+    """The record's ``_trame`` extension ({} when absent or not an object)."""
+    ext = item.get(EXTENSION)
+    return ext if isinstance(ext, dict) else {}
+
+
+def _first(codes: list[str]) -> str | None:
+    return codes[0] if codes else None
+
+
 def _structure_fields(item: dict[str, Any], line: int, errors: list[Problem], warnings: list[Problem]) -> dict[str, Any]:
-    ext = item.get(EXTENSION) if isinstance(item.get(EXTENSION), dict) else {}
+    ext = _extension(item)
     name = (item.get("nom") or "").strip()
     if not name:
         errors.append(Problem(line=line, column="nom", message="Le nom de la structure (« nom ») est obligatoire."))
@@ -271,22 +281,22 @@ def _structure_fields(item: dict[str, Any], line: int, errors: list[Problem], wa
         try:
             msgspec.convert(fields, StructureIn)
         except msgspec.ValidationError as exc:
-            column = _V1_COLUMN.get(str(exc).rsplit("$.", 1)[-1].split("[")[0].rstrip("`"), None)
+            column = _V1_COLUMN.get(str(exc).rsplit("$.", 1)[-1].split("[")[0].rstrip("`"))
             errors.append(Problem(line=line, column=column, message=f"Valeur refusée : {exc}."))
     return fields
 
 
 def _service_fields(item: dict[str, Any], line: int, errors: list[Problem], warnings: list[Problem]) -> dict[str, Any]:
-    ext = item.get(EXTENSION) if isinstance(item.get(EXTENSION), dict) else {}
+    ext = _extension(item)
     reception = ext.get("modes_accueil") or item.get("modes_accueil")
     fields: dict[str, Any] = {
         "name": (item.get("nom") or "").strip(),
         "description": (item.get("description") or "").strip(),
-        "type": (_codes(item.get("type"), ref.TYPES, line, "type", warnings) or [None])[0],
+        "type": _first(_codes(item.get("type"), ref.TYPES, line, "type", warnings)),
         "themes": _codes(item.get("thematiques"), ref.THEMATIQUES, line, "thematiques", warnings),
         "publics": _codes(item.get("publics"), ref.PUBLICS, line, "publics", warnings),
         "publics_details": item.get("publics_precisions"),
-        "fees": (_codes(item.get("frais"), ref.FRAIS, line, "frais", warnings) or [None])[0],
+        "fees": _first(_codes(item.get("frais"), ref.FRAIS, line, "frais", warnings)),
         "fees_details": item.get("frais_precisions"),
         "access_conditions": item.get("conditions_acces"),
         "reception": _codes(reception, ref.RECEPTION, line, "modes_accueil", warnings),
@@ -353,7 +363,7 @@ def import_v1(
         fields = _structure_fields(item, line, errors, report.warnings)
         report.errors.extend(errors)
         if not errors:
-            ext = item.get(EXTENSION) if isinstance(item.get(EXTENSION), dict) else {}
+            ext = _extension(item)
             structures.append((line, str(item.get("id") or f"ligne-{line}"), fields, ext.get("entree") or item.get("date_maj")))
             ids.add(str(item.get("id")))
     services_in: list[tuple[int, str, dict[str, Any], str | None]] = []
@@ -387,7 +397,7 @@ def import_v1(
         created[v1], _ = d.create_structure(territory, data, author)
         report.created.append(ImportedLine(line=line, name=fields["name"], id=created[v1]))
     for item in items:
-        ext = item.get(EXTENSION) if isinstance(item.get(EXTENSION), dict) else {}
+        ext = _extension(item)
         linked = [created[r] for r in ext.get("relais") or [] if r in created]
         if linked and str(item.get("id")) in by_v1:
             relays.append((created[str(item["id"])], linked))
@@ -399,8 +409,8 @@ def import_v1(
     for line, structure_v1_id, fields, day in services_in:
         body = {k: v for k, v in fields.items() if k in OFFER_FIELDS}
         start = max(filter(None, (day, joined.get(structure_v1_id)))) if day else joined.get(structure_v1_id)
-        data = msgspec.convert({**body, "effective": effective or start, "reason": f"Import data·inclusion v1, ligne {line}"}, ServiceIn)
-        service_id = svc.offer(territory, created[structure_v1_id], data, author=author)
+        offer = msgspec.convert({**body, "effective": effective or start, "reason": f"Import data·inclusion v1, ligne {line}"}, ServiceIn)
+        service_id = svc.offer(territory, created[structure_v1_id], offer, author=author)
         report.created.append(ImportedLine(line=line, name=fields["name"], id=service_id))
     report.imported = True
     return report

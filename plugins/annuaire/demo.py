@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core import clock
 from core.store import SYSTEM
 from plugins.annuaire import demo_records
-from plugins.annuaire.schemas import ContactEnd, ContactIn, PersonIn, StructureIn, StructurePatch
+from plugins.annuaire.schemas import ContactEnd, ContactIn, PersonIn, PersonPatch, StructureIn, StructurePatch
 from plugins.annuaire.service import directory
 
 if TYPE_CHECKING:
@@ -60,8 +60,12 @@ def load(trame: Trame, territory: str) -> dict[str, str]:
     people: dict[str, str] = {}
     for p in demo_records.PEOPLE.get(territory, ()):
         people[p.key], _ = d.create_person(territory, PersonIn(name=p.name, email=p.email, phone=p.phone, reason=DEMO), SYSTEM)
+    for dated in demo_records.PERSON_CHANGES.get(territory, ()):
+        details = {k: v for k, v in (("phone", dated.phone), ("email", dated.email)) if v is not None}
+        person_patch = PersonPatch(**details, effective=dated.date, reason=dated.reason or DEMO)
+        d.update_person(territory, people[dated.person_key], person_patch, SYSTEM)
     for c in demo_records.CONTACTS.get(territory, ()):
-        data_in = ContactIn(person_id=people[c.person_key], role=c.role, theme=c.theme, since=c.since, reason=DEMO)
+        data_in = ContactIn(person_id=people[c.person_key], role=c.role, theme=c.theme, title=c.title, since=c.since, reason=DEMO)
         contact_id, _ = d.start_contact(territory, ids[c.structure_key], data_in, SYSTEM)
         if c.until:
             d.end_contact(territory, ids[c.structure_key], contact_id, ContactEnd(until=c.until, reason=DEMO), SYSTEM)

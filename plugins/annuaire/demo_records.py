@@ -70,6 +70,19 @@ class Contact:
     theme: str | None
     since: str
     until: str | None = None
+    title: str | None = None  # the job title in free text
+
+
+@dataclass(frozen=True)
+class PersonChange:
+    """A person's details changed on ``date`` (a new line, a new address): the earlier ones stay
+    those of the earlier dates."""
+
+    person_key: str
+    date: str
+    phone: str | None = None
+    email: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1631,11 +1644,13 @@ CONTACTS: dict[str, tuple[Contact, ...]] = {
         Contact("nadege-berthier", "mds-provins", "referent", None, "2011-03-17", "2014-09-01"),
         Contact("nadege-berthier", "mds-meaux", "referent", None, "2014-09-01"),
         Contact("lucie-vautrin", "mds-provins", "referent", None, "2014-09-01"),
-        Contact("karima-bensaid", "croix-rouge-meaux", "personne-ressource", "alimentation", "2011-03-17"),
+        Contact("karima-bensaid", "croix-rouge-meaux", "personne-ressource", "alimentation", "2011-03-17",
+                title="Responsable de l'aide alimentaire"),
         Contact("odile-pasquier", "secours-catholique-meaux", "referent", None, "2011-03-17"),
         Contact("gaelle-tissot", "cultures-du-coeur", "referent", "culture", "2011-03-17"),
         Contact("thomas-lejeune", "mission-locale", "referent", "jeunesse", "2011-03-17"),
-        Contact("ines-marechal", "maison-emploi", "personne-ressource", "emploi-insertion", "2011-03-17"),
+        Contact("ines-marechal", "maison-emploi", "personne-ressource", "emploi-insertion", "2011-03-17",
+                title="Chargée de mission insertion professionnelle"),
         Contact("yannick-hamon", "adsea-aesf", "direction", None, "2011-03-17"),
         Contact("claire-dumoulin", "maison-de-laurence", "referent", None, "2011-06-16"),
         Contact("fabrice-noel", "france-travail", "referent", "emploi-insertion", "2011-06-16", "2016-09-01"),
@@ -1644,15 +1659,16 @@ CONTACTS: dict[str, tuple[Contact, ...]] = {
     "agen": (
         Contact("isabelle-carrere", "centre-social-nord-est", "direction", None, "2004-10-01"),
         Contact("rachid-ouali", "prevention-specialisee", "referent", "jeunesse", "2004-10-01"),
-        Contact("marion-sarrazin", "cms-montanou", "referent", None, "2007-10-05"),
+        Contact("marion-sarrazin", "cms-montanou", "referent", None, "2007-10-05", title="Assistante sociale de secteur"),
         Contact("celine-bordes", "caf", "referent", "famille", "2007-10-05"),
         Contact("francois-lafitte", "ddjs", "referent", None, "2007-10-05", "2021-04-01"),
         # The ANPE referent stays with the same structure through its merger.
         Contact("sebastien-dalbin", "france-travail", "referent", "emploi-insertion", "2007-10-05", "2010-09-01"),
-        Contact("samia-haddad", "france-travail", "referent", "emploi-insertion", "2010-09-01"),
+        Contact("samia-haddad", "france-travail", "referent", "emploi-insertion", "2010-09-01",
+                title="Conseillère en insertion professionnelle"),
         # The Assédic adviser moves into Pôle emploi with the merger.
         Contact("eric-lacoste", "assedic", "referent", None, "2007-10-05", "2008-12-19"),
-        Contact("eric-lacoste", "france-travail", "personne-ressource", None, "2008-12-19"),
+        Contact("eric-lacoste", "france-travail", "personne-ressource", None, "2008-12-19", title="Conseiller indemnisation"),
         Contact("patrick-dupouy", "plie", "referent", None, "2007-10-05", "2014-03-03"),
         # Moved from the Mission locale to the PLIE.
         Contact("amandine-capdeville", "mission-locale", "referent", "jeunesse", "2007-10-05", "2014-03-03"),
@@ -1662,7 +1678,8 @@ CONTACTS: dict[str, tuple[Contact, ...]] = {
         Contact("agnes-delmas", "cms-fumel", "direction", None, "2009-09-15"),
         # "Who was our Pôle emploi contact in 2010?": Laëtitia Faure, who left
         # in 2012 and was replaced by Julien Bessière.
-        Contact("laetitia-faure", "france-travail", "referent", "emploi-insertion", "2009-09-15", "2012-07-01"),
+        Contact("laetitia-faure", "france-travail", "referent", "emploi-insertion", "2009-09-15", "2012-07-01",
+                title="Conseillère à l'emploi"),
         Contact("julien-bessiere", "france-travail", "referent", "emploi-insertion", "2012-07-01"),
         # Moved from the Mission locale to the Maison de l'emploi.
         Contact("emilie-vigouroux", "mission-locale", "referent", "jeunesse", "2009-09-15", "2013-09-02"),
@@ -1675,13 +1692,27 @@ CONTACTS: dict[str, tuple[Contact, ...]] = {
     ),
     "joigny": (
         Contact("virginie-lemaire", "ccas-joigny", "direction", None, "2010-03-12"),
-        Contact("aurelie-chevallier", "ccas-joigny", "personne-ressource", "budget", "2010-03-12"),
+        Contact("aurelie-chevallier", "ccas-joigny", "personne-ressource", "budget", "2010-03-12",
+                title="Conseillère en économie sociale et familiale"),
         Contact("pascal-girardot", "udaf", "referent", None, "2010-03-12"),
         Contact("elodie-berthelot", "mission-locale", "referent", "jeunesse", "2010-03-12"),
         Contact("herve-moreau", "spip", "referent", None, "2010-03-12"),
         Contact("sabine-collet", "cram", "referent", "sante", "2010-03-12"),
         Contact("kevin-thevenin", "aftam", "referent", "logement", "2010-03-12"),
         Contact("delphine-ferrand", "clic", "referent", "personnes-agees", "2010-03-12"),
+    ),
+}
+
+
+#: People's details that changed: "what was her number in 2010?" shows the 2010 one.
+PERSON_CHANGES: dict[str, tuple[PersonChange, ...]] = {
+    "fumel": (
+        # Laëtitia Faure's 2010 line was the agency's switchboard extension; a direct line from May 2011.
+        PersonChange("laetitia-faure", "2011-05-02", phone="05 36 49 40 12", reason="Nouvelle ligne directe"),
+    ),
+    "agen": (
+        PersonChange("samia-haddad", "2016-02-01", phone="05 36 49 20 15", reason="Changement de bureau"),
+        PersonChange("samia-haddad", "2024-01-01", email="samia.haddad@francetravail.example", reason="Pôle emploi devient France Travail"),
     ),
 }
 

@@ -206,7 +206,7 @@ class Directory:
 
     def rejoin_structure(self, territory: str, structure_id: str, effective: str, author: str, reason: str | None = None) -> int:
         self._stream(territory, structure_id)
-        at = self._effective(effective, required=True)
+        at = self._effective(effective, required=True) or clock.now()  # required: never None
         with self.db.read() as cur:
             if STRUCTURES.get(cur, structure_id, as_of=at):
                 raise DirectoryError("Cette structure fait déjà partie du réseau à cette date.")
@@ -316,7 +316,8 @@ class Directory:
             raise DirectoryError("La date de fin doit suivre la date de début du contact.")
         effective = fields.get("until") or fields.get("since")
         event = ContactCorrected(contact_id=contact_id, **fields)
-        return self._append(territory, contact_id, event, author, effective, data.reason)
+        reason = data.reason if isinstance(data.reason, str) else None
+        return self._append(territory, contact_id, event, author, effective, reason)
 
     # == queries ================================================================================
     def version(self, territory: str, structure_id: str) -> int:
@@ -972,7 +973,7 @@ def _person_names(cur: Cursor, ids: set[str]) -> dict[str, str]:
 
 def _structure_out(structure_id: str, version: int, state: dict[str, Any]) -> StructureOut:
     kind = kinds.kind_by_code(state.get("kind") or "")
-    fields = {f: state.get(f) for f in _SHEET_FIELDS if state.get(f) is not None}
+    fields: dict[str, Any] = {f: state.get(f) for f in _SHEET_FIELDS if state.get(f) is not None}
     return StructureOut(
         id=structure_id,
         version=version,

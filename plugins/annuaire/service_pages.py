@@ -21,10 +21,11 @@ from core.refusals import Refused
 from core.structures import require_structure
 from core.web.access import access_of, author_of
 from core.web.errors import UserError
+from core.web.forms import many, one
 from core.web.hygiene import DayQuery
 from core.web.rendering import fragment, render
 from plugins.annuaire import referential as ref
-from plugins.annuaire.pages import common, many, may_edit, moment, one
+from plugins.annuaire.pages import common, may_edit, moment
 from plugins.annuaire.service import directory
 from plugins.annuaire.services import OFFER_FIELDS, Answer, ServiceIn, ServiceOut, ServicePatch, services
 

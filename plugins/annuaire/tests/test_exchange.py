@@ -219,8 +219,9 @@ def test_datainclusion_v1_export_import_export_round_trip_is_identical(trame: Tr
     services(trame).offer(
         agen, ccas,
         ServiceIn(name="Domiciliation administrative", description="Une adresse pour recevoir son courrier.", type="accompagnement",
-                  themes=["difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives"], publics=["tous-publics"], fees="gratuit",
-                  reception=["en-presentiel"], referrers=["usagers", "professionnels"], communes=["Agen"]),
+                  themes=["difficultes-administratives-ou-juridiques--accompagnement-aux-demarches-administratives"],
+                  publics=["tous-publics"], fees="gratuit", reception=["en-presentiel"], referrers=["usagers", "professionnels"],
+                  communes=["Agen"]),
         author=SYSTEM,
     )  # fmt: skip
     reader = make_user(trame, "membre@agen.example", territory=agen, role="member")

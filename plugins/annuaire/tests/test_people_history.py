@@ -61,11 +61,10 @@ def test_erasure_removes_every_version_and_a_rebuild_agrees(trame: Trame, d: Dir
         assert person is not None and person.erased and (person.name, person.email, person.phone) == (None, None, None)
     assert [c.person.name for c in d.contacts(agen, employment.agency, as_of=IN_2010)] == [None]
     with trame.db.read() as cur:
-        stored = " ".join(
-            str(r[0]) for table in ("annuaire_people_details", "annuaire_people_details_facts")
-            for r in cur.execute(f"SELECT {'state' if table.endswith('details') else 'patch'} FROM {table}").fetchall()
-        )  # fmt: skip
-    assert "05 53" not in stored and "Faure" not in stored and "laetitia" not in stored
+        states = [r["state"] for r in cur.execute("SELECT state FROM annuaire_people_details").fetchall()]
+        patches = [r["patch"] for r in cur.execute("SELECT patch FROM annuaire_people_details_facts").fetchall()]
+    stored = " ".join(str(text) for text in (*states, *patches))
+    assert states and patches and "05 53" not in stored and "Faure" not in stored and "laetitia" not in stored
     incremental = trame.runner.snapshot(["annuaire.people"])
     trame.runner.rebuild(["annuaire.people"])
     assert trame.runner.snapshot(["annuaire.people"]) == incremental
@@ -91,7 +90,9 @@ def test_job_titles_and_the_resource_people_of_the_territory(d: Directory, agen:
     cid, _ = d.start_contact(
         agen, mds, ContactIn(person_id=sophie, role="personne-ressource", title="Assistante sociale de secteur", since="2008-01-01"), SYSTEM
     )
-    d.start_contact(agen, ccas, ContactIn(person_id=marc, role="referent", title="Conseiller en économie sociale", since="2009-01-01"), SYSTEM)
+    d.start_contact(
+        agen, ccas, ContactIn(person_id=marc, role="referent", title="Conseiller en économie sociale", since="2009-01-01"), SYSTEM
+    )
     d.start_contact(agen, employment.agency, ContactIn(person_id=marc, role="personne-ressource", since="2013-01-01"), SYSTEM)
     assert [c.title for c in d.contacts(agen, mds)] == ["Assistante sociale de secteur"]
 
@@ -110,22 +111,35 @@ def test_job_titles_and_the_resource_people_of_the_territory(d: Directory, agen:
     assert [(c.field, c.after) for c in last.changes] == [("title", "Assistante sociale polyvalente de secteur")]
 
 
-def test_pages_show_the_2010_number_and_the_resource_people(trame: Trame, client: Any, d: Directory, agen: str, employment: Employment) -> None:
+def test_pages_show_the_2010_number_and_the_resource_people(
+    trame: Trame, client: Any, d: Directory, agen: str, employment: Employment
+) -> None:
     _new_number(d, agen, employment)
-    d.correct_contact(agen, employment.agency, employment.contact, ContactPatch(role="personne-ressource", title="Conseillère emploi"), SYSTEM)
+    d.correct_contact(
+        agen, employment.agency, employment.contact, ContactPatch(role="personne-ressource", title="Conseillère emploi"), SYSTEM
+    )
     coordinator = make_user(trame, "coord@agen.example", territory=agen, role="coordinator")
     login(client, coordinator.email)
     sheet = client.get(f"/t/{agen}/annuaire/structures/{employment.agency}", params={"as_of": "2010-06-01"})
     assert sheet.status_code == 200 and "05 53 22 22 22" in sheet.text and "05 53 77 77 77" not in sheet.text
     assert "Conseillère emploi" in sheet.text
     person = client.get(f"/t/{agen}/annuaire/personnes/{employment.laetitia}", params={"as_of": "2010-06-01"})
-    assert person.status_code == 200 and "05 53 22 22 22" in person.text and "Coordonnées telles qu&#39;au" in person.text
+    assert person.status_code == 200 and "05 53 22 22 22" in person.text and "Coordonnées telles qu'au 01/06/2010" in person.text
     assert "05 53 77 77 77" in client.get(f"/t/{agen}/annuaire/personnes/{employment.laetitia}").text
     listing = client.get(f"/t/{agen}/annuaire/personnes-ressources", params={"as_of": "2010-06-01", "q": "conseillere"})
     assert listing.status_code == 200
     table = listing.text.split("<tbody>")[1].split("</tbody>")[0]
     assert "Laëtitia Faure" in table and "Conseillère emploi" in table and "05 53 22 22 22" in table
     assert "Aucune personne ressource" in client.get(f"/t/{agen}/annuaire/personnes-ressources", params={"as_of": "2013-01-01"}).text
+    api = client.get(
+        f"/api/v1/territories/{agen}/resource-people", params={"q": "CONSEILLERE", "as_of": "2010-06-01"}, headers=coordinator.headers
+    )
+    assert api.status_code == 200, api.text
+    assert [(c["person"]["name"], c["person"]["phone"], c["title"]) for c in api.json()["items"]] == [
+        ("Laëtitia Faure", "05 53 22 22 22", "Conseillère emploi")
+    ]
+    bad = client.get(f"/api/v1/territories/{agen}/resource-people", params={"as_of": "31/02/2010"}, headers=coordinator.headers)
+    assert bad.status_code == 400
 
     # The person form takes the date of the change.
     edit = f"/t/{agen}/annuaire/personnes/{employment.laetitia}/modifier"
@@ -138,3 +152,20 @@ def test_pages_show_the_2010_number_and_the_resource_people(trame: Trame, client
     assert d.person(agen, employment.laetitia).email == "l.faure@francetravail.example"  # type: ignore[union-attr]
     future = post_form(client, edit, edit, person_form(client.get(edit).text, person_phone="05 00", effective="2999-01-01"))
     assert future.status_code == 400 and 'id="erreur-effective"' in future.text
+
+
+def test_the_demo_shows_laetitias_2010_number_as_of_2010(trame: Trame, client: Any) -> None:
+    from plugins.annuaire import demo
+    from plugins.annuaire.service import directory
+    from plugins.annuaire.tests.conftest import open_territory
+
+    open_territory(trame, "fumel")
+    ids = demo.load(trame, "fumel")
+    d = directory(trame)
+    [laetitia] = [c for c in d.contacts("fumel", ids["france-travail"], as_of=IN_2010) if c.role == "referent"]
+    assert (laetitia.person.name, laetitia.person.phone, laetitia.title) == ("Laëtitia Faure", "05 36 49 40 02", "Conseillère à l'emploi")
+    assert d.person("fumel", laetitia.person.id).phone == "05 36 49 40 12"  # type: ignore[union-attr]  # her direct line since 2011
+    member = make_user(trame, "membre@fumel.example", territory="fumel", role="member")
+    login(client, member.email)
+    page = client.get(f"/t/fumel/annuaire/structures/{ids['france-travail']}", params={"as_of": "2010-06-01"})
+    assert "Laëtitia Faure" in page.text and "05 36 49 40 02" in page.text and "05 36 49 40 12" not in page.text

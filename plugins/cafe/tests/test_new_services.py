@@ -25,7 +25,9 @@ def _service(trame: Trame, structure_id: str, name: str, since: str) -> str:
 
 def test_the_round_table_lists_services_started_since_the_previous_cafe(trame: Trame, client: Any) -> None:
     helpers.territory(trame, plugins=("annuaire", "rencontres", "cafe"))
-    cs = annuaire.create(trame, "agen", author=SYSTEM, data=annuaire.StructureIn(name="Centre social Nord-Est d'Agen", effective="2025-01-01"))
+    cs = annuaire.create(
+        trame, "agen", author=SYSTEM, data=annuaire.StructureIn(name="Centre social Nord-Est d'Agen", effective="2025-01-01")
+    )
     regie = annuaire.create(trame, "agen", author=SYSTEM, data=annuaire.StructureIn(name="Régie de quartier", effective="2025-01-01"))
     svc = cafes(trame)
     january = svc.plan("agen", author=SYSTEM, day="2026-01-02", place_text="Centre social")

@@ -216,6 +216,7 @@ def test_api_adds_amends_with_if_match_and_refuses_in_french(trame: Trame, clien
     assert stale.status_code == 409 and "modifié entre-temps" in stale.json()["detail"]
     no_reason = client.delete(f"{base}/{term['id']}", headers=coordinator.headers)
     assert no_reason.status_code == 400 and "pourquoi" in no_reason.json()["detail"]
+    assert no_reason.json()["field"] == "reason"  # which input to correct, as the error schema says
     history = client.get(f"{base}/{term['id']}/historique", headers=member.headers).json()["items"]
     assert [h["reason"] for h in history] == [None, "précision"]
     assert client.get(f"{base}/pas-un-terme", headers=member.headers).status_code == 404
