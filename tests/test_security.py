@@ -36,7 +36,6 @@ def test_a_territory_named_api_keeps_the_csrf_check_on_its_forms(trame: Trame, c
     assert client.app.csrf_config is not None and client.app.csrf_config.exclude == ["^/api/v1/"]
 
 
-
 def test_an_expired_form_comes_back_with_what_was_typed_and_goes_through_when_sent_again(trame: Trame, client: TestClient[Any]) -> None:
     """After a restart (a new key) or a long pause, the token of an open form no longer matches:
     nothing is written, and the page shows what was typed, ready to send again from this site."""
@@ -60,6 +59,7 @@ def test_an_expired_form_comes_back_with_what_was_typed_and_goes_through_when_se
     # A form another site made the browser post is not one click from going through.
     forged = client.post("/t/vienne/membres", data=typed, headers={"origin": "https://pirate.example"}, follow_redirects=False)
     assert forged.status_code == 403 and "Renvoyer le formulaire" not in forged.text
+
 
 def _top_level_segments(trame: Trame) -> set[str]:
     from core.web.app import create_app
@@ -212,7 +212,11 @@ def _api_cases(ids: dict[str, str], meeting: str) -> list[tuple[str, str, dict[s
         ("POST", f"{api}/projets/{ids['project']}/partenaires", {"structure_id": f, "role": "Pilote"}),
         ("DELETE", f"{api}/projets/{ids['project']}/partenaires/{f}", None),
         ("POST", f"{api}/projets/{ids['project']}/etapes", {"title": "Restitution", "owner_structure_id": f}),
-        ("POST", f"{api}/projets/{ids['project']}/besoins", {"structure_id": f, "theme": "logement", "need": "Places", "source": "Accueil"}),
+        (
+            "POST",
+            f"{api}/projets/{ids['project']}/besoins",
+            {"structure_id": f, "theme": "logement", "need": "Places", "source": "Accueil"},
+        ),
         # The services of the directory (« qui peut aider »).
         ("POST", f"{structure}/services", {"name": "Accueil social", "description": "Un accueil sans rendez-vous."}),
     ]
@@ -384,6 +388,7 @@ def test_a_structure_of_the_territory_is_still_accepted(trame: Trame, client: Te
     assert hosted.status_code == 200, hosted.text
     with pytest.raises(LookupError, match="n'existe pas sur ce territoire"):
         trame.accounts.invite("fumel", "referent", structure_id=ids["own"], author=SYSTEM)
+
     # The newer plugins' requests walked above go through with an Agen structure instead of
     # Fumel's: their 404 was the foreign id's, nothing else in them was wrong.
     def here(text: str) -> str:
@@ -398,7 +403,9 @@ def test_a_structure_of_the_territory_is_still_accepted(trame: Trame, client: Te
     token = csrf_of(client.get("/t/agen/membres").text)
     for path, fields, files in _page_form_cases(ids):
         upload = {k: (name, here(data.decode()).encode(), kind) for k, (name, data, kind) in files.items()} if files else None
-        page = client.post(path, data={k: here(v) for k, v in fields.items()} | {"_csrf_token": token}, files=upload, follow_redirects=False)
+        page = client.post(
+            path, data={k: here(v) for k, v in fields.items()} | {"_csrf_token": token}, files=upload, follow_redirects=False
+        )
         assert page.status_code in (200, 303), (path, fields, page.status_code)
 
 

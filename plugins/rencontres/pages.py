@@ -19,8 +19,8 @@ from core.web.access import access_of, author_of
 from core.web.errors import UserError
 from core.web.forms import Form, many, one
 from core.web.rendering import render
-from plugins.rencontres import figures as fig
 from plugins.annuaire import public as annuaire
+from plugins.rencontres import figures as fig
 from plugins.rencontres.api import calendar_response, default_period, feed_urls
 from plugins.rencontres.events import Section
 from plugins.rencontres.forms import parts, refusal

@@ -25,7 +25,9 @@ def territory(trame: Trame, slug: str = "agen", plugins: tuple[str, ...] = ("ann
 def structures(trame: Trame, slug: str = "agen") -> dict[str, str]:
     """key -> structure id, each with a generic e-mail address."""
     return {
-        key: annuaire.create(trame, slug, author=SYSTEM, data=annuaire.StructureIn(name=name, address=address, themes=themes, email=f"{key}@agen.example"))
+        key: annuaire.create(
+            trame, slug, author=SYSTEM, data=annuaire.StructureIn(name=name, address=address, themes=themes, email=f"{key}@agen.example")
+        )
         for key, (name, address, themes) in STRUCTURES.items()
     }
 
