@@ -221,7 +221,8 @@ class BitemporalTable:
         a = f"{alias}." if alias else ""
         return f"{a}valid_from <= ? AND {a}valid_to > ? AND {a}recorded_from <= ? AND {a}recorded_to > ?"
 
-    def live_sql(self, alias: str = "") -> str:
+    @staticmethod
+    def live_sql(alias: str = "") -> str:
         """The live rows of current knowledge, as a literal condition: the planners of SQLite
         and PostgreSQL then use partial indexes made by :meth:`live_index`."""
         a = f"{alias}." if alias else ""

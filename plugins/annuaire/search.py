@@ -45,7 +45,7 @@ TSV_LIVE = "annuaire_structure_search_live"
 DOCS = "annuaire_structure_docs"
 
 _load = msgspec.json.decode
-_LIVE = f"s.recorded_to = '{FOREVER}' AND s.live = 1"  # BitemporalTable.live_sql("s"): its partial indexes
+_LIVE = BitemporalTable.live_sql("s")  # literal, as the structures table's partial indexes are written
 
 # PostgreSQL: ``unaccent()`` is not IMMUTABLE and lives in whichever schema created the
 # extension; wrap it once, schema-qualified, in a function of our own.
@@ -304,7 +304,7 @@ def _borne(cur: Cursor, docs: list[int]) -> set[int]:
     for start in range(0, len(docs), 500):
         chunk = docs[start : start + 500]
         rows = cur.rows(
-            f"SELECT DISTINCT doc_id FROM annuaire_structures WHERE recorded_to = '{FOREVER}' AND live = 1 AND present = 1 "
+            f"SELECT DISTINCT doc_id FROM annuaire_structures WHERE {BitemporalTable.live_sql()} AND present = 1 "
             f"AND doc_id IN ({','.join('?' * len(chunk))})",
             chunk,
         )
