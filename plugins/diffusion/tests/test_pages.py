@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from litestar.testing import TestClient
@@ -49,7 +50,7 @@ def test_a_coordinator_writes_to_the_territory_and_reads_the_log(trame: Trame, c
         )
         assert response.status_code == 303
         mailing_url = response.headers["location"]
-        assert "en attente d'envoi" in client.get(mailing_url).text
+        assert "en attente d'envoi" in html.unescape(client.get(mailing_url).text)
         mailings.send_due(trame)
         log = client.get(mailing_url).text
         assert log.count("envoyé") == 2 and "odile.garnier@perso.example (personnelle)" in log
