@@ -31,7 +31,8 @@ from core import clock
 from core.commands import History, run
 from core.database import Cursor
 from core.events import Event
-from core.store import SYSTEM, Conflict, Context, Write
+from core.refusals import Refused
+from core.store import SYSTEM, Context
 from core.structures import require_structure
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ EVENTS: list[type[Event]] = [
 ]
 
 
-class AccountError(ValueError):
+class AccountError(Refused):
     """A refused account command; the message is for a person."""
 
 
@@ -270,7 +271,8 @@ class Accounts:
             email=email,
             expires_at=expires,
         )
-        self.trame.execute(Context(author=author, territory=territory), Write(UUID(invitation_id), 0, [event]))
+        stream = UUID(invitation_id)
+        run(self.trame, Context(author=author, territory=territory), [stream], lambda _new: {stream: [event]})
         return invitation_id, token
 
     def accept_invitation(self, token: str, email: str, password: str) -> str:
@@ -290,13 +292,14 @@ class Accounts:
                 raise AccountError("Un compte existe déjà pour cette adresse : saisissez son mot de passe.")
             account_id = existing["account_id"]
         stream = UUID(invitation["invitation_id"])
-        try:
-            self.trame.execute(
-                Context(author=account_id, territory=invitation["territory"]),
-                Write(stream, 1, [InvitationAccepted(invitation_id=invitation["invitation_id"], account_id=account_id)]),
-            )
-        except Conflict:
-            raise AccountError("Ce lien d'invitation a déjà été utilisé.") from None
+
+        def decide(history: History) -> dict[UUID, list[Event]]:
+            # Decided on the stream, not the read model: of two people racing on one link, one wins.
+            if any(isinstance(r.event, InvitationAccepted) for r in history.of(stream)):
+                raise AccountError("Ce lien d'invitation a déjà été utilisé.")
+            return {stream: [InvitationAccepted(invitation_id=invitation["invitation_id"], account_id=account_id)]}
+
+        run(self.trame, Context(author=account_id, territory=invitation["territory"]), [stream], decide, busy=_BUSY)
         self.grant(account_id, invitation["territory"], invitation["role"], invitation["structure_id"], author=account_id)
         return account_id
 

@@ -22,6 +22,7 @@ from eventsourcing.persistence import StoredEvent
 from core.application import Trame
 from core.plugins import get_plugin_manager
 from core.projection import ProgressBar
+from core.refusals import Refused
 from core.settings import Settings
 from core.store import SYSTEM
 
@@ -340,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     trame = Trame(Settings.from_env())
     try:
         return int(args.func(trame, args))
-    except (ValueError, LookupError) as exc:
+    except (Refused, ValueError, LookupError) as exc:
         print(f"erreur : {exc}", file=sys.stderr)
         return 1
     finally:

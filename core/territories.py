@@ -8,9 +8,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 
+from core.commands import History, run
 from core.events import Event
 from core.plugins import PluginInfo
-from core.store import Context, Write
+from core.refusals import Refused, Why
+from core.store import Context
 
 if TYPE_CHECKING:
     from core.application import Trame
@@ -70,12 +72,15 @@ class PluginDisabled(Event, frozen=True):
 EVENTS: list[type[Event]] = [TerritoryCreated, PluginEnabled, PluginDisabled]
 
 
-class TerritoryError(ValueError):
+class TerritoryError(Refused):
     """A refused territory command; the message is for a person."""
 
 
-class NotFound(LookupError):
-    pass
+class NotFound(Refused):
+    """What a command or page names is not there (404)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, field=field, why=Why.ABSENT)
 
 
 def territory_stream(slug: str) -> UUID:
@@ -96,10 +101,14 @@ class Territories:
             )
         if not title.strip():
             raise TerritoryError("Le nom du territoire est obligatoire.")
-        if self.get(slug) is not None:
-            raise TerritoryError(f"Le territoire « {slug} » existe déjà.")
         stream = territory_stream(slug)
-        self.trame.execute(Context(author=author, territory=slug), Write(stream, 0, [TerritoryCreated(slug=slug, title=title.strip())]))
+
+        def decide(history: History) -> dict[UUID, list[Event]]:
+            if history.exists(stream):
+                raise TerritoryError(f"Le territoire « {slug} » existe déjà.")
+            return {stream: [TerritoryCreated(slug=slug, title=title.strip())]}
+
+        run(self.trame, Context(author=author, territory=slug), [stream], decide)
 
     def get(self, slug: str) -> dict[str, str] | None:
         with self.trame.db.read() as cur:
@@ -126,28 +135,42 @@ class Territories:
 
     def enable(self, slug: str, plugin: str, *, author: str, reason: str | None = None) -> bool:
         """Turn a plugin on; False if it already was. Refused if a plugin it needs is off."""
-        info = self._optional(slug, plugin)
-        enabled = self.enabled_plugins(slug)
-        if plugin in enabled:
-            return False
-        missing = [n for n in info.needs if n not in enabled]
-        if missing:
-            titles = ", ".join(f"« {self.trame.catalog.info[n].title} » ({n})" for n in missing)
-            raise TerritoryError(f"« {info.title} » a besoin de {titles} : activez-le d'abord.")
-        self._append(slug, PluginEnabled(plugin=plugin), author, reason)
-        return True
+        return self._switch(slug, plugin, True, author, reason)
 
     def disable(self, slug: str, plugin: str, *, author: str, reason: str | None = None) -> bool:
         """Turn a plugin off; False if it already was. Refused while an enabled plugin needs it."""
+        return self._switch(slug, plugin, False, author, reason)
+
+    def _switch(self, slug: str, plugin: str, on: bool, author: str, reason: str | None) -> bool:
+        """Decided on the territory's stream: two coordinators switching modules at once cannot
+        leave a module on without what it needs."""
         info = self._optional(slug, plugin)
-        enabled = self.enabled_plugins(slug)
-        if plugin not in enabled:
-            return False
-        dependants = [i.title for i in self.trame.catalog.info.values() if plugin in i.needs and i.name in enabled]
-        if dependants:
-            raise TerritoryError(f"« {info.title} » ne peut pas être désactivé : {', '.join(dependants)} en dépend.")
-        self._append(slug, PluginDisabled(plugin=plugin), author, reason)
-        return True
+        catalog = self.trame.catalog.info
+        stream = territory_stream(slug)
+        switched: list[Event] = []
+
+        def decide(history: History) -> dict[UUID, list[Event]]:
+            enabled = {i.name for i in catalog.values() if i.always_on}
+            for r in history.of(stream):
+                if isinstance(r.event, PluginEnabled | PluginDisabled) and r.event.plugin in catalog:
+                    (enabled.add if isinstance(r.event, PluginEnabled) else enabled.discard)(r.event.plugin)
+            switched.clear()
+            if (plugin in enabled) == on:
+                return {}
+            if on:
+                missing = [n for n in info.needs if n not in enabled]
+                if missing:
+                    titles = ", ".join(f"« {catalog[n].title} » ({n})" for n in missing)
+                    raise TerritoryError(f"« {info.title} » a besoin de {titles} : activez-le d'abord.")
+            else:
+                dependants = [i.title for i in catalog.values() if plugin in i.needs and i.name in enabled]
+                if dependants:
+                    raise TerritoryError(f"« {info.title} » ne peut pas être désactivé : {', '.join(dependants)} en dépend.")
+            switched.append(PluginEnabled(plugin=plugin) if on else PluginDisabled(plugin=plugin))
+            return {stream: list(switched)}
+
+        run(self.trame, Context(author=author, territory=slug, reason=reason), [stream], decide)
+        return bool(switched)
 
     def _optional(self, slug: str, plugin: str) -> PluginInfo:
         if self.get(slug) is None:
@@ -158,8 +181,3 @@ class Territories:
         if info.always_on:
             raise TerritoryError(f"« {info.title} » fait partie du socle et reste toujours actif.")
         return info
-
-    def _append(self, slug: str, event: Event, author: str, reason: str | None) -> None:
-        stream = territory_stream(slug)
-        version = self.trame.store.version_of(stream)
-        self.trame.execute(Context(author=author, territory=slug, reason=reason), Write(stream, version, [event]))

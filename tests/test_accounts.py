@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 
 from core.accounts import AccountCreated, PasswordSet, email_digest
 from core.application import Trame
+from core.refusals import Refused
 from core.settings import Settings
 from core.store import Context, Write
 from core.testing import PASSWORD, User, csrf_of, login, make_database, make_user, post_form
@@ -26,7 +27,7 @@ def test_passwords_are_stored_as_argon2id(trame: Trame) -> None:
 
 
 def test_short_password_is_refused_with_a_clear_message(trame: Trame) -> None:
-    with pytest.raises(ValueError, match="au moins 10 caractères"):
+    with pytest.raises(Refused, match="au moins 10 caractères"):
         trame.accounts.create("x@exemple.fr", "court")
 
 
@@ -117,7 +118,7 @@ def test_expired_invitation_is_refused(trame: Trame) -> None:
     invitation_id, token = trame.accounts.invite("joigny", "member", author="system")
     with trame.db.write() as cur:  # time travel for the test only
         cur.execute("UPDATE invitations SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE invitation_id = ?", (invitation_id,))
-    with pytest.raises(ValueError, match="expiré"):
+    with pytest.raises(Refused, match="expiré"):
         trame.accounts.accept_invitation(token, "tard@exemple.fr", "un-long-mot-de-passe")
 
 
@@ -184,13 +185,13 @@ def test_an_erased_address_can_sign_up_again_as_a_new_account(trame: Trame) -> N
     assert again != first.account_id
     assert trame.accounts.authenticate("Partie@Exemple.fr ", "un-autre-long-mot-de-passe") == again
     assert trame.accounts.authenticate("partie@exemple.fr", PASSWORD) is None
-    with pytest.raises(ValueError, match="effacé"):
+    with pytest.raises(Refused, match="effacé"):
         trame.accounts.grant(first.account_id, "", "member", author="system")
 
 
 def test_an_address_has_one_account_whatever_its_case(trame: Trame) -> None:
     make_user(trame, "lea@exemple.fr")
-    with pytest.raises(ValueError, match="existe déjà"):
+    with pytest.raises(Refused, match="existe déjà"):
         trame.accounts.create("LEA@exemple.fr", "un-long-mot-de-passe")
     assert trame.accounts.authenticate("Lea@Exemple.FR", PASSWORD) is not None
 
@@ -199,7 +200,7 @@ def test_an_address_has_one_account_even_when_projections_run_elsewhere(backend:
     lagging = Trame(Settings(database_url="unused://", secret_key="k", project_inline=False), db=make_database(backend, tmp_path))
     try:
         lagging.accounts.create("lea@exemple.fr", "un-long-mot-de-passe")
-        with pytest.raises(ValueError, match="existe déjà"):
+        with pytest.raises(Refused, match="existe déjà"):
             lagging.accounts.create("lea@exemple.fr", "un-autre-long-mot-de-passe")
         assert [name for _p, _s, _v, name, _st in lagging.store.raw(0, 100)].count("core.AccountCreated") == 1
     finally:
@@ -216,7 +217,7 @@ def test_two_simultaneous_sign_ups_of_one_address_make_one_account(trame: Trame)
         start.wait()
         try:
             outcomes.append(trame.accounts.create("lea@exemple.fr", f"mot-de-passe-numero-{n}"))
-        except ValueError as exc:
+        except Refused as exc:
             outcomes.append(str(exc))
 
     threads = [threading.Thread(target=sign_up, args=(n,)) for n in range(4)]
@@ -254,7 +255,7 @@ def test_accounts_of_an_older_store_with_uuid5_ids_keep_working(trame: Trame) ->
     assert upgraded.accounts.authenticate("Ancienne@exemple.fr", PASSWORD) == old
     upgraded.accounts.grant(old, "agen", "member", author="system")
     assert upgraded.accounts.role_in(old, "agen") == ("member", None)
-    with pytest.raises(ValueError, match="existe déjà"):
+    with pytest.raises(Refused, match="existe déjà"):
         upgraded.accounts.create("ancienne@exemple.fr", "un-long-mot-de-passe")
     upgraded.accounts.erase(old, author="system")
     assert upgraded.accounts.authenticate("ancienne@exemple.fr", PASSWORD) is None

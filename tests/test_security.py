@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
 import pytest
 from litestar.testing import TestClient
 
 from core.application import Trame
+from core.refusals import Refused
 from core.store import SYSTEM, Context, Write
 from core.territories import RESERVED_SLUGS, SLUG, TerritoryCreated, territory_stream
 from core.testing import User, csrf_of, login, make_user
@@ -386,7 +387,7 @@ def test_a_structure_of_the_territory_is_still_accepted(trame: Trame, client: Te
         f"/api/v1/territories/agen/cafe/hosts/{ids['own']}", json={"willing": True, "has_room": True}, headers=admin.headers
     )
     assert hosted.status_code == 200, hosted.text
-    with pytest.raises(LookupError, match="n'existe pas sur ce territoire"):
+    with pytest.raises(Refused, match="n'existe pas sur ce territoire"):
         trame.accounts.invite("fumel", "referent", structure_id=ids["own"], author=SYSTEM)
 
     # The newer plugins' requests walked above go through with an Agen structure instead of
@@ -411,7 +412,18 @@ def test_a_structure_of_the_territory_is_still_accepted(trame: Trame, client: Te
 
 # -- 3. Exports a spreadsheet or an address book cannot be tricked by ------------------------
 
-FORMULAS = {
+
+class Formulas(TypedDict):
+    """Text fields of a structure, each starting as a spreadsheet formula would."""
+
+    name: str
+    acronym: str
+    phone: str
+    address: str
+    missions: str
+
+
+FORMULAS: Formulas = {
     "name": '=HYPERLINK("https://pirate.example","Cliquez")',
     "acronym": "@SUM(A1)",
     "phone": "+33 5 53 00 00 00",

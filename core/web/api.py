@@ -7,11 +7,11 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, delete, get, post, put
 
-from core.accounts import ROLES, AccountError
+from core.accounts import ROLES
 from core.application import Trame
+from core.refusals import absent, invalid
 from core.territories import SLUG
 from core.web.access import access_of, resolve_principal
-from core.web.errors import UserError
 from core.web.hygiene import one_of
 
 
@@ -54,7 +54,7 @@ class MemberOut(msgspec.Struct):
 def _territory_out(trame: Trame, slug: str) -> TerritoryOut:
     t = trame.territories.get(slug)
     if t is None:
-        raise UserError(404, f"Le territoire « {slug} » n'existe pas.")
+        raise absent(f"Le territoire « {slug} » n'existe pas.")
     return TerritoryOut(
         slug=t["slug"], name=t["title"], created_at=t["created_at"], plugins=sorted(trame.territories.enabled_plugins(slug))
     )
@@ -114,16 +114,13 @@ def disable_plugin(request: Request[Any, Any, Any], trame: Trame, slug: str, plu
 def add_member(request: Request[Any, Any, Any], trame: Trame, slug: str, data: MemberIn) -> MemberOut:
     """Give an existing account a role here, or issue an invitation link for a new one."""
     if data.role not in ROLES:
-        raise UserError(400, f"Rôle inconnu « {data.role} » : choisissez parmi {', '.join(ROLES)}.")
+        raise invalid(f"Rôle inconnu « {data.role} » : choisissez parmi {', '.join(ROLES)}.", "role")
     author = access_of(request).principal.account_id
     account = trame.accounts.by_email(data.email)
-    try:
-        if account is not None:
-            trame.accounts.grant(account["account_id"], slug, data.role, data.structure_id, author=author)
-            return MemberOut(email=data.email, role=data.role, structure_id=data.structure_id, granted=True)
-        _, token = trame.accounts.invite(slug, data.role, structure_id=data.structure_id, email=data.email, author=author)
-    except AccountError as exc:
-        raise UserError(400, str(exc)) from exc
+    if account is not None:
+        trame.accounts.grant(account["account_id"], slug, data.role, data.structure_id, author=author)
+        return MemberOut(email=data.email, role=data.role, structure_id=data.structure_id, granted=True)
+    _, token = trame.accounts.invite(slug, data.role, structure_id=data.structure_id, email=data.email, author=author)
     url = f"{trame.settings.base_url}/invitation/{token}"
     return MemberOut(email=data.email, role=data.role, structure_id=data.structure_id, granted=False, invitation_url=url)
 

@@ -17,12 +17,10 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
-from core.accounts import AccountError
 from core.clock import BadInstant
 from core.events import InvalidEvent
 from core.refusals import Refused
 from core.store import Conflict
-from core.territories import NotFound, TerritoryError
 from core.web.access import LoginRequired, Principal, is_api, resolve_principal
 
 log = logging.getLogger(__name__)
@@ -188,11 +186,9 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         return respond(request, exc.status, exc.detail)
     if isinstance(exc, Conflict):
         return respond(request, 409, str(exc))
-    if isinstance(exc, NotFound):
-        return respond(request, 404, str(exc))
     if isinstance(exc, msgspec.ValidationError):
         return respond(request, 400, "Données invalides — " + french(str(exc)))
-    if isinstance(exc, TerritoryError | AccountError | InvalidEvent | BadInstant):
+    if isinstance(exc, InvalidEvent | BadInstant):
         return respond(request, 400, str(exc))
     if isinstance(exc, ValidationException):
         return respond(request, 400, _describe_validation(exc))

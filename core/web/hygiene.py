@@ -27,8 +27,9 @@ from litestar.openapi.spec import Schema as OpenAPISchema
 from litestar.params import Parameter
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from core.refusals import invalid
 from core.web.bodies import read_body
-from core.web.errors import UserError, french
+from core.web.errors import french
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -94,7 +95,7 @@ def day_param(name: str, value: str | None) -> str | None:
     try:
         return parse_day(value).isoformat()
     except BadInstant as exc:
-        raise UserError(400, f"Paramètre {name} : {exc}") from None
+        raise invalid(f"Paramètre {name} : {exc}", name) from None
 
 
 def one_of(*values: str, description: str = "") -> msgspec.Meta:
@@ -132,22 +133,22 @@ def find_control(value: Any, path: str = "") -> str | None:
 def check_text(field: str, value: str) -> None:
     """Raise the French 400 if ``value`` holds a control character."""
     if CONTROL.search(value):
-        raise UserError(400, refusal(field))
+        raise invalid(refusal(field), field)
 
 
 def _check_pairs(raw: str) -> None:
     for key, value in parse_qsl(raw, keep_blank_values=True):
         if CONTROL.search(key):
-            raise UserError(400, refusal(None))
+            raise invalid(refusal(None))
         check_text(key, value)
 
 
 def page_bounds(limit: int, offset: int) -> tuple[int, int]:
     """``limit`` capped at :data:`MAX_LIMIT`; a negative ``offset`` or a ``limit`` under 1 is a French 400."""
     if offset < 0:
-        raise UserError(400, "« offset » doit être positif ou nul (0 pour la première page).")
+        raise invalid("« offset » doit être positif ou nul (0 pour la première page).", "offset")
     if limit < 1:
-        raise UserError(400, f"« limit » doit être compris entre 1 et {MAX_LIMIT}.")
+        raise invalid(f"« limit » doit être compris entre 1 et {MAX_LIMIT}.", "limit")
     return min(limit, MAX_LIMIT), offset
 
 
@@ -184,7 +185,7 @@ class ControlCharacters:
             return _MALFORMED
         found = find_control(value)
         if found is not None:
-            raise UserError(400, refusal(found or None))
+            raise invalid(refusal(found or None), found or None)
         return value
 
 
@@ -219,7 +220,7 @@ def check_types(handler: Any, value: Any) -> None:
     try:
         msgspec.convert(value, kind, strict=True)
     except msgspec.ValidationError as exc:
-        raise UserError(400, "Données invalides — " + french(str(exc))) from None
+        raise invalid("Données invalides — " + french(str(exc))) from None
     except TypeError:  # a type msgspec cannot convert to (a dict of uploads...): Litestar's own checks apply
         return
 

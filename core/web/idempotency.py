@@ -26,12 +26,13 @@ from typing import Any
 
 import anyio.to_thread
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core import clock
 from core.database import Database
+from core.refusals import conflict, invalid
 from core.web.bodies import read_body
-from core.web.errors import UserError
 
 HEADER = "Idempotency-Key"
 KEEP = timedelta(hours=24)
@@ -89,7 +90,7 @@ class Idempotency:
             return
         text = key.decode("latin-1").strip()
         if not 1 <= len(text) <= 200 or not KEY.fullmatch(text):
-            raise UserError(400, "L'en-tête Idempotency-Key doit faire 1 à 200 caractères imprimables (par exemple un UUID).")
+            raise invalid("L'en-tête Idempotency-Key doit faire 1 à 200 caractères imprimables (par exemple un UUID).", "Idempotency-Key")
         db: Database = scope["app"].state.trame.db
         account = await anyio.to_thread.run_sync(self._account, db, headers.get(b"authorization", b""))
         if account is None:  # the guard answers 401
@@ -108,9 +109,11 @@ class Idempotency:
                 stored = await anyio.to_thread.run_sync(self._claim, db, account, key_digest, request_digest, claim)
         if stored is not None and stored["claim"] != claim:
             if stored["request_digest"] != request_digest:
-                raise UserError(422, "Cette clé Idempotency-Key a déjà servi pour une autre requête : choisissez-en une nouvelle.")
+                raise HTTPException(
+                    status_code=422, detail="Cette clé Idempotency-Key a déjà servi pour une autre requête : choisissez-en une nouvelle."
+                )
             if stored["status"] == PENDING:
-                raise UserError(409, "Une requête avec cette clé Idempotency-Key est encore en cours : réessayez dans un instant.")
+                raise conflict("Une requête avec cette clé Idempotency-Key est encore en cours : réessayez dans un instant.", HEADER)
             await _replay(send, stored)
             return
         await self._run_and_keep(scope, replayed, send, db, account, key_digest)

@@ -13,10 +13,10 @@ from core import structures
 from core.accounts import ROLES, AccountError
 from core.application import Trame
 from core.journal import describe
+from core.refusals import absent
 from core.territories import NotFound, TerritoryError
 from core.web import flash
 from core.web.access import access_of, resolve_principal, session_cookie_name
-from core.web.errors import UserError
 from core.web.rendering import render
 from core.web.sessions import SESSION_DAYS, Sessions
 from core.web.throttle import LoginThrottle
@@ -114,7 +114,7 @@ def logout(request: Request[Any, Any, Any], trame: Trame) -> Response[Any]:
 def invitation_form(request: Request[Any, Any, Any], trame: Trame, token: str) -> Template:
     invitation = trame.accounts.invitation_by_token(token)
     if invitation is None or invitation["accepted_by"]:
-        raise UserError(404, "Ce lien d'invitation n'est pas valable ou a déjà servi.")
+        raise absent("Ce lien d'invitation n'est pas valable ou a déjà servi.")
     territory = trame.territories.get(invitation["territory"])
     return render(request, "invitation.html", invitation=invitation, territory=territory, roles=ROLES, error=None, token=token)
 
@@ -123,7 +123,7 @@ def invitation_form(request: Request[Any, Any, Any], trame: Trame, token: str) -
 def invitation_accept(request: Request[Any, Any, Any], trame: Trame, token: str, data: Form) -> Response[Any]:
     invitation = trame.accounts.invitation_by_token(token)
     if invitation is None:
-        raise UserError(404, "Ce lien d'invitation n'est pas valable.")
+        raise absent("Ce lien d'invitation n'est pas valable.")
     try:
         account_id = trame.accounts.accept_invitation(token, data.get("email", ""), data.get("password", ""))
     except AccountError as exc:
