@@ -13,6 +13,7 @@ from core.plugins import NavLink, PageSection, PluginInfo
 if TYPE_CHECKING:
     from core.application import Trame
     from core.events import Event
+    from core.mailings import MailingList
     from core.projection import Projection
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -85,6 +86,14 @@ def subject_erased(trame: Trame, territory: str, subject_id: str, names: list[st
             "SELECT signatory_id, signatory_name FROM charte_signatures WHERE territory = ? AND signatory_name IS NOT NULL", (territory,)
         ).fetchall()
     return [r["signatory_id"] for r in rows if names_in(r["signatory_name"], names, whole=True)]
+
+
+@hookimpl
+def mailing_lists(trame: Trame, territory: str) -> list[MailingList]:
+    """Each charter's signatories (their signature in force when the message is queued)."""
+    from plugins.charte.mailing import offered
+
+    return offered(trame, territory)
 
 
 @hookimpl

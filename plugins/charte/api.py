@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get, post, put
+from litestar.exceptions import PermissionDeniedException
 
 from core import clock
 from core.application import Trame
+from core.refusals import absent
 from core.web.access import Access, access_of, author_of
-from core.web.errors import UserError
 from core.web.hygiene import Day, DayQuery
 from plugins.charte.service import GRID, charters, day
 
@@ -191,18 +192,18 @@ def check_signer(access: Access, structure_id: str, document_ref: str | None) ->
     if access.at_least("coordinator"):
         return "papier" if (document_ref or "").strip() or access.structure_id != structure_id else "referent"
     if not access.may_edit_structure(structure_id):
-        raise UserError(403, "Vous ne pouvez signer la charte que pour votre propre structure.")
+        raise PermissionDeniedException("Vous ne pouvez signer la charte que pour votre propre structure.")
     return "referent"
 
 
 def check_voter(access: Access, structure_id: str) -> None:
     if not access.may_edit_structure(structure_id):
-        raise UserError(403, "Vous ne pouvez voter que pour votre propre structure.")
+        raise PermissionDeniedException("Vous ne pouvez voter que pour votre propre structure.")
 
 
 @get(f"{BASE}/charters", tags=TAGS, sync_to_thread=False)
 def list_charters(trame: Trame, slug: str) -> list[CharterOut]:
-    return [_charter_out(c) for c in charters(trame).list(slug)]
+    return [_charter_out(c) for c in charters(trame).all(slug)]
 
 
 @post(f"{BASE}/charters", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True)
@@ -218,12 +219,12 @@ def draft_charter(request: Request[Any, Any, Any], trame: Trame, slug: str, data
         carrier_structure_id=data.carrier_structure_id,
         form=data.form,
     )
-    return _charter_out(svc.require(slug, cid))
+    return _charter_out(svc.get(slug, cid))
 
 
 @get(f"{BASE}/charters/{{charter_id:str}}", tags=TAGS, sync_to_thread=False)
 def get_charter(trame: Trame, slug: str, charter_id: str) -> CharterOut:
-    return _charter_out(charters(trame).require(slug, charter_id))
+    return _charter_out(charters(trame).get(slug, charter_id))
 
 
 @post(f"{BASE}/charters/{{charter_id:str}}/status", opt={"role": "coordinator"}, tags=TAGS, status_code=200, sync_to_thread=True)
@@ -231,7 +232,7 @@ def change_status(request: Request[Any, Any, Any], trame: Trame, slug: str, char
     """Suspend, end (with the reason) or put back in force; an ended charter stays readable."""
     svc = charters(trame)
     svc.set_status(slug, charter_id, data.status, author=author_of(request), on=data.on, reason=data.reason)
-    return _charter_out(svc.require(slug, charter_id))
+    return _charter_out(svc.get(slug, charter_id))
 
 
 @get(f"{BASE}/charters/{{charter_id:str}}/versions", tags=TAGS, sync_to_thread=False)
@@ -245,9 +246,13 @@ def _versions(trame: Trame, slug: str, charter_id: str) -> list[dict[str, Any]]:
 
 @get(f"{BASE}/charters/{{charter_id:str}}/versions/{{version_no:int}}", tags=TAGS, sync_to_thread=False)
 def get_version(trame: Trame, slug: str, charter_id: str, version_no: int) -> VersionOut:
+    return _version_out(trame, slug, charter_id, version_no)
+
+
+def _version_out(trame: Trame, slug: str, charter_id: str, version_no: int) -> VersionOut:
     found = next((v for v in _versions(trame, slug, charter_id) if v["version_no"] == version_no), None)
     if found is None:
-        raise UserError(404, f"La version {version_no} de cette charte n'existe pas.")
+        raise absent(f"La version {version_no} de cette charte n'existe pas.")
     return msgspec.convert(found, VersionOut)
 
 
@@ -257,7 +262,7 @@ def revise_charter(request: Request[Any, Any, Any], trame: Trame, slug: str, cha
     no = charters(trame).revise(
         slug, charter_id, author=author_of(request), title=data.title, preamble=data.preamble, commitments=data.commitments
     )
-    return get_version.fn(trame=trame, slug=slug, charter_id=charter_id, version_no=no)  # type: ignore[attr-defined, no-any-return]
+    return _version_out(trame, slug, charter_id, no)
 
 
 @post(
@@ -270,7 +275,7 @@ def revise_charter(request: Request[Any, Any, Any], trame: Trame, slug: str, cha
 def adopt_version(request: Request[Any, Any, Any], trame: Trame, slug: str, charter_id: str, version_no: int, data: AdoptIn) -> CharterOut:
     svc = charters(trame)
     svc.adopt(slug, charter_id, version_no, author=author_of(request), on=data.adopted_on)
-    return _charter_out(svc.require(slug, charter_id))
+    return _charter_out(svc.get(slug, charter_id))
 
 
 @get(f"{BASE}/charters/{{charter_id:str}}/signatures", tags=TAGS, sync_to_thread=False)
@@ -279,10 +284,10 @@ def list_signatures(
 ) -> list[SignatureOut]:
     """Signatories at ``as_of`` (YYYY-MM-DD, default today) as known at ``known_at``; ``history=true``: every signature ever."""
     svc = charters(trame)
-    svc.require(slug, charter_id)
+    svc.get(slug, charter_id)
     if history:
         return [_signature_out(s) for s in svc.signatures(slug, charter_id)]
-    on = day(as_of, "as_of", required=False) or clock.day_of(clock.now())
+    on = day(as_of, "as_of", required=False) or clock.paris_today()
     known = clock.parse(known_at) if known_at else None
     return [_signature_out(s) for s in svc.signatories(slug, charter_id, on, known)]
 
@@ -307,7 +312,6 @@ def sign_charter(request: Request[Any, Any, Any], trame: Trame, slug: str, chart
         document_ref=data.document_ref,
     )
     found = svc.signature(slug, charter_id, sid)
-    assert found is not None
     return _signature_out({**found, "structure_name": ""})
 
 
@@ -323,13 +327,10 @@ def withdraw_signature(
 ) -> SignatureOut:
     svc = charters(trame)
     s = svc.signature(slug, charter_id, signature_id)
-    if s is None:
-        raise UserError(404, "Cette signature n'existe pas.")
     if not access_of(request).may_edit_structure(s["structure_id"]):
-        raise UserError(403, "Seule la structure signataire ou la coordination peut retirer cette signature.")
+        raise PermissionDeniedException("Seule la structure signataire ou la coordination peut retirer cette signature.")
     svc.withdraw(slug, charter_id, signature_id, author=author_of(request), on=data.withdrawn_on, reason=data.reason)
     found = svc.signature(slug, charter_id, signature_id)
-    assert found is not None
     return _signature_out({**found, "structure_name": ""})
 
 
@@ -338,19 +339,12 @@ def open_poll(request: Request[Any, Any, Any], trame: Trame, slug: str, charter_
     """A date poll among partners: each structure ticks the slots it can make."""
     svc = charters(trame)
     pid = svc.open_poll(slug, charter_id, author=author_of(request), question=data.question, slots=list(data.slots))
-    return _poll_out(_poll(trame, slug, pid))
-
-
-def _poll(trame: Trame, slug: str, poll_id: str) -> dict[str, Any]:
-    p = charters(trame).poll(slug, poll_id)
-    if p is None:
-        raise UserError(404, "Ce sondage n'existe pas.")
-    return p
+    return _poll_out(charters(trame).poll(slug, pid))
 
 
 @get(f"{BASE}/polls/{{poll_id:str}}", tags=TAGS, sync_to_thread=False)
 def get_poll(trame: Trame, slug: str, poll_id: str) -> PollOut:
-    return _poll_out(_poll(trame, slug, poll_id))
+    return _poll_out(charters(trame).poll(slug, poll_id))
 
 
 @post(f"{BASE}/polls/{{poll_id:str}}/votes", opt={"role": "referent"}, tags=TAGS, status_code=200, sync_to_thread=True)
@@ -358,14 +352,14 @@ def vote(request: Request[Any, Any, Any], trame: Trame, slug: str, poll_id: str,
     """A structure's vote (a later one replaces it) until the slot is adopted."""
     check_voter(access_of(request), data.structure_id)
     charters(trame).vote(slug, poll_id, author=author_of(request), structure_id=data.structure_id, slot_ids=data.slot_ids)
-    return _poll_out(_poll(trame, slug, poll_id))
+    return _poll_out(charters(trame).poll(slug, poll_id))
 
 
 @post(f"{BASE}/polls/{{poll_id:str}}/adoption", opt={"role": "coordinator"}, tags=TAGS, status_code=200, sync_to_thread=True)
 def adopt_slot(request: Request[Any, Any, Any], trame: Trame, slug: str, poll_id: str, data: AdoptSlotIn) -> PollOut:
     """Adopt the majority slot (on a tie, name one of the leading slots)."""
     charters(trame).adopt_poll(slug, poll_id, author=author_of(request), slot_id=data.slot_id)
-    return _poll_out(_poll(trame, slug, poll_id))
+    return _poll_out(charters(trame).poll(slug, poll_id))
 
 
 @get(f"{BASE}/charters/{{charter_id:str}}/participation", tags=TAGS, sync_to_thread=True)
@@ -385,6 +379,10 @@ def participation(trame: Trame, slug: str, charter_id: str, since: str, until: s
 @get(f"{BASE}/charters/{{charter_id:str}}/reports/{{year:int}}", tags=TAGS, sync_to_thread=True)
 def get_report(trame: Trame, slug: str, charter_id: str, year: int) -> dict[str, Any]:
     """The yearly evaluation: figures from the data, the seed 002 grid written by the coordination."""
+    return _report(trame, slug, charter_id, year)
+
+
+def _report(trame: Trame, slug: str, charter_id: str, year: int) -> dict[str, Any]:
     r = charters(trame).evaluation(slug, charter_id, year)
     p = r["participation"]
     return {
@@ -406,7 +404,7 @@ def get_report(trame: Trame, slug: str, charter_id: str, year: int) -> dict[str,
 @put(f"{BASE}/charters/{{charter_id:str}}/reports/{{year:int}}", opt={"role": "coordinator"}, tags=TAGS, sync_to_thread=True)
 def write_report(request: Request[Any, Any, Any], trame: Trame, slug: str, charter_id: str, year: int, data: ReportIn) -> dict[str, Any]:
     charters(trame).write_evaluation(slug, charter_id, year, author=author_of(request), texts=msgspec.structs.asdict(data))
-    return get_report.fn(trame=trame, slug=slug, charter_id=charter_id, year=year)  # type: ignore[attr-defined, no-any-return]
+    return _report(trame, slug, charter_id, year)
 
 
 ROUTES = [

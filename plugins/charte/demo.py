@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from core import clock
 from core.store import SYSTEM
 from plugins.charte import links
-from plugins.charte.service import charters
+from plugins.charte.service import Charters, charters
 
 if TYPE_CHECKING:
     from core.application import Trame
@@ -97,6 +97,8 @@ RESIGNATORIES = {
 }
 NEVER_COMES = "MDPH"  # a signatory seen at no meeting: what the participation page is for
 WITHDRAWS = "Croix-Rouge Migennes"
+#: The poll left open in the demo, to vote in through a structure's own link (issue 17).
+REVIEW_QUESTION = "Quel créneau pour la rencontre de bilan de la charte ?"
 
 
 def _structure(trame: Trame, territory: str, query: str, name: str) -> str:
@@ -118,18 +120,27 @@ def load(trame: Trame, territory: str) -> None:
     if territory != "joigny":
         return
     svc = charters(trame)
-    if svc.list(territory):
+    if svc.all(territory):
         return
     links.ensure_directory_demo(trame, territory)
-    rng = random.Random(89300)
     carrier = _structure(trame, territory, "CCAS de Joigny", "CCAS de Joigny")
     partners = {query: _structure(trame, territory, query, name) for _label, query, name in PARTNERS}
     cid = svc.draft(
         territory, author=SYSTEM, title=TITLE, preamble=PREAMBLE, commitments=COMMITMENTS, carrier_structure_id=carrier, form="initiative"
     )
     svc.adopt(territory, cid, 1, author=SYSTEM, on=FIRST)
+    _slot_vote(svc, territory, cid, [carrier, *partners.values()])
+    _signatures(svc, territory, cid, carrier, partners)
+    _invitations_and_withdrawal(trame, svc, territory, cid, partners)
+    _second_version(svc, territory, cid, partners)
+    _meetings(trame, svc, territory, cid, carrier, partners[NEVER_COMES])
+    _writings(svc, territory, cid)
+    _review_poll(svc, territory, cid, carrier, partners)
+    svc.set_status(territory, cid, "ended", author=SYSTEM, on=END, reason="Action plus portée par le CCAS")
 
-    # The vote of the first meeting: the majority of partners chose Friday morning.
+
+def _slot_vote(svc: Charters, territory: str, cid: str, voters: list[str]) -> None:
+    """The vote of the first meeting: the majority of partners chose Friday morning; the cycle follows."""
     poll = svc.open_poll(
         territory,
         cid,
@@ -137,7 +148,7 @@ def load(trame: Trame, territory: str) -> None:
         question="Quel créneau pour nos rencontres partenariales ?",
         slots=[(4, "09:00", "11:00"), (1, "14:00", "16:00"), (3, "09:00", "11:00")],
     )
-    for i, sid in enumerate([carrier, *partners.values()]):
+    for i, sid in enumerate(voters):
         choice = ["c1"] if i % 3 else ["c2", "c3"]
         if i % 4 == 0:
             choice.append("c1")
@@ -145,7 +156,9 @@ def load(trame: Trame, territory: str) -> None:
     svc.adopt_poll(territory, poll, author=SYSTEM)
     svc.plan_cycle(territory, cid, author=SYSTEM, first_day=FIRST, place="Salle communale, Joigny", until="2012-05-31", poll_id=poll)
 
-    # Signatures: the CCAS and the partners, at or soon after the first meetings; some from a paper copy.
+
+def _signatures(svc: Charters, territory: str, cid: str, carrier: str, partners: dict[str, str]) -> None:
+    """The CCAS and the partners, at or soon after the first meetings; some from a paper copy."""
     name, role = SIGNATORIES["CCAS de Joigny"]
     svc.sign(
         territory,
@@ -175,6 +188,9 @@ def load(trame: Trame, territory: str) -> None:
             if i % 4 == 0
             else None,
         )
+
+
+def _invitations_and_withdrawal(trame: Trame, svc: Charters, territory: str, cid: str, partners: dict[str, str]) -> None:
     for query, name, since in INVITED:
         sid = _structure(trame, territory, query, name)
         svc.invite_partner(territory, cid, sid, author=SYSTEM, since=since, note="Invité lors des rencontres, sans signature")
@@ -188,6 +204,10 @@ def load(trame: Trame, territory: str) -> None:
         on="2011-06-10",
         reason="Renouvellement de l'équipe de bénévoles ; la nouvelle équipe souhaite d'abord découvrir les rencontres",
     )
+
+
+def _second_version(svc: Charters, territory: str, cid: str, partners: dict[str, str]) -> None:
+    """Version 2, adopted in September 2011, re-signed on paper by the structures whose head changed."""
     v2 = svc.revise(territory, cid, author=SYSTEM, title=TITLE, preamble=PREAMBLE_V2, commitments=COMMITMENTS)
     svc.adopt(territory, cid, v2, author=SYSTEM, on=V2)
     for i, (query, (name, role)) in enumerate(RESIGNATORIES.items(), start=20):
@@ -204,16 +224,17 @@ def load(trame: Trame, territory: str) -> None:
             document_ref=f"CCAS-CHARTE-2011-{i:02d}",
         )
 
-    # The meetings: invitations, about 70 % attendance, the partner presenting its missions in turn.
-    never = partners[NEVER_COMES]
+
+def _meetings(trame: Trame, svc: Charters, territory: str, cid: str, carrier: str, never: str) -> None:
+    """Invitations, about 70 % attendance, the partner presenting its missions in turn."""
+    rng = random.Random(89300)
     for m in svc.meetings(territory, cid):
         if m["holiday"] and m["proposed_day"]:  # e.g. 11 November 2011: moved to the day the meetings plugin proposes
             links.reschedule(trame, territory, m["meeting_id"], m["proposed_day"], author=SYSTEM, reason=f"Jour férié ({m['holiday']})")
             m = links.meeting(trame, territory, m["meeting_id"]) or m
         svc.invite_to_meeting(territory, cid, m["meeting_id"], author=SYSTEM, send=False)
-        expected = svc.expected_at(territory, cid, m["day"])
         status = {}
-        for sid in expected:
+        for sid in svc.expected_at(territory, cid, m["day"]):
             if sid == carrier:
                 status[sid] = "present"
             elif sid == never:
@@ -225,6 +246,10 @@ def load(trame: Trame, territory: str) -> None:
         presenter = carrier if m["day"] == FIRST else svc.suggested_presenter(territory, cid, m["meeting_id"])
         if presenter:
             svc.choose_presenter(territory, cid, m["meeting_id"], author=SYSTEM, structure_id=presenter)
+
+
+def _writings(svc: Charters, territory: str, cid: str) -> None:
+    """The first meeting's minutes and the 2010 evaluation."""
     first_meeting = svc.meetings(territory, cid)[0]
     svc.write_meeting_minutes(
         territory,
@@ -261,4 +286,18 @@ def load(trame: Trame, territory: str) -> None:
             "ou long terme sera un critère de réussite.",
         },
     )
-    svc.set_status(territory, cid, "ended", author=SYSTEM, on=END, reason="Action plus portée par le CCAS")
+
+
+def _review_poll(svc: Charters, territory: str, cid: str, carrier: str, partners: dict[str, str]) -> None:
+    """A date poll still open, for the review meeting: the CCAS and two partners have answered; the
+    others have not, so that the coordination can issue each structure its voting link and a
+    partner vote through its link alone (no account)."""
+    poll = svc.open_poll(
+        territory,
+        cid,
+        author=SYSTEM,
+        question=REVIEW_QUESTION,
+        slots=[(4, "09:00", "11:00"), (1, "14:00", "16:00")],
+    )
+    for sid, choice in ((carrier, ["c1"]), (partners["Mission locale"], ["c1", "c2"]), (partners["SPIP"], ["c2"])):
+        svc.vote(territory, poll, author=SYSTEM, structure_id=sid, slot_ids=choice)

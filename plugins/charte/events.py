@@ -23,6 +23,7 @@ Text = Annotated[str, msgspec.Meta(max_length=20000)]
 Commitments = Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]], msgspec.Meta(min_length=1, max_length=60)]
 Form = Literal["initiative", "palliatif", "impose"]
 Channel = Literal["referent", "papier"]
+NewStatus = Literal["active", "suspended", "ended"]
 
 
 class CharterDrafted(Event, frozen=True, kw_only=True):
@@ -64,7 +65,7 @@ class CharterStatusChanged(Event, frozen=True, kw_only=True):
     name = "charte.CharterStatusChanged"
     journal_label = "Statut de la charte modifié"
     charter_id: Id
-    status: Literal["active", "suspended", "ended"]
+    status: NewStatus
     on: Day
     reason: Short | None = None
 

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core.mailings import Contact, Target
 from core.text import collation_key
 from plugins.annuaire import public as annuaire
-from plugins.annuaire.public import StructureIn, find_structure, names, structure, structures  # noqa: F401 (the charter calls links.*)
+from plugins.annuaire.public import StructureIn
+
+# The directory's own (public.py), which the charter calls as links.*: re-exported.
+from plugins.annuaire.public import find_structure as find_structure
+from plugins.annuaire.public import names as names
+from plugins.annuaire.public import structure as structure
+from plugins.annuaire.public import structures as structures
 from plugins.rencontres import public as rencontres
 
 if TYPE_CHECKING:
@@ -26,9 +33,6 @@ AGENDA = (
 
 
 # -- directory -------------------------------------------------------------------------------
-# structures(), structure(), names() and find_structure() are the directory's own (public.py).
-
-
 def ensure_directory_demo(trame: Trame, territory: str) -> None:
     annuaire.ensure_demo(trame, territory)
 
@@ -153,3 +157,15 @@ def participation(trame: Trame, territory: str, since: str, until: str, series_i
 def addresses(trame: Trame, territory: str, structure_id: str) -> list[str]:
     """Where to send a structure its voting link: its generic address first."""
     return annuaire.addresses(trame, territory, structure_id)
+
+
+def mailing_targets(trame: Trame, territory: str, structure_ids: list[str]) -> list[Target]:
+    """Each of those structures as a mailing target: its generic address, and its current contacts
+    who have one (``core.mailings`` writes to them only where the structure has none)."""
+    by_id = {s.id: s for s in structures(trame, territory)}
+    found = [by_id[sid] for sid in structure_ids if sid in by_id]
+    people = annuaire.directory(trame).contacts_of_structures(territory, [s.id for s in found])
+    return [
+        Target(s.id, s.name, s.email, tuple(Contact(c.person.id, c.person.email) for c in people.get(s.id, []) if c.person.email))
+        for s in found
+    ]

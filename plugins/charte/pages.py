@@ -6,28 +6,25 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
 
 from core import clock
 from core.application import Trame
 from core.plugins import PageSection
+from core.refusals import Refused, absent, invalid
 from core.text import collation_key
 from core.web import flash
 from core.web.access import access_of, author_of
-from core.web.errors import UserError
 from core.web.forms import Form, many, one
 from core.web.rendering import fragment, render
 from plugins.charte import links
 from plugins.charte.api import check_signer, check_voter
-from plugins.charte.forms import Refused, refusal
-from plugins.charte.service import CHANNELS, FORMS, GRID, NO_NAMES, STATUSES, WEEKDAYS, PollLink, charters, day
+from plugins.charte.forms import refusal
+from plugins.charte.service import BAD_LINK, CHANNELS, FORMS, GRID, NO_NAMES, POLL_ABSENT, STATUSES, WEEKDAYS, PollLink, charters, day
 
 P = "/t/{territory:str}/charte"
 HERE = Path(__file__).parent
-
-
-
-
 
 
 def _today() -> str:
@@ -40,7 +37,7 @@ def _back(territory: str, charter_id: str, suffix: str = "") -> Redirect:
 
 @get(f"{P}/", sync_to_thread=False)
 def index(request: Request[Any, Any, Any], trame: Trame, territory: str) -> Template:
-    return render(request, "charte/index.html", items=charters(trame).list(territory))
+    return render(request, "charte/index.html", items=charters(trame).all(territory))
 
 
 def _text_form(
@@ -82,7 +79,7 @@ def new_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, da
             carrier_structure_id=one(data, "carrier_structure_id"),
             form=one(data, "form"),
         )
-    except UserError as exc:
+    except Refused as exc:
         return _text_form(request, trame, territory, None, refusal("text", exc, data))
     return _back(territory, cid)
 
@@ -107,10 +104,10 @@ def _charter(
     """The charter page; ``refused``: one of its forms comes back with what was typed and why it was refused;
     ``planning``: a poll whose adopted slot the cycle form opens with."""
     svc = charters(trame)
-    c = svc.require(territory, charter_id)
+    c = svc.get(territory, charter_id)
     try:
         on = day(au, "Date", required=False, field="au") or _today()
-    except UserError as exc:
+    except Refused as exc:
         on, refused = _today(), refusal("au", exc, {"au": au})
     access = access_of(request)
     structures = links.structures(trame, territory)
@@ -162,16 +159,14 @@ def at_date(svc: Any, territory: str, c: dict[str, Any], on: str) -> dict[str, A
 @get(f"{P}/{{charter_id:str}}/versions/{{version_no:int}}", sync_to_thread=False)
 def version_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, version_no: int) -> Template:
     svc = charters(trame)
-    c = svc.require(territory, charter_id)
+    c = svc.get(territory, charter_id)
     v = svc.version(territory, charter_id, version_no)
-    if v is None:
-        raise UserError(404, f"La version {version_no} de cette charte n'existe pas.")
     return render(request, "charte/version.html", c=c, v=v, versions=svc.versions(territory, charter_id))
 
 
 @get(f"{P}/{{charter_id:str}}/modifier", opt={"role": "coordinator"}, sync_to_thread=False)
 def edit_form(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str) -> Template:
-    return _text_form(request, trame, territory, charters(trame).require(territory, charter_id))
+    return _text_form(request, trame, territory, charters(trame).get(territory, charter_id))
 
 
 @post(f"{P}/{{charter_id:str}}/modifier", opt={"role": "coordinator"}, sync_to_thread=True)
@@ -186,8 +181,8 @@ def edit_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, c
             preamble=one(data, "preamble"),
             commitments=one(data, "commitments").splitlines(),
         )
-    except UserError as exc:
-        return _text_form(request, trame, territory, svc.require(territory, charter_id), refusal("text", exc, data))
+    except Refused as exc:
+        return _text_form(request, trame, territory, svc.get(territory, charter_id), refusal("text", exc, data))
     return _back(territory, charter_id, f"/versions/{no}")
 
 
@@ -195,9 +190,9 @@ def edit_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, c
 def adopt(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, data: Form) -> Response[Any]:
     try:
         if not one(data, "version_no").isdigit():
-            raise Refused(400, "Choisissez la version à adopter.", "version_no")
+            raise invalid("Choisissez la version à adopter.", "version_no")
         charters(trame).adopt(territory, charter_id, int(one(data, "version_no")), author=author_of(request), on=one(data, "adopted_on"))
-    except UserError as exc:
+    except Refused as exc:
         return _charter(request, trame, territory, charter_id, refused=refusal("adopt", exc, data))
     return _back(territory, charter_id, "#versions")
 
@@ -208,7 +203,7 @@ def status(request: Request[Any, Any, Any], trame: Trame, territory: str, charte
         charters(trame).set_status(
             territory, charter_id, one(data, "status"), author=author_of(request), on=one(data, "on"), reason=one(data, "reason") or None
         )
-    except UserError as exc:
+    except Refused as exc:
         return _charter(request, trame, territory, charter_id, refused=refusal("status", exc, data))
     return _back(territory, charter_id)
 
@@ -234,7 +229,7 @@ def sign(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_
             channel=channel,
             document_ref=one(data, "document_ref") or None,
         )
-    except UserError as exc:
+    except Refused as exc:
         shown = None if form == "paper" else {"signatory_name", "signatory_role", "signed_on", "adaptation"}
         return _charter(request, trame, territory, charter_id, refused=refusal(form, exc, data, shown))
     return _back(territory, charter_id, "#signataires")
@@ -246,15 +241,13 @@ def withdraw(
 ) -> Response[Any]:
     svc = charters(trame)
     s = svc.signature(territory, charter_id, signature_id)
-    if s is None:
-        raise UserError(404, "Cette signature n'existe pas.")
     if not access_of(request).may_edit_structure(s["structure_id"]):
-        raise UserError(403, "Seule la structure signataire ou la coordination peut retirer cette signature.")
+        raise PermissionDeniedException("Seule la structure signataire ou la coordination peut retirer cette signature.")
     try:
         svc.withdraw(
             territory, charter_id, signature_id, author=author_of(request), on=one(data, "withdrawn_on"), reason=one(data, "reason") or None
         )
-    except UserError as exc:
+    except Refused as exc:
         return _charter(request, trame, territory, charter_id, refused=refusal(f"withdraw-{signature_id}", exc, data))
     return _back(territory, charter_id, "#signataires")
 
@@ -270,7 +263,7 @@ def invite_partner(request: Request[Any, Any, Any], trame: Trame, territory: str
             since=one(data, "since") or _today(),
             note=one(data, "note") or None,
         )
-    except UserError as exc:
+    except Refused as exc:
         return _charter(request, trame, territory, charter_id, refused=refusal("invite", exc, data))
     return _back(territory, charter_id, "#invites")
 
@@ -284,7 +277,7 @@ def open_poll(request: Request[Any, Any, Any], trame: Trame, territory: str, cha
             slots.append((int(wd), start, end))
     try:
         pid = charters(trame).open_poll(territory, charter_id, author=author_of(request), question=one(data, "question"), slots=slots)
-    except UserError as exc:
+    except Refused as exc:
         return _charter(request, trame, territory, charter_id, refused=refusal("poll", exc, data))
     return _back(territory, charter_id, f"/sondages/{pid}")
 
@@ -307,10 +300,10 @@ def _poll(
     issued: list[PollLink] | None = None,
 ) -> Template:
     svc = charters(trame)
-    c = svc.require(territory, charter_id)
+    c = svc.get(territory, charter_id)
     p = svc.poll(territory, poll_id)
-    if p is None or p["charter_id"] != charter_id:
-        raise UserError(404, "Ce sondage n'existe pas.")
+    if p["charter_id"] != charter_id:
+        raise absent(POLL_ABSENT)
     access = access_of(request)
     mine = next((v for v in p["voters"] if v["structure_id"] == access.structure_id), None)
     return render(
@@ -340,7 +333,7 @@ def poll_links(request: Request[Any, Any, Any], trame: Trame, territory: str, ch
     """Issue each expected structure its own voting link; they are shown once, on the poll's page."""
     try:
         issued = charters(trame).issue_poll_links(territory, poll_id, author=author_of(request))
-    except UserError as exc:
+    except Refused as exc:
         return _poll(request, trame, territory, charter_id, poll_id, refusal("links", exc, {}))
     key = flash.put(trame.db, author_of(request), issued)
     return _back(territory, charter_id, f"/sondages/{poll_id}?liens={key}#liens")
@@ -348,18 +341,18 @@ def poll_links(request: Request[Any, Any, Any], trame: Trame, territory: str, ch
 
 def _vote_context(trame: Trame, territory: str, token: str) -> dict[str, Any]:
     if trame.territories.get(territory) is None or not trame.territories.is_enabled(territory, "charte"):
-        raise UserError(404, "Cette page n'existe pas sur ce territoire.")
+        raise absent("Cette page n'existe pas sur ce territoire.")
     svc = charters(trame)
     link = svc.poll_link(territory, token)
-    p = svc.poll(territory, link["poll_id"]) if link else None
-    if link is None or p is None:
-        raise UserError(404, "Ce lien de vote n'est pas valable. Demandez-en un nouveau à la coordination du réseau.")
-    mine = next((v for v in p["voters"] if v["structure_id"] == link["structure_id"]), None)
+    if link is None:
+        raise absent(BAD_LINK)
+    p = svc.poll(territory, link.poll_id)
+    mine = next((v for v in p["voters"] if v["structure_id"] == link.structure_id), None)
     return {
         "p": p,
-        "c": svc.require(territory, p["charter_id"]),
+        "c": svc.get(territory, p["charter_id"]),
         "mine": mine,
-        "structure_name": links.names(trame, territory, {link["structure_id"]}).get(link["structure_id"], ""),
+        "structure_name": links.names(trame, territory, {link.structure_id}).get(link.structure_id, ""),
         "token": token,
         "territory_title": (trame.territories.get(territory) or {}).get("title", ""),
     }
@@ -376,7 +369,7 @@ def vote_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, t
     ctx = _vote_context(trame, territory, token)
     try:
         charters(trame).vote_with_token(territory, token, slot_ids=many(data, "slot"))
-    except UserError as exc:
+    except Refused as exc:
         refused = refusal("vote", exc, {"slot": many(data, "slot")})
         return render(request, "charte/vote.html", status_code=refused["status"], **ctx, done=False, refused=refused)
     return Redirect(f"/t/{territory}/charte/vote/{token}?fait=1", status_code=303)
@@ -389,7 +382,7 @@ def poll_vote(request: Request[Any, Any, Any], trame: Trame, territory: str, cha
     check_voter(access, structure_id)
     try:
         charters(trame).vote(territory, poll_id, author=author_of(request), structure_id=structure_id, slot_ids=many(data, "slot"))
-    except UserError as exc:
+    except Refused as exc:
         return _poll(request, trame, territory, charter_id, poll_id, refusal("vote", exc, {**data, "slot": many(data, "slot")}))
     return _back(territory, charter_id, f"/sondages/{poll_id}")
 
@@ -416,7 +409,7 @@ def plan_cycle(request: Request[Any, Any, Any], trame: Trame, territory: str, ch
             start=one(data, "start") or None,
             end=one(data, "end") or None,
         )
-    except UserError as exc:
+    except Refused as exc:
         return _charter(request, trame, territory, charter_id, refused=refusal("cycle", exc, data))
     return _back(territory, charter_id, "#rencontres")
 
@@ -453,7 +446,7 @@ def poll_form_address(territory: str, charter_id: str, poll_id: str) -> Redirect
 @get(f"{P}/{{charter_id:str}}/rencontres/{{meeting_id:str}}", sync_to_thread=False)
 def meeting_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, meeting_id: str) -> Template:
     svc = charters(trame)
-    c = svc.require(territory, charter_id)
+    c = svc.get(territory, charter_id)
     m = svc.charter_meeting(territory, charter_id, meeting_id)
     expected = svc.expected_at(territory, charter_id, m["day"])
     names = links.names(trame, territory, set(expected))
@@ -515,7 +508,7 @@ def participation_page(
     request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, du: str | None = None, au: str | None = None
 ) -> Template:
     svc = charters(trame)
-    c = svc.require(territory, charter_id)
+    c = svc.get(territory, charter_id)
     adopted = [v["adopted_on"] for v in svc.versions(territory, charter_id) if v["adopted_on"]]
     since = day(du, "Du", required=False) or (min(adopted) if adopted else f"{clock.paris_today()[:4]}-01-01")
     until = day(au, "Au", required=False) or (c["status_on"] if c["status"] == "ended" and c["status_on"] else _today())
@@ -549,7 +542,7 @@ def evaluation_submit(
 ) -> Response[Any]:
     try:
         charters(trame).write_evaluation(territory, charter_id, year, author=author_of(request), texts={k: one(data, k) for k in GRID})
-    except UserError as exc:
+    except Refused as exc:
         return _evaluation(request, trame, territory, charter_id, year, refusal("evaluation", exc, data))
     return _back(territory, charter_id, f"/evaluation/{year}")
 
@@ -558,7 +551,7 @@ def evaluation_submit(
 def print_page(request: Request[Any, Any, Any], trame: Trame, territory: str, charter_id: str, au: str | None = None) -> Template:
     """The charter as a document: text in force at the date, commitments, signatories at the date (A4)."""
     svc = charters(trame)
-    c = svc.require(territory, charter_id)
+    c = svc.get(territory, charter_id)
     on = day(au, "Date", required=False) or _today()
     return render(
         request,
@@ -572,7 +565,7 @@ def print_page(request: Request[Any, Any, Any], trame: Trame, territory: str, ch
 # -- the section on a structure's sheet (annuaire) -----------------------------------------------------------------
 def structure_section(trame: Trame, territory: str, structure_id: str, as_of: str) -> PageSection | None:
     svc = charters(trame)
-    items = svc.list(territory)
+    items = svc.all(territory)
     if not items:
         return None
     on = as_of[:10]

@@ -9,6 +9,10 @@ past day shows the status it had then, not today's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
 import msgspec
 
 from core.clock import FOREVER
@@ -82,142 +86,184 @@ class CharterProjection(Projection):
         ]
 
     def apply(self, cur: Cursor, rec: Recorded) -> None:
-        e = rec.event
-        t = rec.territory
-        if isinstance(e, ev.CharterDrafted):
-            cur.execute(
-                "INSERT INTO charte_charters (charter_id, territory, title, form, carrier_structure_id, status, latest_version, "
-                "drafted_at) VALUES (?, ?, ?, ?, ?, 'draft', 1, ?) ON CONFLICT (charter_id) DO NOTHING",
-                (e.charter_id, t, e.title, e.form, e.carrier_structure_id, rec.recorded_at),
-            )
-            self._version(cur, e.charter_id, 1, e.title, e.preamble, e.commitments, rec)
-        elif isinstance(e, ev.CharterRevised):
-            cur.execute("UPDATE charte_charters SET latest_version = ? WHERE charter_id = ?", (e.version_no, e.charter_id))
-            self._version(cur, e.charter_id, e.version_no, e.title, e.preamble, e.commitments, rec)
-        elif isinstance(e, ev.VersionAdopted):
-            cur.execute(
-                "UPDATE charte_versions SET adopted_on = ? WHERE charter_id = ? AND version_no = ?",
-                (e.adopted_on, e.charter_id, e.version_no),
-            )
-            title = cur.scalar("SELECT title FROM charte_versions WHERE charter_id = ? AND version_no = ?", (e.charter_id, e.version_no))
-            cur.execute(
-                "UPDATE charte_charters SET adopted_version = ?, adopted_on = ?, title = ?, "
-                "status = CASE WHEN status = 'draft' THEN 'active' ELSE status END WHERE charter_id = ?",
-                (e.version_no, e.adopted_on, title, e.charter_id),
-            )
-        elif isinstance(e, ev.CharterStatusChanged):
-            cur.execute(
-                "UPDATE charte_charters SET status = ?, status_on = ?, status_reason = ? WHERE charter_id = ?",
-                (e.status, e.on, e.reason, e.charter_id),
-            )
-            cur.execute(
-                "INSERT INTO charte_statuses (charter_id, position, territory, on_day, status, reason, recorded_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (charter_id, position) DO NOTHING",
-                (e.charter_id, rec.position, t, e.on, e.status, e.reason, rec.recorded_at),
-            )
-        elif isinstance(e, ev.CharterSigned):
-            if e.replaces:
-                self._end(cur, e.replaces, e.signed_on, "replaced", None, rec.recorded_at)
-            cur.execute(
-                "INSERT INTO charte_signatures (signature_id, territory, charter_id, structure_id, version_no, signatory_id, "
-                "signatory_name, signatory_role, signed_on, recorded_at, ended_on, end_recorded_at, adaptation, channel, "
-                "document_ref, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signature_id) DO NOTHING",
-                (
-                    e.signature_id,
-                    t,
-                    e.charter_id,
-                    e.structure_id,
-                    e.version_no,
-                    e.signatory_id,
-                    e.signatory_name,
-                    e.signatory_role,
-                    e.signed_on,
-                    rec.recorded_at,
-                    OPEN_DAY,
-                    FOREVER,
-                    e.adaptation,
-                    e.channel,
-                    e.document_ref,
-                    rec.author,
-                ),
-            )
-        elif isinstance(e, ev.SignatureWithdrawn):
-            self._end(cur, e.signature_id, e.withdrawn_on, "withdrawn", e.reason, rec.recorded_at)
-        elif isinstance(e, ev.SignatoryErased):
-            cur.execute("UPDATE charte_signatures SET signatory_name = NULL WHERE signature_id = ?", (e.signature_id,))
-        elif isinstance(e, TextsErased):  # a signatory who was a directory person, now erased
-            for start in range(0, len(e.text_ids), 500):
-                chunk = e.text_ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                cur.execute(f"UPDATE charte_signatures SET signatory_name = NULL WHERE signatory_id IN ({marks})", chunk)
-        elif isinstance(e, ev.PartnerInvited):
-            cur.execute(
-                "INSERT INTO charte_invited (charter_id, structure_id, territory, since, until, note) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (charter_id, structure_id, since) DO UPDATE SET until = excluded.until, note = excluded.note",
-                (e.charter_id, e.structure_id, t, e.since, OPEN_DAY, e.note),
-            )
-        elif isinstance(e, ev.PartnerInvitationEnded):
-            cur.execute(
-                "UPDATE charte_invited SET until = ? WHERE charter_id = ? AND structure_id = ? AND until = ?",
-                (e.until, e.charter_id, e.structure_id, OPEN_DAY),
-            )
-        elif isinstance(e, ev.PollOpened):
-            cur.execute(
-                "INSERT INTO charte_polls (poll_id, territory, charter_id, question, slots, status, opened_at) "
-                "VALUES (?, ?, ?, ?, ?, 'open', ?) ON CONFLICT (poll_id) DO NOTHING",
-                (e.poll_id, t, e.charter_id, e.question, _json(e.slots).decode(), rec.recorded_at),
-            )
-        elif isinstance(e, ev.PollVoted):
-            cur.execute(
-                "INSERT INTO charte_votes (poll_id, structure_id, territory, slot_ids, voted_at, position) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (poll_id, structure_id) DO UPDATE SET slot_ids = excluded.slot_ids, voted_at = excluded.voted_at, "
-                "position = excluded.position",
-                (e.poll_id, e.structure_id, t, _json(e.slot_ids).decode(), rec.recorded_at, rec.position),
-            )
-        elif isinstance(e, ev.PollLinkIssued):
-            cur.execute("DELETE FROM charte_poll_links WHERE poll_id = ? AND structure_id = ?", (e.poll_id, e.structure_id))
-            cur.execute(
-                "INSERT INTO charte_poll_links (poll_id, structure_id, territory, digest, issued_at) VALUES (?, ?, ?, ?, ?)",
-                (e.poll_id, e.structure_id, t, e.digest, rec.recorded_at),
-            )
-        elif isinstance(e, ev.PollAdopted):
-            cur.execute(
-                "UPDATE charte_polls SET status = 'adopted', adopted_slot_id = ?, adopted_votes = ?, adopted_at = ? WHERE poll_id = ?",
-                (e.slot_id, e.votes, rec.recorded_at, e.poll_id),
-            )
-        elif isinstance(e, ev.CyclePlanned):
-            cur.execute(
-                "INSERT INTO charte_cycles (charter_id, series_id, territory, rule, first_day, start_time, end_time, poll_id, planned_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (charter_id, series_id) DO NOTHING",
-                (e.charter_id, e.series_id, t, e.rule, e.first_day, e.start, e.end, e.poll_id, rec.recorded_at),
-            )
-        elif isinstance(e, ev.PresenterChosen):
-            cur.execute(
-                "INSERT INTO charte_presenters (meeting_id, charter_id, territory, structure_id) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (meeting_id) DO UPDATE SET structure_id = excluded.structure_id",
-                (e.meeting_id, e.charter_id, t, e.structure_id),
-            )
-        elif isinstance(e, ev.EvaluationWritten):
-            cur.execute(
-                "INSERT INTO charte_evaluations (charter_id, year, territory, what_works, obstacles, steering, communication, "
-                "public_feedback, evolution, author, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (charter_id, year) DO UPDATE SET what_works = excluded.what_works, obstacles = excluded.obstacles, "
-                "steering = excluded.steering, communication = excluded.communication, public_feedback = excluded.public_feedback, "
-                "evolution = excluded.evolution, author = excluded.author, recorded_at = excluded.recorded_at",
-                (
-                    e.charter_id,
-                    e.year,
-                    t,
-                    e.what_works,
-                    e.obstacles,
-                    e.steering,
-                    e.communication,
-                    e.public_feedback,
-                    e.evolution,
-                    rec.author,
-                    rec.recorded_at,
-                ),
-            )
+        handler = self._handlers.get(type(rec.event))
+        if handler is not None:
+            handler(cur, rec, rec.event, rec.territory)
+
+    @cached_property
+    def _handlers(self) -> dict[type, Callable[[Cursor, Recorded, Any, str], None]]:
+        """Each topic's handler (one per event class: what each event does to the tables)."""
+        return {
+            ev.CharterDrafted: self._charter_drafted,
+            ev.CharterRevised: self._charter_revised,
+            ev.VersionAdopted: self._version_adopted,
+            ev.CharterStatusChanged: self._charter_status_changed,
+            ev.CharterSigned: self._charter_signed,
+            ev.SignatureWithdrawn: self._signature_withdrawn,
+            ev.SignatoryErased: self._signatory_erased,
+            TextsErased: self._texts_erased,
+            ev.PartnerInvited: self._partner_invited,
+            ev.PartnerInvitationEnded: self._partner_invitation_ended,
+            ev.PollOpened: self._poll_opened,
+            ev.PollVoted: self._poll_voted,
+            ev.PollLinkIssued: self._poll_link_issued,
+            ev.PollAdopted: self._poll_adopted,
+            ev.CyclePlanned: self._cycle_planned,
+            ev.PresenterChosen: self._presenter_chosen,
+            ev.EvaluationWritten: self._evaluation_written,
+        }
+
+    def _charter_drafted(self, cur: Cursor, rec: Recorded, e: ev.CharterDrafted, t: str) -> None:
+        cur.execute(
+            "INSERT INTO charte_charters (charter_id, territory, title, form, carrier_structure_id, status, latest_version, "
+            "drafted_at) VALUES (?, ?, ?, ?, ?, 'draft', 1, ?) ON CONFLICT (charter_id) DO NOTHING",
+            (e.charter_id, t, e.title, e.form, e.carrier_structure_id, rec.recorded_at),
+        )
+        self._version(cur, e.charter_id, 1, e.title, e.preamble, e.commitments, rec)
+
+    def _charter_revised(self, cur: Cursor, rec: Recorded, e: ev.CharterRevised, t: str) -> None:
+        cur.execute("UPDATE charte_charters SET latest_version = ? WHERE charter_id = ?", (e.version_no, e.charter_id))
+        self._version(cur, e.charter_id, e.version_no, e.title, e.preamble, e.commitments, rec)
+
+    def _version_adopted(self, cur: Cursor, rec: Recorded, e: ev.VersionAdopted, t: str) -> None:
+        cur.execute(
+            "UPDATE charte_versions SET adopted_on = ? WHERE charter_id = ? AND version_no = ?",
+            (e.adopted_on, e.charter_id, e.version_no),
+        )
+        title = cur.scalar("SELECT title FROM charte_versions WHERE charter_id = ? AND version_no = ?", (e.charter_id, e.version_no))
+        cur.execute(
+            "UPDATE charte_charters SET adopted_version = ?, adopted_on = ?, title = ?, "
+            "status = CASE WHEN status = 'draft' THEN 'active' ELSE status END WHERE charter_id = ?",
+            (e.version_no, e.adopted_on, title, e.charter_id),
+        )
+
+    def _charter_status_changed(self, cur: Cursor, rec: Recorded, e: ev.CharterStatusChanged, t: str) -> None:
+        cur.execute(
+            "UPDATE charte_charters SET status = ?, status_on = ?, status_reason = ? WHERE charter_id = ?",
+            (e.status, e.on, e.reason, e.charter_id),
+        )
+        cur.execute(
+            "INSERT INTO charte_statuses (charter_id, position, territory, on_day, status, reason, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (charter_id, position) DO NOTHING",
+            (e.charter_id, rec.position, t, e.on, e.status, e.reason, rec.recorded_at),
+        )
+
+    def _charter_signed(self, cur: Cursor, rec: Recorded, e: ev.CharterSigned, t: str) -> None:
+        if e.replaces:
+            self._end(cur, e.replaces, e.signed_on, "replaced", None, rec.recorded_at)
+        cur.execute(
+            "INSERT INTO charte_signatures (signature_id, territory, charter_id, structure_id, version_no, signatory_id, "
+            "signatory_name, signatory_role, signed_on, recorded_at, ended_on, end_recorded_at, adaptation, channel, "
+            "document_ref, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signature_id) DO NOTHING",
+            (
+                e.signature_id,
+                t,
+                e.charter_id,
+                e.structure_id,
+                e.version_no,
+                e.signatory_id,
+                e.signatory_name,
+                e.signatory_role,
+                e.signed_on,
+                rec.recorded_at,
+                OPEN_DAY,
+                FOREVER,
+                e.adaptation,
+                e.channel,
+                e.document_ref,
+                rec.author,
+            ),
+        )
+
+    def _signature_withdrawn(self, cur: Cursor, rec: Recorded, e: ev.SignatureWithdrawn, t: str) -> None:
+        self._end(cur, e.signature_id, e.withdrawn_on, "withdrawn", e.reason, rec.recorded_at)
+
+    def _signatory_erased(self, cur: Cursor, rec: Recorded, e: ev.SignatoryErased, t: str) -> None:
+        cur.execute("UPDATE charte_signatures SET signatory_name = NULL WHERE signature_id = ?", (e.signature_id,))
+
+    def _texts_erased(self, cur: Cursor, rec: Recorded, e: TextsErased, t: str) -> None:
+        """a signatory who was a directory person, now erased"""
+        for start in range(0, len(e.text_ids), 500):
+            chunk = e.text_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            cur.execute(f"UPDATE charte_signatures SET signatory_name = NULL WHERE signatory_id IN ({marks})", chunk)
+
+    def _partner_invited(self, cur: Cursor, rec: Recorded, e: ev.PartnerInvited, t: str) -> None:
+        cur.execute(
+            "INSERT INTO charte_invited (charter_id, structure_id, territory, since, until, note) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (charter_id, structure_id, since) DO UPDATE SET until = excluded.until, note = excluded.note",
+            (e.charter_id, e.structure_id, t, e.since, OPEN_DAY, e.note),
+        )
+
+    def _partner_invitation_ended(self, cur: Cursor, rec: Recorded, e: ev.PartnerInvitationEnded, t: str) -> None:
+        cur.execute(
+            "UPDATE charte_invited SET until = ? WHERE charter_id = ? AND structure_id = ? AND until = ?",
+            (e.until, e.charter_id, e.structure_id, OPEN_DAY),
+        )
+
+    def _poll_opened(self, cur: Cursor, rec: Recorded, e: ev.PollOpened, t: str) -> None:
+        cur.execute(
+            "INSERT INTO charte_polls (poll_id, territory, charter_id, question, slots, status, opened_at) "
+            "VALUES (?, ?, ?, ?, ?, 'open', ?) ON CONFLICT (poll_id) DO NOTHING",
+            (e.poll_id, t, e.charter_id, e.question, _json(e.slots).decode(), rec.recorded_at),
+        )
+
+    def _poll_voted(self, cur: Cursor, rec: Recorded, e: ev.PollVoted, t: str) -> None:
+        cur.execute(
+            "INSERT INTO charte_votes (poll_id, structure_id, territory, slot_ids, voted_at, position) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (poll_id, structure_id) DO UPDATE SET slot_ids = excluded.slot_ids, voted_at = excluded.voted_at, "
+            "position = excluded.position",
+            (e.poll_id, e.structure_id, t, _json(e.slot_ids).decode(), rec.recorded_at, rec.position),
+        )
+
+    def _poll_link_issued(self, cur: Cursor, rec: Recorded, e: ev.PollLinkIssued, t: str) -> None:
+        cur.execute("DELETE FROM charte_poll_links WHERE poll_id = ? AND structure_id = ?", (e.poll_id, e.structure_id))
+        cur.execute(
+            "INSERT INTO charte_poll_links (poll_id, structure_id, territory, digest, issued_at) VALUES (?, ?, ?, ?, ?)",
+            (e.poll_id, e.structure_id, t, e.digest, rec.recorded_at),
+        )
+
+    def _poll_adopted(self, cur: Cursor, rec: Recorded, e: ev.PollAdopted, t: str) -> None:
+        cur.execute(
+            "UPDATE charte_polls SET status = 'adopted', adopted_slot_id = ?, adopted_votes = ?, adopted_at = ? WHERE poll_id = ?",
+            (e.slot_id, e.votes, rec.recorded_at, e.poll_id),
+        )
+
+    def _cycle_planned(self, cur: Cursor, rec: Recorded, e: ev.CyclePlanned, t: str) -> None:
+        cur.execute(
+            "INSERT INTO charte_cycles (charter_id, series_id, territory, rule, first_day, start_time, end_time, poll_id, planned_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (charter_id, series_id) DO NOTHING",
+            (e.charter_id, e.series_id, t, e.rule, e.first_day, e.start, e.end, e.poll_id, rec.recorded_at),
+        )
+
+    def _presenter_chosen(self, cur: Cursor, rec: Recorded, e: ev.PresenterChosen, t: str) -> None:
+        cur.execute(
+            "INSERT INTO charte_presenters (meeting_id, charter_id, territory, structure_id) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (meeting_id) DO UPDATE SET structure_id = excluded.structure_id",
+            (e.meeting_id, e.charter_id, t, e.structure_id),
+        )
+
+    def _evaluation_written(self, cur: Cursor, rec: Recorded, e: ev.EvaluationWritten, t: str) -> None:
+        cur.execute(
+            "INSERT INTO charte_evaluations (charter_id, year, territory, what_works, obstacles, steering, communication, "
+            "public_feedback, evolution, author, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (charter_id, year) DO UPDATE SET what_works = excluded.what_works, obstacles = excluded.obstacles, "
+            "steering = excluded.steering, communication = excluded.communication, public_feedback = excluded.public_feedback, "
+            "evolution = excluded.evolution, author = excluded.author, recorded_at = excluded.recorded_at",
+            (
+                e.charter_id,
+                e.year,
+                t,
+                e.what_works,
+                e.obstacles,
+                e.steering,
+                e.communication,
+                e.public_feedback,
+                e.evolution,
+                rec.author,
+                rec.recorded_at,
+            ),
+        )
 
     @staticmethod
     def _version(cur: Cursor, charter_id: str, no: int, title: str, preamble: str, commitments: list[str], rec: Recorded) -> None:

@@ -1,9 +1,11 @@
 """The charter's commands and queries: what pages, the API and the demo call (no HTTP here).
 
-``charters(trame)`` gives the service. Commands validate against the read model, then
-append to the charter's (or the poll's) stream at the version read before validating:
-a concurrent change makes the command retry on fresh state. Every query filters by
-territory; an id of another territory answers 404 like an unknown one.
+``charters(trame)`` gives the service. A command checks what was typed and what other
+plugins hold (the structure is in the directory), then decides from the charter's (or the
+poll's) own stream through ``core.commands.run``: the rules about its state (ended, already
+signed, poll closed) hold when the events are appended, and a race decides again. A refusal
+is a ``core.refusals.Refused``. Every query filters by territory; an id of another territory
+answers 404 like an unknown one.
 """
 
 from __future__ import annotations
@@ -11,22 +13,23 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 import msgspec
 
 from core import clock
-from core.store import Conflict, Context, Write
+from core.commands import Decide, History, run
+from core.events import Event
+from core.refusals import absent, conflict, invalid
+from core.store import Context
 from core.structures import require_structure
 from core.text import collation_key
-from core.web.errors import UserError
 from plugins.charte import events as ev
-from plugins.charte import links
+from plugins.charte import links, state
 from plugins.charte import participation as figures
-from plugins.charte.forms import Refused
+from plugins.charte.forms import labelled
 from plugins.charte.participation import Participation
 from plugins.charte.projection import OPEN_DAY
 
@@ -55,18 +58,35 @@ NO_NAMES = (
     "Secret partagé : ne nommez aucune personne accompagnée. Décrivez la situation et la coordination "
     "sans nom, initiales, date de naissance ni adresse."
 )
+CHARTER_ABSENT = "Cette charte n'existe pas sur ce territoire."
+POLL_ABSENT = "Ce sondage n'existe pas."
+BAD_LINK = "Ce lien de vote n'est pas valable. Demandez-en un nouveau à la coordination du réseau."
 
 
 def day(value: str | None, label: str, *, required: bool = True, field: str | None = None) -> str | None:
     """A calendar day typed by a person (15/03/2010 or 2010-03-15, see ``clock.parse_day``); the error names the field."""
     if value is None or not str(value).strip():
         if required:
-            raise Refused(400, "indiquez une date (par exemple 15/03/2010).", field, label=label)
+            raise labelled(label, "indiquez une date (par exemple 15/03/2010).", field)
         return None
     try:
         return clock.parse_day(str(value).strip()[:10]).isoformat()
     except clock.BadInstant:
-        raise Refused(400, f"« {value} » n'est pas une date (écrivez-la par exemple 15/03/2010).", field, label=label) from None
+        raise labelled(label, f"« {value} » n'est pas une date (écrivez-la par exemple 15/03/2010).", field) from None
+
+
+def _required_day(value: str | None, label: str, field: str) -> str:
+    found = day(value, label, field=field)
+    assert found is not None  # required: day() refused an empty value
+    return found
+
+
+def _stream(id_: str, missing: str) -> UUID:
+    """The stream of a charter or poll id; an id that cannot be one is absent, as an unknown one."""
+    try:
+        return UUID(id_)
+    except ValueError:
+        raise absent(missing) from None
 
 
 def _hhmm(value: str, label: str) -> str:
@@ -76,9 +96,9 @@ def _hhmm(value: str, label: str) -> str:
     try:
         hh, mm = (int(x) for x in [*v.split(":"), "0"][:2])
     except ValueError:
-        raise UserError(400, f"{label} : « {value} » n'est pas une heure (HH:MM).") from None
+        raise invalid(f"{label} : « {value} » n'est pas une heure (HH:MM).") from None
     if not (0 <= hh < 24 and 0 <= mm < 60):
-        raise UserError(400, f"{label} : « {value} » n'est pas une heure valide.")
+        raise invalid(f"{label} : « {value} » n'est pas une heure valide.")
     return f"{hh:02d}:{mm:02d}"
 
 
@@ -88,8 +108,45 @@ def hour_label(hhmm: str) -> str:
     return f"{int(hh)} h" + ("" if mm == "00" else f" {mm}")
 
 
-def slot_label(slot: dict[str, Any]) -> str:
-    return f"{WEEKDAYS[slot['weekday']]} {hour_label(slot['start'])} – {hour_label(slot['end'])}"
+def slot_label(slot: ev.Slot) -> str:
+    return f"{WEEKDAYS[slot.weekday]} {hour_label(slot.start)} – {hour_label(slot.end)}"
+
+
+def _signable(c: state.Charter, structure_id: str, version_no: int | None, on: str) -> tuple[int, str | None]:
+    """The version a structure signs on that day, and the signature it supersedes; refused if it cannot."""
+    if c.status in ("ended", "suspended"):
+        raise invalid(f"Cette charte est {STATUSES[c.status].lower()} : elle ne peut plus être signée.")
+    no = version_no or c.adopted_version
+    if not no:
+        raise invalid("Aucune version de cette charte n'est encore adoptée.")
+    v = c.versions.get(no)
+    if v is None or not v.adopted_on:
+        raise invalid(f"La version {no} n'est pas adoptée : elle ne peut pas être signée.", "version_no")
+    if on < v.adopted_on:
+        raise invalid(f"La version {no} a été adoptée le {links.long_date(v.adopted_on)} : signature antérieure impossible.", "signed_on")
+    current = c.signature_of(structure_id)
+    if current is None:
+        return no, None
+    if current.version_no >= no:
+        raise conflict(f"Cette structure a déjà signé la version {current.version_no} de la charte.", "structure_id")
+    if on < current.signed_on:
+        raise invalid("La nouvelle signature ne peut pas précéder la signature en cours.", "signed_on")
+    return no, current.signature_id
+
+
+def _plannable(c: state.Charter) -> None:
+    if c.status in ("ended", "suspended"):
+        raise invalid(f"Cette charte est {STATUSES[c.status].lower()}.")
+
+
+def _in_force(status: str) -> None:
+    """A charter's meetings are prepared while it is in force only (an ended or suspended one's are read only)."""
+    if status == "ended":
+        raise conflict("Cette charte est terminée : ses rencontres restent consultables mais ne se modifient plus.")
+    if status == "suspended":
+        raise conflict("Cette charte est suspendue : ses rencontres ne se préparent plus jusqu'à sa remise en vigueur.")
+    if status != "active":
+        raise conflict("Cette charte n'est pas encore en vigueur : adoptez-en d'abord une version.")
 
 
 #: The author of a vote cast through a structure's voting link (``lien:<poll id>``): the journal
@@ -105,11 +162,18 @@ class PollLink(msgspec.Struct, frozen=True, kw_only=True):
     token: str
 
 
+class LinkRow(msgspec.Struct, frozen=True, kw_only=True):
+    """What a voting link opens: one poll, for one structure."""
+
+    poll_id: str
+    structure_id: str
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _by_name(row: dict[str, Any]) -> str:
+def _by_name(row: dict[str, Any]) -> tuple[str, str]:
     return collation_key(row["structure_name"])
 
 
@@ -118,48 +182,25 @@ class Charters:
         self.trame = trame
 
     # == plumbing ================================================================================
-    def _command(
-        self,
-        territory: str,
-        author: str,
-        stream: str,
-        build: Callable[[], list[Any]],
-        *,
-        effective: str | None = None,
-        reason: str | None = None,
+    def _run(
+        self, territory: str, author: str, streams: list[UUID], decide: Decide, *, effective: str | None = None, reason: str | None = None
     ) -> None:
-        """Read the stream version, validate and build the events, append at that version; retry on a race."""
-        sid = UUID(stream)
-        for _ in range(3):
-            version = self.trame.store.version_of(sid)
-            events = build()
-            try:
-                self.trame.execute(
-                    Context(author=author, territory=territory, effective=effective, reason=reason), Write(sid, version, events)
-                )
-                return
-            except Conflict:
-                continue
-        raise UserError(409, "Cette charte est modifiée en ce moment par quelqu'un d'autre ; réessayez.")
+        """Decide from the streams' history and append (``core.commands.run``); a race decides again."""
+        ctx = Context(author=author, territory=territory, effective=effective, reason=reason)
+        run(self.trame, ctx, streams, decide, busy="Cette charte est modifiée en ce moment par quelqu'un d'autre ; réessayez.")
 
-    @staticmethod
-    def _effective(on: str) -> str:
-        return clock.parse(on)
-
-    def _structure_or_refuse(self, territory: str, structure_id: str, label: str = "Structure", field: str = "structure_id") -> Any:
+    def _structure_or_refuse(self, territory: str, structure_id: str, label: str = "Structure", field: str = "structure_id") -> None:
         require_structure(self.trame, territory, structure_id)  # another territory's id: 404, as absent
-        s = links.structure(self.trame, territory, structure_id)
-        if s is None:
+        if links.structure(self.trame, territory, structure_id) is None:
             if not structure_id:
-                raise Refused(400, "choisissez une structure.", field, label=label)
-            raise Refused(400, "cette structure n'est pas dans l'annuaire du territoire.", field, label=label)
-        return s
+                raise labelled(label, "choisissez une structure.", field)
+            raise labelled(label, "cette structure n'est pas dans l'annuaire du territoire.", field)
 
     @staticmethod
     def _commitments(items: list[str]) -> list[str]:
         clean = [c.strip() for c in items if c and c.strip()]
         if not clean:
-            raise Refused(400, "Une charte comporte au moins un engagement (un par ligne).", "commitments")
+            raise invalid("Une charte comporte au moins un engagement (un par ligne).", "commitments")
         return clean
 
     # == charters and versions ===================================================================
@@ -167,9 +208,9 @@ class Charters:
         self, territory: str, *, author: str, title: str, preamble: str, commitments: list[str], carrier_structure_id: str, form: str
     ) -> str:
         if not title.strip():
-            raise Refused(400, "Donnez un titre à la charte.", "title")
+            raise invalid("Donnez un titre à la charte.", "title")
         if form not in FORMS:
-            raise Refused(400, "Choisissez la forme du partenariat : d'initiative, palliatif ou imposé.", "form")
+            raise invalid("Choisissez la forme du partenariat : d'initiative, palliatif ou imposé.", "form")
         self._structure_or_refuse(territory, carrier_structure_id, "Structure porteuse", "carrier_structure_id")
         charter_id = str(uuid.uuid4())
         event = ev.CharterDrafted(
@@ -178,87 +219,81 @@ class Charters:
             preamble=preamble.strip(),
             commitments=self._commitments(commitments),
             carrier_structure_id=carrier_structure_id,
-            form=form,  # type: ignore[arg-type]
+            form=cast(ev.Form, form),
         )
-        self.trame.execute(Context(author=author, territory=territory), Write(UUID(charter_id), 0, [event]))
+        sid = UUID(charter_id)
+        self._run(territory, author, [sid], lambda h: {sid: [event]})
         return charter_id
 
     def revise(self, territory: str, charter_id: str, *, author: str, title: str, preamble: str, commitments: list[str]) -> int:
+        sid = _stream(charter_id, CHARTER_ABSENT)
+        items = self._commitments(commitments)
         result: list[int] = []
 
-        def build() -> list[Any]:
-            c = self.require(territory, charter_id)
-            if c["status"] == "ended":
-                raise UserError(400, "Cette charte est terminée : son texte ne change plus.")
-            latest = self.version(territory, charter_id, c["latest_version"])
-            items = self._commitments(commitments)
-            if latest and (latest["title"], latest["preamble"], latest["commitments"]) == (title.strip(), preamble.strip(), items):
-                raise Refused(400, "Le texte n'a pas changé : aucune nouvelle version.")
-            result[:] = [c["latest_version"] + 1]
-            return [
-                ev.CharterRevised(
-                    charter_id=charter_id,
-                    version_no=result[0],
-                    title=title.strip() or c["title"],
-                    preamble=preamble.strip(),
-                    commitments=items,
-                )
-            ]
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            c = state.charter(h.of(sid), territory)
+            if c.status == "ended":
+                raise invalid("Cette charte est terminée : son texte ne change plus.")
+            latest = c.versions[c.latest_version]
+            if (latest.title, latest.preamble, latest.commitments) == (title.strip(), preamble.strip(), items):
+                raise invalid("Le texte n'a pas changé : aucune nouvelle version.")
+            result[:] = [c.latest_version + 1]
+            revised = ev.CharterRevised(
+                charter_id=charter_id, version_no=result[0], title=title.strip() or c.title, preamble=preamble.strip(), commitments=items
+            )
+            return {sid: [revised]}
 
-        self._command(territory, author, charter_id, build)
+        self._run(territory, author, [sid], decide)
         return result[0]
 
     def adopt(self, territory: str, charter_id: str, version_no: int, *, author: str, on: str) -> None:
-        adopted_on = day(on, "Date d'adoption", field="adopted_on")
-        assert adopted_on is not None
+        sid = _stream(charter_id, CHARTER_ABSENT)
+        adopted_on = _required_day(on, "Date d'adoption", "adopted_on")
 
-        def build() -> list[Any]:
-            c = self.require(territory, charter_id)
-            v = self.version(territory, charter_id, version_no)
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            c = state.charter(h.of(sid), territory)
+            v = c.versions.get(version_no)
             if v is None:
-                raise Refused(400, f"La version {version_no} de cette charte n'existe pas.", "version_no")
-            if v["adopted_on"]:
-                raise Refused(409, f"La version {version_no} a déjà été adoptée le {links.long_date(v['adopted_on'])}.", "version_no")
-            if c["status"] == "ended":
-                raise UserError(400, "Cette charte est terminée.")
-            if c["adopted_on"] and adopted_on < c["adopted_on"]:
-                raise Refused(400, "Une version ne peut pas être adoptée avant la version en vigueur.", "adopted_on")
-            return [ev.VersionAdopted(charter_id=charter_id, version_no=version_no, adopted_on=adopted_on)]
+                raise invalid(f"La version {version_no} de cette charte n'existe pas.", "version_no")
+            if v.adopted_on:
+                raise conflict(f"La version {version_no} a déjà été adoptée le {links.long_date(v.adopted_on)}.", "version_no")
+            if c.status == "ended":
+                raise invalid("Cette charte est terminée.")
+            if c.adopted_on and adopted_on < c.adopted_on:
+                raise invalid("Une version ne peut pas être adoptée avant la version en vigueur.", "adopted_on")
+            return {sid: [ev.VersionAdopted(charter_id=charter_id, version_no=version_no, adopted_on=adopted_on)]}
 
-        self._command(territory, author, charter_id, build, effective=self._effective(adopted_on))
+        self._run(territory, author, [sid], decide, effective=clock.parse(adopted_on))
 
     def set_status(self, territory: str, charter_id: str, status: str, *, author: str, on: str, reason: str | None) -> None:
-        when = day(on, "À compter du", field="on")
-        assert when is not None
+        sid = _stream(charter_id, CHARTER_ABSENT)
+        when = _required_day(on, "À compter du", "on")
         if status not in ("active", "suspended", "ended"):
-            raise Refused(400, "Choisissez le nouvel état : suspendre, terminer ou remettre en vigueur.", "status")
+            raise invalid("Choisissez le nouvel état : suspendre, terminer ou remettre en vigueur.", "status")
         if status in ("suspended", "ended") and not (reason or "").strip():
-            raise Refused(400, "Indiquez la raison (par exemple : « action plus portée par le CCAS »).", "reason")
+            raise invalid("Indiquez la raison (par exemple : « action plus portée par le CCAS »).", "reason")
 
-        def build() -> list[Any]:
-            c = self.require(territory, charter_id)
-            if c["status"] == "ended":
-                raise UserError(400, "Cette charte est déjà terminée ; elle reste lisible comme historique.")
-            if c["status"] == "draft":
-                raise UserError(400, "Adoptez d'abord une version de la charte.")
-            if status == c["status"]:
-                raise Refused(409, f"La charte est déjà : {STATUSES[status].lower()}.", "status")
-            first = self.first_adoption(territory, charter_id)
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            c = state.charter(h.of(sid), territory)
+            if c.status == "ended":
+                raise invalid("Cette charte est déjà terminée ; elle reste lisible comme historique.")
+            if c.status == "draft":
+                raise invalid("Adoptez d'abord une version de la charte.")
+            if status == c.status:
+                raise conflict(f"La charte est déjà : {STATUSES[status].lower()}.", "status")
+            first = c.first_adoption()
             if first and when < first:
-                raise Refused(
-                    400, f"la charte a été adoptée le {links.long_date(first)} ; choisissez une date postérieure.", "on", label="Date"
-                )
-            last = self.status_history(territory, charter_id)[-1:]
-            if last and when < last[0]["on_day"]:
-                raise Refused(
-                    400,
-                    f"le dernier changement d'état date du {links.long_date(last[0]['on_day'])} ; choisissez une date postérieure.",
-                    "on",
-                    label="Date",
-                )
-            return [ev.CharterStatusChanged(charter_id=charter_id, status=status, on=when, reason=(reason or "").strip() or None)]  # type: ignore[arg-type]
+                raise labelled("Date", f"la charte a été adoptée le {links.long_date(first)} ; choisissez une date postérieure.", "on")
+            last = max(c.status_days, default=None)
+            if last and when < last:
+                detail = f"le dernier changement d'état date du {links.long_date(last)} ; choisissez une date postérieure."
+                raise labelled("Date", detail, "on")
+            changed = ev.CharterStatusChanged(
+                charter_id=charter_id, status=cast(ev.NewStatus, status), on=when, reason=(reason or "").strip() or None
+            )
+            return {sid: [changed]}
 
-        self._command(territory, author, charter_id, build, effective=self._effective(when), reason=reason)
+        self._run(territory, author, [sid], decide, effective=clock.parse(when), reason=reason)
 
     # == signatures ==============================================================================
     def sign(
@@ -277,194 +312,163 @@ class Charters:
         document_ref: str | None = None,
     ) -> str:
         """A structure signs (or re-signs a newer version, which supersedes its earlier signature)."""
+        sid = _stream(charter_id, CHARTER_ABSENT)
         require_structure(self.trame, territory, structure_id)  # which structure, before how it signs
         if not signatory_name.strip():
-            raise Refused(400, "Indiquez le nom de la personne qui signe pour la structure.", "signatory_name")
+            raise invalid("Indiquez le nom de la personne qui signe pour la structure.", "signatory_name")
         if not signatory_role.strip():
-            raise Refused(400, "Indiquez la fonction de la personne qui signe (par exemple : directrice).", "signatory_role")
-        on = day(signed_on, "Date de signature", field="signed_on")
-        assert on is not None
+            raise invalid("Indiquez la fonction de la personne qui signe (par exemple : directrice).", "signatory_role")
+        on = _required_day(signed_on, "Date de signature", "signed_on")
         if on > clock.paris_today():
-            raise Refused(400, "La date de signature ne peut pas être dans le futur.", "signed_on")
+            raise invalid("La date de signature ne peut pas être dans le futur.", "signed_on")
         if channel not in CHANNELS:
-            raise Refused(400, "Mode de signature inconnu.")
+            raise invalid("Mode de signature inconnu.")
         if channel == "papier" and not (document_ref or "").strip():
-            raise Refused(400, "Indiquez la référence de l'exemplaire papier signé (par exemple son numéro d'archivage).", "document_ref")
+            raise invalid("Indiquez la référence de l'exemplaire papier signé (par exemple son numéro d'archivage).", "document_ref")
         self._structure_or_refuse(territory, structure_id)
         signature_id = str(uuid.uuid4())
 
-        def build() -> list[Any]:
-            c = self.require(territory, charter_id)
-            if c["status"] in ("ended", "suspended"):
-                raise UserError(400, f"Cette charte est {STATUSES[c['status']].lower()} : elle ne peut plus être signée.")
-            no = version_no or c["adopted_version"]
-            if not no:
-                raise Refused(400, "Aucune version de cette charte n'est encore adoptée.")
-            v = self.version(territory, charter_id, no)
-            if v is None or not v["adopted_on"]:
-                raise Refused(400, f"La version {no} n'est pas adoptée : elle ne peut pas être signée.", "version_no")
-            if on < v["adopted_on"]:
-                raise Refused(
-                    400,
-                    f"La version {no} a été adoptée le {links.long_date(v['adopted_on'])} : signature antérieure impossible.",
-                    "signed_on",
-                )
-            current = self.signature_of(territory, charter_id, structure_id)
-            replaces = None
-            if current is not None:
-                if current["version_no"] >= no:
-                    raise Refused(409, f"Cette structure a déjà signé la version {current['version_no']} de la charte.", "structure_id")
-                if on < current["signed_on"]:
-                    raise Refused(400, "La nouvelle signature ne peut pas précéder la signature en cours.", "signed_on")
-                replaces = current["signature_id"]
-            return [
-                ev.CharterSigned(
-                    charter_id=charter_id,
-                    signature_id=signature_id,
-                    structure_id=structure_id,
-                    version_no=no,
-                    signatory_id=f"signataire:{signature_id}",
-                    signatory_name=signatory_name.strip(),
-                    signatory_role=signatory_role.strip(),
-                    signed_on=on,
-                    adaptation=(adaptation or "").strip() or None,
-                    channel=channel,  # type: ignore[arg-type]
-                    document_ref=(document_ref or "").strip() or None,
-                    replaces=replaces,
-                )
-            ]
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            c = state.charter(h.of(sid), territory)
+            no, replaces = _signable(c, structure_id, version_no, on)
+            signed = ev.CharterSigned(
+                charter_id=charter_id,
+                signature_id=signature_id,
+                structure_id=structure_id,
+                version_no=no,
+                signatory_id=f"signataire:{signature_id}",
+                signatory_name=signatory_name.strip(),
+                signatory_role=signatory_role.strip(),
+                signed_on=on,
+                adaptation=(adaptation or "").strip() or None,
+                channel=cast(ev.Channel, channel),
+                document_ref=(document_ref or "").strip() or None,
+                replaces=replaces,
+            )
+            return {sid: [signed]}
 
-        self._command(territory, author, charter_id, build, effective=self._effective(on))
+        self._run(territory, author, [sid], decide, effective=clock.parse(on))
         return signature_id
 
     def withdraw(self, territory: str, charter_id: str, signature_id: str, *, author: str, on: str, reason: str | None = None) -> None:
-        when = day(on, "Date du retrait", field="withdrawn_on")
-        assert when is not None
+        sid = _stream(charter_id, CHARTER_ABSENT)
+        when = _required_day(on, "Date du retrait", "withdrawn_on")
 
-        def build() -> list[Any]:
-            s = self.signature(territory, charter_id, signature_id)
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            s = state.charter(h.of(sid), territory).signatures.get(signature_id)
             if s is None:
-                raise UserError(404, "Cette signature n'existe pas.")
-            if s["ended_on"] != OPEN_DAY:
-                raise Refused(409, "Cette signature n'est plus en cours.")
-            if when <= s["signed_on"]:
-                raise Refused(400, f"Le retrait doit suivre la date de signature ({links.long_date(s['signed_on'])}).", "withdrawn_on")
-            return [
-                ev.SignatureWithdrawn(
-                    charter_id=charter_id,
-                    signature_id=signature_id,
-                    structure_id=s["structure_id"],
-                    withdrawn_on=when,
-                    reason=(reason or "").strip() or None,
-                )
-            ]
+                raise absent("Cette signature n'existe pas.")
+            if s.ended_on != OPEN_DAY:
+                raise conflict("Cette signature n'est plus en cours.")
+            if when <= s.signed_on:
+                raise invalid(f"Le retrait doit suivre la date de signature ({links.long_date(s.signed_on)}).", "withdrawn_on")
+            withdrawn = ev.SignatureWithdrawn(
+                charter_id=charter_id,
+                signature_id=signature_id,
+                structure_id=s.structure_id,
+                withdrawn_on=when,
+                reason=(reason or "").strip() or None,
+            )
+            return {sid: [withdrawn]}
 
-        self._command(territory, author, charter_id, build, effective=self._effective(when), reason=reason)
+        self._run(territory, author, [sid], decide, effective=clock.parse(when), reason=reason)
 
     def erase_signatory(self, territory: str, charter_id: str, signature_id: str, *, author: str) -> None:
         """Right to erasure: shred the key of the signatory's name; the signature (structure, role, date) stays."""
-        s = self.signature(territory, charter_id, signature_id)
-        if s is None:
-            raise UserError(404, "Cette signature n'existe pas.")
-        self._command(
-            territory,
-            author,
-            charter_id,
-            lambda: [ev.SignatoryErased(charter_id=charter_id, signature_id=signature_id)],
-            reason="effacement des données personnelles",
-        )
-        self.trame.keys.shred(s["signatory_id"])
+        sid = _stream(charter_id, CHARTER_ABSENT)
+        subject: list[str] = []
+
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            s = state.charter(h.of(sid), territory).signatures.get(signature_id)
+            if s is None:
+                raise absent("Cette signature n'existe pas.")
+            subject[:] = [s.signatory_id]
+            return {sid: [ev.SignatoryErased(charter_id=charter_id, signature_id=signature_id)]}
+
+        self._run(territory, author, [sid], decide, reason="effacement des données personnelles")
+        self.trame.keys.shred(subject[0])
 
     def invite_partner(
         self, territory: str, charter_id: str, structure_id: str, *, author: str, since: str, note: str | None = None
     ) -> None:
-        on = day(since, "À partir du", field="since")
-        assert on is not None
+        sid = _stream(charter_id, CHARTER_ABSENT)
+        on = _required_day(since, "À partir du", "since")
         self._structure_or_refuse(territory, structure_id)
 
-        def build() -> list[Any]:
-            self.require(territory, charter_id)
-            if structure_id in {p["structure_id"] for p in self.invited(territory, charter_id, on)}:
-                raise Refused(409, "Ce partenaire est déjà invité.", "structure_id")
-            return [ev.PartnerInvited(charter_id=charter_id, structure_id=structure_id, since=on, note=(note or "").strip() or None)]
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            if state.charter(h.of(sid), territory).invited_on(structure_id, on):
+                raise conflict("Ce partenaire est déjà invité.", "structure_id")
+            return {sid: [ev.PartnerInvited(charter_id=charter_id, structure_id=structure_id, since=on, note=(note or "").strip() or None)]}
 
-        self._command(territory, author, charter_id, build, effective=self._effective(on))
-
-    def end_invitation(self, territory: str, charter_id: str, structure_id: str, *, author: str, until: str) -> None:
-        require_structure(self.trame, territory, structure_id)
-        on = day(until, "Date")
-        assert on is not None
-
-        def build() -> list[Any]:
-            if structure_id not in {p["structure_id"] for p in self.invited(territory, charter_id, on)}:
-                raise UserError(400, "Ce partenaire n'est pas invité à cette date.")
-            return [ev.PartnerInvitationEnded(charter_id=charter_id, structure_id=structure_id, until=on)]
-
-        self._command(territory, author, charter_id, build, effective=self._effective(on))
+        self._run(territory, author, [sid], decide, effective=clock.parse(on))
 
     # == date poll ===============================================================================
     def open_poll(self, territory: str, charter_id: str, *, author: str, question: str, slots: list[tuple[int, str, str]]) -> str:
-        c = self.require(territory, charter_id)
-        if c["status"] == "ended":
-            raise UserError(400, "Cette charte est terminée.")
-        clean = []
+        sid = _stream(charter_id, CHARTER_ABSENT)
+        self.get(territory, charter_id)
+        clean: list[ev.Slot] = []
         for weekday, start, end in slots:
             s, e = _hhmm(start, "Début"), _hhmm(end, "Fin")
             if e <= s:
-                raise UserError(400, "Chaque créneau finit après avoir commencé.")
+                raise invalid("Chaque créneau finit après avoir commencé.")
             if not 0 <= int(weekday) <= 6:
-                raise UserError(400, "Jour de la semaine inconnu.")
+                raise invalid("Jour de la semaine inconnu.")
             clean.append(ev.Slot(slot_id=f"c{len(clean) + 1}", weekday=int(weekday), start=s, end=e))
         if len(clean) < 2:
-            raise UserError(400, "Proposez au moins deux créneaux.")
+            raise invalid("Proposez au moins deux créneaux.")
         poll_id = str(uuid.uuid4())
-        event = ev.PollOpened(
+        pid = UUID(poll_id)
+        opened = ev.PollOpened(
             poll_id=poll_id, charter_id=charter_id, question=question.strip() or "Quel créneau pour nos rencontres ?", slots=clean
         )
-        self.trame.execute(Context(author=author, territory=territory), Write(UUID(poll_id), 0, [event]))
+
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            if state.charter(h.of(sid), territory).status == "ended":
+                raise invalid("Cette charte est terminée.")
+            return {pid: [opened]}
+
+        self._run(territory, author, [sid, pid], decide)
         return poll_id
 
     def vote(self, territory: str, poll_id: str, *, author: str, structure_id: str, slot_ids: list[str]) -> None:
         """The slots a structure can make; voting again replaces the structure's earlier choice."""
+        pid = _stream(poll_id, POLL_ABSENT)
         self._structure_or_refuse(territory, structure_id)
 
-        def build() -> list[Any]:
-            p = self.poll(territory, poll_id)
-            if p is None:
-                raise UserError(404, "Ce sondage n'existe pas.")
-            if p["status"] != "open":
-                raise Refused(409, "Ce sondage est clos : le créneau a été adopté.")
-            known = {s["slot_id"] for s in p["slots"]}
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            p = state.poll(h.of(pid), territory)
+            if p.status != "open":
+                raise conflict("Ce sondage est clos : le créneau a été adopté.")
+            known = {s.slot_id for s in p.slots}
             chosen = [s for s in dict.fromkeys(slot_ids) if s]
             if not chosen or any(s not in known for s in chosen):
-                raise Refused(400, "Cochez au moins un des créneaux proposés.", "slot")
-            return [ev.PollVoted(poll_id=poll_id, charter_id=p["charter_id"], structure_id=structure_id, slot_ids=chosen)]
+                raise invalid("Cochez au moins un des créneaux proposés.", "slot")
+            return {pid: [ev.PollVoted(poll_id=poll_id, charter_id=p.charter_id, structure_id=structure_id, slot_ids=chosen)]}
 
-        self._command(territory, author, poll_id, build)
+        self._run(territory, author, [pid], decide)
 
     def adopt_poll(self, territory: str, poll_id: str, *, author: str, slot_id: str | None = None) -> str:
         """Adopt the majority slot (on a tie, the coordination picks one of the leading slots)."""
+        pid = _stream(poll_id, POLL_ABSENT)
         chosen: list[str] = []
 
-        def build() -> list[Any]:
-            p = self.poll(territory, poll_id)
-            if p is None:
-                raise UserError(404, "Ce sondage n'existe pas.")
-            if p["status"] != "open":
-                raise UserError(400, "Ce sondage est déjà clos.")
-            if not p["voters"]:
-                raise UserError(400, "Personne n'a encore voté.")
-            leaders = p["leaders"]
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            p = state.poll(h.of(pid), territory)
+            if p.status != "open":
+                raise invalid("Ce sondage est déjà clos.")
+            if not p.votes:
+                raise invalid("Personne n'a encore voté.")
+            leaders = p.leaders()
             pick = slot_id or (leaders[0] if len(leaders) == 1 else None)
             if pick is None:
-                labels = ", ".join(p["slot_labels"][s] for s in leaders)
-                raise UserError(400, f"Égalité entre {labels} : choisissez le créneau à adopter.")
+                labels = ", ".join(slot_label(s) for s in p.slots if s.slot_id in leaders)
+                raise invalid(f"Égalité entre {labels} : choisissez le créneau à adopter.")
             if pick not in leaders:
-                raise UserError(400, "Seul un créneau arrivé en tête peut être adopté.")
+                raise invalid("Seul un créneau arrivé en tête peut être adopté.")
             chosen[:] = [pick]
-            return [ev.PollAdopted(poll_id=poll_id, charter_id=p["charter_id"], slot_id=pick, votes=p["tally"][pick])]
+            return {pid: [ev.PollAdopted(poll_id=poll_id, charter_id=p.charter_id, slot_id=pick, votes=p.tally()[pick])]}
 
-        self._command(territory, author, poll_id, build)
+        self._run(territory, author, [pid], decide)
         return chosen[0]
 
     def issue_poll_links(self, territory: str, poll_id: str, *, author: str) -> list[PollLink]:
@@ -472,42 +476,40 @@ class Charters:
         signatories, invited partners), to send them: a structure votes, and changes its vote
         until the poll closes, without an account. Only the tokens' digests are stored; a new
         link replaces the structure's previous one. The tokens are returned once, here."""
+        pid = _stream(poll_id, POLL_ABSENT)
         issued: list[PollLink] = []
 
-        def build() -> list[Any]:
-            p = self.poll(territory, poll_id)
-            if p is None:
-                raise UserError(404, "Ce sondage n'existe pas.")
-            if p["status"] != "open":
-                raise Refused(409, "Ce sondage est clos : le créneau a été adopté.")
-            electorate = self.expected_at(territory, p["charter_id"], clock.paris_today())
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            p = state.poll(h.of(pid), territory)
+            if p.status != "open":
+                raise conflict("Ce sondage est clos : le créneau a été adopté.")
+            electorate = self.expected_at(territory, p.charter_id, clock.paris_today())
             names = links.names(self.trame, territory, set(electorate))
             issued.clear()
-            events: list[Any] = []
-            for sid in electorate:
+            events: list[Event] = []
+            for structure_id in electorate:
                 token = secrets.token_urlsafe(32)
-                issued.append(PollLink(structure_id=sid, structure_name=names.get(sid, ""), token=token))
-                events.append(ev.PollLinkIssued(poll_id=poll_id, charter_id=p["charter_id"], structure_id=sid, digest=_digest(token)))
-            return events
+                issued.append(PollLink(structure_id=structure_id, structure_name=names.get(structure_id, ""), token=token))
+                events.append(ev.PollLinkIssued(poll_id=poll_id, charter_id=p.charter_id, structure_id=structure_id, digest=_digest(token)))
+            return {pid: events}
 
-        self._command(territory, author, poll_id, build)
+        self._run(territory, author, [pid], decide)
         return sorted(issued, key=lambda link: collation_key(link.structure_name))
 
-    def poll_link(self, territory: str, token: str) -> dict[str, Any] | None:
+    def poll_link(self, territory: str, token: str) -> LinkRow | None:
         """The poll and structure a voting link was issued for (None: unknown or replaced since)."""
         with self.trame.db.read() as cur:
             row = cur.execute(
                 "SELECT poll_id, structure_id FROM charte_poll_links WHERE territory = ? AND digest = ?", (territory, _digest(token))
             ).fetchone()
-        return None if row is None else dict(row)
+        return None if row is None else LinkRow(poll_id=row["poll_id"], structure_id=row["structure_id"])
 
-    def vote_with_token(self, territory: str, token: str, *, slot_ids: list[str]) -> dict[str, Any]:
+    def vote_with_token(self, territory: str, token: str, *, slot_ids: list[str]) -> LinkRow:
         """A vote through a structure's own link: for that structure and poll only, until it closes."""
         link = self.poll_link(territory, token)
         if link is None:
-            raise UserError(404, "Ce lien de vote n'est pas valable. Demandez-en un nouveau à la coordination du réseau.")
-        author = f"{LINK_AUTHOR}{link['poll_id']}"
-        self.vote(territory, link["poll_id"], author=author, structure_id=link["structure_id"], slot_ids=slot_ids)
+            raise absent(BAD_LINK)
+        self.vote(territory, link.poll_id, author=f"{LINK_AUTHOR}{link.poll_id}", structure_id=link.structure_id, slot_ids=slot_ids)
         return link
 
     # == meeting cycle ===========================================================================
@@ -526,70 +528,68 @@ class Charters:
         end: str | None = None,
     ) -> str:
         """Plan the meetings every two months except July and August, at the slot adopted by the poll."""
-        c = self.require(territory, charter_id)
-        if c["status"] in ("ended", "suspended"):
-            raise UserError(400, f"Cette charte est {STATUSES[c['status']].lower()}.")
-        first = day(first_day, "Première rencontre", field="first_day")
-        assert first is not None
+        sid = _stream(charter_id, CHARTER_ABSENT)
+        c = self.get(territory, charter_id)
+        _plannable(state.charter(self.trame.store.stream(sid), territory))
+        first = _required_day(first_day, "Première rencontre", "first_day")
         if poll_id:
-            p = self.poll(territory, poll_id)
-            if p is None or p["charter_id"] != charter_id:
-                raise UserError(404, "Ce sondage n'existe pas.")
-            if p["status"] != "adopted":
-                raise Refused(400, "Adoptez d'abord le créneau majoritaire du sondage.", "poll_id")
-            slot = next(s for s in p["slots"] if s["slot_id"] == p["adopted_slot_id"])
-            if date.fromisoformat(first).weekday() != slot["weekday"]:
-                raise Refused(
-                    400, f"Le créneau adopté est le {WEEKDAYS[slot['weekday']]} : choisissez une première date ce jour-là.", "first_day"
-                )
-            start, end = slot["start"], slot["end"]
+            start, end = self._adopted_slot(territory, charter_id, poll_id, first)
         if not start or not end:
-            raise Refused(400, "Indiquez l'horaire des rencontres, ou choisissez-le par un sondage.", "start")
+            raise invalid("Indiquez l'horaire des rencontres, ou choisissez-le par un sondage.", "start")
         if not place.strip():
-            raise Refused(400, "Indiquez le lieu des rencontres (par exemple la salle communale).", "place")
-        description = "Ordre du jour :\n" + "\n".join(f"{i}. {p}" for i, p in enumerate(links.AGENDA, 1))
+            raise invalid("Indiquez le lieu des rencontres (par exemple la salle communale).", "place")
+        start, end = _hhmm(start, "Début"), _hhmm(end, "Fin")
         series_id, rule, _ids = links.plan_series(
             self.trame,
             territory,
             author=author,
             title=f"Rencontre partenariale — {c['title']}",
             first_day=first,
-            start=_hhmm(start, "Début"),
-            end=_hhmm(end, "Fin"),
+            start=start,
+            end=end,
             place_text=place.strip(),
             until=day(until, "Jusqu'au", required=False, field="until"),
             count=count,
-            description=description,
+            description="Ordre du jour :\n" + "\n".join(f"{i}. {p}" for i, p in enumerate(links.AGENDA, 1)),
         )
-        event = ev.CyclePlanned(
-            charter_id=charter_id,
-            series_id=series_id,
-            rule=rule,
-            first_day=first,
-            start=_hhmm(start, "Début"),
-            end=_hhmm(end, "Fin"),
-            poll_id=poll_id,
+        planned = ev.CyclePlanned(
+            charter_id=charter_id, series_id=series_id, rule=rule, first_day=first, start=start, end=end, poll_id=poll_id
         )
-        self._command(territory, author, charter_id, lambda: [event])
+
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            _plannable(state.charter(h.of(sid), territory))
+            return {sid: [planned]}
+
+        self._run(territory, author, [sid], decide)
         return series_id
+
+    def _adopted_slot(self, territory: str, charter_id: str, poll_id: str, first: str) -> tuple[str, str]:
+        """The hours of the slot the poll adopted; the first meeting falls on its weekday."""
+        try:
+            p = state.poll(self.trame.store.stream(UUID(poll_id)), territory)
+        except ValueError:
+            raise absent(POLL_ABSENT) from None
+        if p.charter_id != charter_id:
+            raise absent(POLL_ABSENT)
+        if p.adopted_slot_id is None:
+            raise invalid("Adoptez d'abord le créneau majoritaire du sondage.", "poll_id")
+        slot = next(s for s in p.slots if s.slot_id == p.adopted_slot_id)
+        if date.fromisoformat(first).weekday() != slot.weekday:
+            raise invalid(f"Le créneau adopté est le {WEEKDAYS[slot.weekday]} : choisissez une première date ce jour-là.", "first_day")
+        return slot.start, slot.end
 
     def expected_at(self, territory: str, charter_id: str, on: str) -> list[str]:
         """Who is invited to a meeting on that day: the carrier, the signatories, and the partners invited without signing."""
-        c = self.require(territory, charter_id)
+        c = self.get(territory, charter_id)
         ids = [c["carrier_structure_id"]] + [s["structure_id"] for s in self.signatories(territory, charter_id, on)]
         ids += [p["structure_id"] for p in self.invited(territory, charter_id, on)]
         return list(dict.fromkeys(ids))
 
     def _meeting_in_force(self, territory: str, charter_id: str, meeting_id: str) -> dict[str, Any]:
         """A meeting that can still be prepared: its charter is in force (an ended or suspended one's meetings are read only)."""
-        c = self.require(territory, charter_id)
+        c = self.get(territory, charter_id)
         m = self.charter_meeting(territory, charter_id, meeting_id)
-        if c["status"] == "ended":
-            raise UserError(409, "Cette charte est terminée : ses rencontres restent consultables mais ne se modifient plus.")
-        if c["status"] == "suspended":
-            raise UserError(409, "Cette charte est suspendue : ses rencontres ne se préparent plus jusqu'à sa remise en vigueur.")
-        if c["status"] != "active":
-            raise UserError(409, "Cette charte n'est pas encore en vigueur : adoptez-en d'abord une version.")
+        _in_force(c["status"])
         return m
 
     def invite_to_meeting(self, territory: str, charter_id: str, meeting_id: str, *, author: str, send: bool = True) -> int:
@@ -599,14 +599,15 @@ class Charters:
         return links.invite(self.trame, territory, meeting_id, wanted, author=author, send=send)
 
     def choose_presenter(self, territory: str, charter_id: str, meeting_id: str, *, author: str, structure_id: str) -> None:
+        sid = _stream(charter_id, CHARTER_ABSENT)
         self._meeting_in_force(territory, charter_id, meeting_id)
         self._structure_or_refuse(territory, structure_id)
-        self._command(
-            territory,
-            author,
-            charter_id,
-            lambda: [ev.PresenterChosen(charter_id=charter_id, meeting_id=meeting_id, structure_id=structure_id)],
-        )
+
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            _in_force(state.charter(h.of(sid), territory).status)
+            return {sid: [ev.PresenterChosen(charter_id=charter_id, meeting_id=meeting_id, structure_id=structure_id)]}
+
+        self._run(territory, author, [sid], decide)
 
     def suggested_presenter(self, territory: str, charter_id: str, meeting_id: str) -> str | None:
         """In turn: among those expected, the one who presented least recently (never first), then by name."""
@@ -630,32 +631,36 @@ class Charters:
         links.write_minutes(self.trame, territory, meeting_id, list(zip(links.AGENDA, bodies, strict=True)), decisions, author=author)
 
     def write_evaluation(self, territory: str, charter_id: str, year: int, *, author: str, texts: dict[str, str]) -> None:
+        sid = _stream(charter_id, CHARTER_ABSENT)
         self.check_year(territory, charter_id, year)
         unknown = set(texts) - set(GRID)
         if unknown:
-            raise Refused(400, f"Rubrique(s) inconnue(s) : {', '.join(sorted(unknown))}.")
+            raise invalid(f"Rubrique(s) inconnue(s) : {', '.join(sorted(unknown))}.")
         fields = {k: (texts.get(k) or "").strip() for k in GRID}
         for k, text in fields.items():
             if len(text) > TEXT_LIMIT:
-                raise Refused(400, f"{TEXT_LIMIT} caractères au plus (vous en avez saisi {len(text)}).", k)
-        self._command(territory, author, charter_id, lambda: [ev.EvaluationWritten(charter_id=charter_id, year=year, **fields)])
+                raise invalid(f"{TEXT_LIMIT} caractères au plus (vous en avez saisi {len(text)}).", k)
+        written = ev.EvaluationWritten(charter_id=charter_id, year=year, **fields)
+
+        def decide(h: History) -> dict[UUID, list[Event]]:
+            state.charter(h.of(sid), territory)
+            return {sid: [written]}
+
+        self._run(territory, author, [sid], decide)
 
     # == queries =================================================================================
-    def list(self, territory: str) -> list[dict[str, Any]]:
+    def all(self, territory: str) -> list[dict[str, Any]]:
         with self.trame.db.read() as cur:
             rows = cur.execute("SELECT * FROM charte_charters WHERE territory = ? ORDER BY drafted_at, charter_id", (territory,)).fetchall()
         return [self._decorate(dict(r)) for r in rows]
 
-    def get(self, territory: str, charter_id: str) -> dict[str, Any] | None:
+    def get(self, territory: str, charter_id: str) -> dict[str, Any]:
+        """The charter; absent (404) if it is not one of this territory."""
         with self.trame.db.read() as cur:
             row = cur.execute("SELECT * FROM charte_charters WHERE territory = ? AND charter_id = ?", (territory, charter_id)).fetchone()
-        return None if row is None else self._decorate(dict(row))
-
-    def require(self, territory: str, charter_id: str) -> dict[str, Any]:
-        c = self.get(territory, charter_id)
-        if c is None:
-            raise UserError(404, "Cette charte n'existe pas sur ce territoire.")
-        return c
+        if row is None:
+            raise absent(CHARTER_ABSENT)
+        return self._decorate(dict(row))
 
     @staticmethod
     def _decorate(c: dict[str, Any]) -> dict[str, Any]:
@@ -664,13 +669,16 @@ class Charters:
         return c
 
     def versions(self, territory: str, charter_id: str) -> list[dict[str, Any]]:
-        self.require(territory, charter_id)
+        self.get(territory, charter_id)
         with self.trame.db.read() as cur:
             rows = cur.execute("SELECT * FROM charte_versions WHERE charter_id = ? ORDER BY version_no", (charter_id,)).fetchall()
         return [{**dict(r), "commitments": msgspec.json.decode(r["commitments"])} for r in rows]
 
-    def version(self, territory: str, charter_id: str, version_no: int) -> dict[str, Any] | None:
-        return next((v for v in self.versions(territory, charter_id) if v["version_no"] == version_no), None)
+    def version(self, territory: str, charter_id: str, version_no: int) -> dict[str, Any]:
+        found = next((v for v in self.versions(territory, charter_id) if v["version_no"] == version_no), None)
+        if found is None:
+            raise absent(f"La version {version_no} de cette charte n'existe pas.")
+        return found
 
     def version_in_force(self, territory: str, charter_id: str, on: str) -> dict[str, Any] | None:
         """The latest version adopted on or before that day."""
@@ -748,12 +756,14 @@ class Charters:
             r["structure_name"] = names.get(r["structure_id"], "")
         return rows
 
-    def signature(self, territory: str, charter_id: str, signature_id: str) -> dict[str, Any] | None:
+    def signature(self, territory: str, charter_id: str, signature_id: str) -> dict[str, Any]:
         rows = self._signature_rows(
             "SELECT * FROM charte_signatures WHERE territory = ? AND charter_id = ? AND signature_id = ?",
             (territory, charter_id, signature_id),
         )
-        return rows[0] if rows else None
+        if not rows:
+            raise absent("Cette signature n'existe pas.")
+        return rows[0]
 
     def signature_of(self, territory: str, charter_id: str, structure_id: str) -> dict[str, Any] | None:
         """The structure's signature in force now (not withdrawn nor superseded)."""
@@ -794,20 +804,20 @@ class Charters:
                     "SELECT poll_id FROM charte_polls WHERE territory = ? AND charter_id = ? ORDER BY opened_at", (territory, charter_id)
                 ).fetchall()
             ]
-        return [p for p in (self.poll(territory, i) for i in ids) if p]
+        return [self.poll(territory, i) for i in ids]
 
-    def poll(self, territory: str, poll_id: str) -> dict[str, Any] | None:
-        """The poll with its tally: votes per slot, the leading slot(s), who voted what."""
+    def poll(self, territory: str, poll_id: str) -> dict[str, Any]:
+        """The poll with its tally: votes per slot, the leading slot(s), who voted what; absent (404) if unknown here."""
         with self.trame.db.read() as cur:
             row = cur.execute("SELECT * FROM charte_polls WHERE territory = ? AND poll_id = ?", (territory, poll_id)).fetchone()
             if row is None:
-                return None
+                raise absent(POLL_ABSENT)
             votes = cur.execute(
                 "SELECT structure_id, slot_ids, voted_at FROM charte_votes WHERE poll_id = ? ORDER BY position", (poll_id,)
             ).fetchall()
         p = dict(row)
         p["slots"] = msgspec.json.decode(row["slots"])
-        p["slot_labels"] = {s["slot_id"]: slot_label(s) for s in p["slots"]}
+        p["slot_labels"] = {s["slot_id"]: slot_label(msgspec.convert(s, ev.Slot)) for s in p["slots"]}
         tally = {s["slot_id"]: 0 for s in p["slots"]}
         voters = []
         for v in votes:
@@ -861,7 +871,7 @@ class Charters:
     def charter_meeting(self, territory: str, charter_id: str, meeting_id: str) -> dict[str, Any]:
         m = next((m for m in self.meetings(territory, charter_id) if m["meeting_id"] == meeting_id), None)
         if m is None:
-            raise UserError(404, "Cette rencontre n'appartient pas à cette charte.")
+            raise absent("Cette rencontre n'appartient pas à cette charte.")
         return m
 
     def participation(self, territory: str, charter_id: str, since: str, until: str) -> Participation:
@@ -871,7 +881,7 @@ class Charters:
     def evaluation_years(self, territory: str, charter_id: str) -> list[int]:
         """The years a report can be about: from the first draft or adoption (whichever is earlier: a
         charter of 2010 may be recorded years later) to its end, or to this year while it lasts."""
-        c = self.require(territory, charter_id)
+        c = self.get(territory, charter_id)
         first = self.first_adoption(territory, charter_id)
         start = min(int(c["drafted_at"][:4]), int(first[:4])) if first else int(c["drafted_at"][:4])
         end = int(c["status_on"][:4]) if c["status"] == "ended" and c["status_on"] else int(clock.paris_today()[:4])
@@ -881,12 +891,12 @@ class Charters:
         years = self.evaluation_years(territory, charter_id)
         if year not in years:
             span = f"l'année {years[0]}" if len(years) == 1 else f"les années {years[0]} à {years[-1]}"
-            raise UserError(404, f"Pas d'évaluation pour {year} : cette charte couvre {span}.")
+            raise absent(f"Pas d'évaluation pour {year} : cette charte couvre {span}.")
         return years
 
     def evaluation(self, territory: str, charter_id: str, year: int) -> dict[str, Any]:
         """The yearly report: figures from the data, and the coordination's written answers to the grid."""
-        c = self.require(territory, charter_id)
+        c = self.get(territory, charter_id)
         years = self.check_year(territory, charter_id, year)
         since, until = f"{year}-01-01", f"{year}-12-31"
         with self.trame.db.read() as cur:

@@ -58,7 +58,18 @@ def load(trame: Trame, territory: str) -> None:
         sid("Udaf de l'Yonne"),
     )
 
-    def record(title: str, kind: str, form: str, partners: list[tuple[str | None, str]], starts_on: str, **terms: str | None) -> str | None:
+    def record(
+        title: str,
+        kind: str,
+        form: str,
+        partners: list[tuple[str | None, str]],
+        starts_on: str,
+        *,
+        ends_on: str | None = None,
+        renewal_on: str | None = None,
+        convention_ref: str | None = None,
+        description: str = "",
+    ) -> str | None:
         if any(p is None for p, _ in partners):
             return None
         data = PartnershipIn(
@@ -68,7 +79,10 @@ def load(trame: Trame, territory: str) -> None:
             partners=[PartnerIn(structure_id=p, role=r) for p, r in partners if p],
             starts_on=starts_on,
             reason=DEMO,
-            **terms,  # type: ignore[arg-type]
+            ends_on=ends_on,
+            renewal_on=renewal_on,
+            convention_ref=convention_ref,
+            description=description,
         )
         return svc.record(territory, data, author=SYSTEM)
 
@@ -184,7 +198,7 @@ def _charter(trame: Trame, territory: str, ccas: str) -> None:
     from plugins.charte.public import charters
 
     csvc = charters(trame)
-    found = [c for c in csvc.list(territory) if c["form"] == "initiative" and c["adopted_on"]]
+    found = [c for c in csvc.all(territory) if c["form"] == "initiative" and c["adopted_on"]]
     if not found:
         return
     charter = found[0]

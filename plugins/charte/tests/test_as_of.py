@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from core.application import Trame
+from core.refusals import Refused
 from core.store import SYSTEM
 from core.testing import login
-from core.web.errors import UserError
 from plugins.charte.service import charters
 from plugins.charte.tests import helpers as h
 
@@ -85,8 +85,8 @@ def test_a_status_change_cannot_predate_the_adoption_or_the_last_change(trame: T
     s = h.structures(trame)
     cid = h.charter(trame, s, adopted_on="2010-03-12")
     svc = charters(trame)
-    with pytest.raises(UserError, match="adoptée le vendredi 12 mars 2010"):
+    with pytest.raises(Refused, match="adoptée le vendredi 12 mars 2010"):
         svc.set_status("joigny", cid, "ended", author=SYSTEM, on="2010-01-01", reason="Erreur")
     svc.set_status("joigny", cid, "suspended", author=SYSTEM, on="2011-01-10", reason="Pause")
-    with pytest.raises(UserError, match="dernier changement d'état"):
+    with pytest.raises(Refused, match="dernier changement d'état"):
         svc.set_status("joigny", cid, "ended", author=SYSTEM, on="2011-01-01", reason="Fin")

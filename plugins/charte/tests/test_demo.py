@@ -32,13 +32,14 @@ def test_joigny_demo(trame: Trame, client: Any) -> None:
 
     load(trame, "joigny")
     svc = charters(trame)
-    (c,) = svc.list("joigny")
+    (c,) = svc.all("joigny")
     login(client, h.coordinator(trame).email)
     _charter_and_cycle(svc, c)
     _attendance_is_the_meetings_plugins(trame, client, svc, c["charter_id"])
     _titles_agree_with_the_people(client, svc, c["charter_id"])
     _dates_and_hours_read_the_french_way(client, svc, c["charter_id"])
     _an_ended_charters_meetings_are_read_only(client, svc, c["charter_id"])
+    _a_partner_votes_through_its_link_alone(trame, client, svc, c["charter_id"])
 
 
 def _charter_and_cycle(svc: Charters, c: dict[str, Any]) -> None:
@@ -48,7 +49,7 @@ def _charter_and_cycle(svc: Charters, c: dict[str, Any]) -> None:
     found = svc.meetings("joigny", c["charter_id"])
     assert found[0]["day"] == "2010-03-12" and found[0]["start_time"] == "09:00"
     assert not any(m["day"][5:7] in ("07", "08") for m in found)
-    (poll,) = svc.polls("joigny", c["charter_id"])
+    poll, _review = svc.polls("joigny", c["charter_id"])
     assert poll["slot_labels"][poll["adopted_slot_id"]].startswith("vendredi 9 h")
     assert svc.evaluation_years("joigny", c["charter_id"]) == [2010, 2011, 2012]
 
@@ -112,3 +113,28 @@ def _an_ended_charters_meetings_are_read_only(client: Any, svc: Charters, cid: s
         assert refused.status_code == 409, action
         assert "Cette charte est terminée : ses rencontres restent consultables" in html.unescape(refused.text)
     assert len(links.invitations(svc.trame, "joigny", m["meeting_id"])) == before
+
+
+def _a_partner_votes_through_its_link_alone(trame: Trame, client: Any, svc: Charters, cid: str) -> None:
+    """The review poll is open: the coordination issues the voting links, and a partner that has not
+    answered votes through its own link, with no account (issue 17)."""
+    review = next(p for p in svc.polls("joigny", cid) if p["status"] == "open")
+    waiting = {w["structure_id"]: w["structure_name"] for w in review["waiting"]}
+    assert len(review["voters"]) == 3 and "CLIC de Joigny" in waiting.values()
+    page = client.get(f"/t/joigny/charte/{cid}/sondages/{review['poll_id']}")
+    shown = client.post(f"/t/joigny/charte/{cid}/sondages/{review['poll_id']}/liens", data={"_csrf_token": csrf_of(page.text)})
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>[^<]*</td><td><code>[^<]*?/vote/([A-Za-z0-9_-]{43})</code>', shown.text)
+    tokens = {html.unescape(name): token for name, token in rows}
+    assert set(waiting.values()) <= set(tokens)
+
+    client.cookies.clear()  # the partner has no account
+    url = f"/t/joigny/charte/vote/{tokens['CLIC de Joigny']}"
+    form = client.get(url)
+    assert form.status_code == 200 and "CLIC de Joigny" in form.text
+    assert client.post(url, data={"slot": "c2", "_csrf_token": csrf_of(form.text)}, follow_redirects=False).status_code == 303
+    after = svc.poll("joigny", review["poll_id"])
+    assert "CLIC de Joigny" in [v["structure_name"] for v in after["voters"]]
+    assert after["tally"] == {"c1": review["tally"]["c1"], "c2": review["tally"]["c2"] + 1}
+    with trame.db.read() as cur:
+        authors = [r["author"] for r in cur.execute("SELECT author FROM journal WHERE event = 'charte.PollVoted'").fetchall()]
+    assert authors[-1] == f"lien:{review['poll_id']}"

@@ -19,7 +19,7 @@ def test_joigny_ccas_map_in_2010_and_today(trame: Trame) -> None:
     assert ccas is not None
     svc = partnerships(trame)
     then = svc.partner_map("joigny", ccas.id, as_of=clock.parse("2010-06-01", end_of_day=True))
-    listed: list[dict[str, Any]] = charters(trame).list("joigny")
+    listed: list[dict[str, Any]] = charters(trame).all("joigny")
     charter = next(c for c in listed if c["form"] == "initiative")
     signatories: list[dict[str, Any]] = charters(trame).signatories("joigny", charter["charter_id"], "2010-06-01")
     signed = {s["structure_id"] for s in signatories} - {ccas.id}
