@@ -57,16 +57,19 @@ def run(
     busy: str = "Ceci est modifié en ce moment par quelqu'un d'autre ; réessayez.",
 ) -> list[Recorded]:
     """Decide and append atomically; ``decide`` may raise :class:`core.refusals.Refused`.
-    Streams written must be among ``streams`` (a new stream is read as empty)."""
+    Streams written must be among ``streams`` (a new stream is read as empty); the append
+    holds only if none of ``streams`` moved since it was read."""
     for _ in range(ATTEMPTS):
         history = History({s: trame.store.stream(s) for s in dict.fromkeys(streams)})
         decided = decide(history)
         unknown = [s for s in decided if s not in history.streams]
         if unknown:
             raise ValueError(f"the command writes streams it did not read: {unknown}")
-        writes = [Write(s, history.version(s), list(events)) for s, events in decided.items() if events]
-        if not writes:
+        if not any(decided.values()):
             return []
+        # Every stream read is checked at its version, written or not: a decision that read a
+        # meeting to change a café is made again if the meeting was cancelled meanwhile.
+        writes = [Write(s, history.version(s), list(decided.get(s, ()))) for s in history.streams]
         try:
             return trame.execute(ctx, *writes)
         except Conflict:

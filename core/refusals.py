@@ -1,8 +1,9 @@
 """The one way a service says no: what was refused, on which field, why (in French), and
-whether it is bad input, a state that forbids it, or something that is not there.
+whether it is bad input, a state that forbids it, something that is not there, or a
+visitor who may not do it.
 
 Services raise :class:`Refused` and know nothing of HTTP; the web layer maps it once
-(``core.web.errors``): 400, 409 or 404 with ``{"detail", "status", "field"}`` on the API,
+(``core.web.errors``): 400, 409, 404 or 403 with ``{"detail", "status", "field"}`` on the API,
 and on pages the form again with the reason beside the field.
 """
 
@@ -15,6 +16,7 @@ class Why(Enum):
     INVALID = 400  # the input is wrong: say which field and how to write it
     CONFLICT = 409  # the input is fine but the state forbids it now (already cancelled, changed meanwhile)
     ABSENT = 404  # what the command names does not exist here
+    FORBIDDEN = 403  # the one asking may not do this (a link sent to another structure)
 
 
 class Refused(Exception):
@@ -41,3 +43,7 @@ def conflict(message: str, field: str | None = None) -> Refused:
 
 def absent(message: str, field: str | None = None) -> Refused:
     return Refused(message, field=field, why=Why.ABSENT)
+
+
+def forbidden(message: str, field: str | None = None) -> Refused:
+    return Refused(message, field=field, why=Why.FORBIDDEN)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.application import Trame
-from core.database import SQLiteDatabase
+from core.database import Row, SQLiteDatabase
 from core.store import SYSTEM
 from plugins.annuaire.schemas import PersonIn
 from plugins.annuaire.service import directory
@@ -49,7 +49,7 @@ def _meeting_with_comments(trame: Trame, agen: dict[str, str]) -> tuple[str, str
 
 def _texts(trame: Trame) -> str:
     """Every value of every table (read models and the log), as one lower-case text."""
-    out = []
+    out: list[str] = []
     with trame.db.read() as cur:
         for table in trame.db.tables():
             for row in cur.execute(f'SELECT * FROM "{table}"').fetchall():
@@ -71,7 +71,7 @@ def test_erasing_a_person_blanks_the_comments_and_guest_names_that_name_them(tra
     assert guests == {agen["cs"]: None, agen["ml"]: "Paul Ferrand"}
     assert "karima" not in _texts(trame) and "belkacem" not in _texts(trame)
     with trame.db.read() as cur:
-        line = cur.execute("SELECT author, reason FROM journal WHERE event = 'core.TextsErased'").fetchone()
+        line: Row = cur.execute("SELECT author, reason FROM journal WHERE event = 'core.TextsErased'").fetchone()
     assert (line["author"], line["reason"]) == (SYSTEM, "demande de la personne")
 
     # A rebuild from the log shows the same: the comment's key is gone with the person.

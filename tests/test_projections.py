@@ -9,15 +9,22 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from core.application import Trame
+from core.database import Cursor
+from core.events import Recorded
+from core.projection import Projection, ProjectionRunner
 from core.settings import Settings
 from core.store import Context, Write
 from core.territories import PluginEnabled
 from core.testing import run_cli, url_of
 from tests.events_for_tests import EssaiPlugin, NoteWritten
+
+#: A projection's ``apply_many``, as a test wraps it.
+Apply = Callable[[Cursor, Sequence[Recorded]], None]
 
 
 def write_notes(trame: Trame, count: int, per_write: int = 50) -> None:
@@ -50,9 +57,9 @@ def test_concurrent_runners_apply_each_event_exactly_once(trame: Trame) -> None:
     trame.runner.batch = 50
     errors: list[BaseException] = []
 
-    def run(runner: object) -> None:
+    def run(runner: ProjectionRunner) -> None:
         try:
-            runner.catch_up()  # type: ignore[attr-defined]
+            runner.catch_up()
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -148,7 +155,7 @@ def test_projection_schema_change_triggers_rebuild(trame: Trame) -> None:
     write_notes(trame, 50)
     trame.runner.catch_up()
     notes = trame.runner.projections["essai.notes"]
-    type(notes).version = 2  # type: ignore[misc]
+    type(notes).version = 2
     try:
         with trame.db.write() as cur:
             cur.execute("DELETE FROM essai_notes")
@@ -157,7 +164,7 @@ def test_projection_schema_change_triggers_rebuild(trame: Trame) -> None:
         with trame.db.read() as cur:
             assert cur.scalar("SELECT COUNT(*) FROM essai_notes") == 50
     finally:
-        type(notes).version = 1  # type: ignore[misc]
+        type(notes).version = 1
 
 
 def test_a_command_whose_projection_fails_writes_nothing(trame: Trame) -> None:
@@ -185,9 +192,9 @@ def test_inline_runs_only_the_projections_that_read_the_event(trame: Trame) -> N
     for p in trame.runner.projections.values():
         original = p.apply_many
 
-        def spy(cur: object, records: object, p: object = p, original: object = original) -> None:
-            called.append(p.name)  # type: ignore[attr-defined]
-            original(cur, records)  # type: ignore[operator]
+        def spy(cur: Cursor, records: Sequence[Recorded], p: Projection = p, original: Apply = original) -> None:
+            called.append(p.name)
+            original(cur, records)
 
         p.apply_many = spy  # type: ignore[method-assign]
     try:

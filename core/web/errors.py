@@ -39,15 +39,6 @@ TITLES = {
 }
 
 
-class UserError(Exception):
-    """Raised by handlers with a status and a message for a person."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-
-
 _TYPES = {
     "int": "un nombre entier",
     "float": "un nombre",
@@ -182,8 +173,6 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         return Redirect(f"/connexion?suite={target}", status_code=303)
     if isinstance(exc, Refused):
         return respond(request, exc.status, exc.message, field=exc.field)
-    if isinstance(exc, UserError):
-        return respond(request, exc.status, exc.detail)
     if isinstance(exc, Conflict):
         return respond(request, 409, str(exc))
     if isinstance(exc, msgspec.ValidationError):

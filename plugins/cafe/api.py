@@ -10,10 +10,10 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get, post, put
+from litestar.exceptions import PermissionDeniedException
 
 from core.application import Trame
 from core.web.access import access_of, author_of
-from core.web.errors import UserError
 from core.web.hygiene import Clock, Day, DayQuery, Filled, OptionalDay, day_param
 from plugins.cafe.service import cafes
 from plugins.rencontres.public import DeliveryOut, MeetingOut, delivery_out, meeting_out
@@ -99,7 +99,7 @@ class NewcomerOut(msgspec.Struct):
 def may_speak_for(request: Request[Any, Any, Any], structure_id: str) -> None:
     """Coordinators write for any structure; a referent only for their own."""
     if not access_of(request).may_edit_structure(structure_id):
-        raise UserError(403, "Vous ne pouvez écrire que pour votre propre structure.")
+        raise PermissionDeniedException("Vous ne pouvez écrire que pour votre propre structure.")
 
 
 @get(f"{BASE}/cafes", tags=TAGS, sync_to_thread=False)

@@ -223,7 +223,7 @@ def _fumel(trame: Trame) -> None:
     for name in ("Centre médico-social de Fumel", "CHRS du Fumélois", "Maison de l'emploi du Fumélois", "CCAS de Fumel"):
         svc.offer_hosting("fumel", (first | more)[name], author=AUTHOR, willing=True, has_room=True)
     # The yearly plenary decided in January 2010: planned and invited.
-    plenary = svc.plan(
-        "fumel", author=AUTHOR, day="2011-01-14", host_structure_id=svc.suggest_host("fumel")["structure_id"], kind="pleniere"
-    )
+    host = svc.suggest_host("fumel")
+    assert host is not None  # four structures offered just above
+    plenary = svc.plan("fumel", author=AUTHOR, day="2011-01-14", host_structure_id=host["structure_id"], kind="pleniere")
     svc.meetings.invite("fumel", plenary, svc.invitation_list("fumel", plenary), author=AUTHOR, send=False)

@@ -6,13 +6,14 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
+from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
 
 from core import clock, privacy
 from core.application import Trame
+from core.refusals import Refused, invalid
 from core.web import flash
 from core.web.access import access_of, author_of
-from core.web.errors import UserError
 from core.web.forms import Form, many, one
 from core.web.rendering import render
 from plugins.annuaire import public as annuaire
@@ -62,8 +63,8 @@ def plan(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Fo
             kind=one(data, "kind", "cafe"),
             theme=one(data, "theme") or None,
         )
-    except UserError as exc:
-        return _index(request, trame, territory, error=exc.detail, status_code=exc.status)
+    except Refused as exc:
+        return _index(request, trame, territory, error=exc.message, status_code=exc.status)
     return Redirect(f"/t/{territory}/cafe/{mid}", status_code=303)
 
 
@@ -82,8 +83,8 @@ def series(request: Request[Any, Any, Any], trame: Trame, territory: str, data: 
             host_structure_id=one(data, "host_structure_id") or None,
             place_text=one(data, "place_text") or None,
         )
-    except UserError as exc:
-        return _index(request, trame, territory, error=exc.detail, status_code=exc.status)
+    except Refused as exc:
+        return _index(request, trame, territory, error=exc.message, status_code=exc.status)
     return Redirect(f"/t/{territory}/cafe/", status_code=303)
 
 
@@ -131,10 +132,10 @@ def set_capacity(request: Request[Any, Any, Any], trame: Trame, territory: str, 
     typed = one(data, "capacity").strip()
     try:
         if typed and not typed.isdigit():
-            raise UserError(400, "La capacité est un nombre de structures (laissez vide pour ne pas limiter).")
+            raise invalid("La capacité est un nombre de structures (laissez vide pour ne pas limiter).")
         cafes(trame).set_capacity(territory, str(meeting_id), int(typed) if typed else None, author=author_of(request))
-    except UserError as exc:
-        return _cafe(request, trame, territory, str(meeting_id), error=exc.detail, status_code=exc.status)
+    except Refused as exc:
+        return _cafe(request, trame, territory, str(meeting_id), error=exc.message, status_code=exc.status)
     return Redirect(f"/t/{territory}/cafe/{meeting_id}#inscriptions", status_code=303)
 
 
@@ -143,15 +144,15 @@ def add_news(request: Request[Any, Any, Any], trame: Trame, territory: str, meet
     access = access_of(request)
     structure_id = one(data, "structure_id") or access.structure_id or ""
     if not access.may_edit_structure(structure_id):
-        raise UserError(403, "Vous ne pouvez écrire que pour votre propre structure.")
+        raise PermissionDeniedException("Vous ne pouvez écrire que pour votre propre structure.")
     warned = privacy.unconfirmed([one(data, "news")], annuaire.known_names(trame, territory), one(data, privacy.CONFIRM) == "1")
     if warned:  # shared secrecy: the round table is about structures; say why, let the author confirm
         typed = {"news": one(data, "news"), "structure_id": structure_id}
         return _cafe(request, trame, territory, str(meeting_id), privacy_warning=warned, typed=typed, status_code=422)
     try:
         cafes(trame).record_news(territory, str(meeting_id), structure_id, one(data, "news"), author=access.principal.account_id)
-    except UserError as exc:
-        return _cafe(request, trame, territory, str(meeting_id), error=exc.detail)
+    except Refused as exc:
+        return _cafe(request, trame, territory, str(meeting_id), error=exc.message)
     return Redirect(f"/t/{territory}/cafe/{meeting_id}#tour-de-table", status_code=303)
 
 
@@ -208,7 +209,7 @@ def offer(request: Request[Any, Any, Any], trame: Trame, territory: str, data: F
     access = access_of(request)
     structure_id = one(data, "structure_id") or access.structure_id or ""
     if not access.may_edit_structure(structure_id):
-        raise UserError(403, "Vous ne pouvez répondre que pour votre propre structure.")
+        raise PermissionDeniedException("Vous ne pouvez répondre que pour votre propre structure.")
     cafes(trame).offer_hosting(
         territory,
         structure_id,

@@ -8,20 +8,21 @@ module adds what is particular to cafés.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from core import clock
 from core.commands import History, run
-from core.events import Event
-from core.store import Conflict, Context, Write
+from core.events import Event, Recorded
+from core.refusals import Refused, absent, conflict, invalid
+from core.store import Context
 from core.structures import require_structure
 from core.text import collation_key, fold
-from core.web.errors import UserError
 from plugins.annuaire import public as annuaire
 from plugins.cafe import events as ev
-from plugins.rencontres.public import Delivery, meetings, occurrences, presence_of_new_structure
+from plugins.rencontres.public import Delivery, MeetingState, meetings, occurrences, presence_of_new_structure
 
 if TYPE_CHECKING:
     from core.application import Trame
@@ -45,6 +46,8 @@ def _like(text: str) -> str:
     return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
+BUSY = "Ce café est modifié en ce moment par quelqu'un d'autre ; réessayez."
+
 #: Every café of a territory (a monthly café for a century stays under it).
 ALL_CAFES = 100_000
 
@@ -54,15 +57,28 @@ class Cafes:
         self.trame = trame
         self.meetings = meetings(trame)
 
-    def _append(self, territory: str, author: str, stream: UUID, events: list[Any]) -> None:
-        for _ in range(3):
-            version = self.trame.store.version_of(stream)
-            try:
-                self.trame.execute(Context(author=author, territory=territory), Write(stream, version, events))
-                return
-            except Conflict:
-                continue
-        raise UserError(409, "Ce café est modifié en ce moment par quelqu'un d'autre ; réessayez.")
+    def _command(
+        self,
+        territory: str,
+        author: str,
+        stream: UUID,
+        decide: Callable[[list[Recorded]], Sequence[Event]],
+        *,
+        meeting_id: str | None = None,
+        cancelled: Callable[[str], Refused] = conflict,
+    ) -> None:
+        """Decide on the stream's history (the café's or the hosting offers'), again if another
+        writer got there first, and append at the version read. With ``meeting_id``, a café
+        whose meeting is cancelled (as its own stream tells) refuses the command."""
+        meeting = UUID(meeting_id) if meeting_id else None
+
+        def decided(history: History) -> dict[UUID, Sequence[Event]]:
+            if meeting is not None and MeetingState.of(history.of(meeting)).cancelled:
+                raise cancelled("Ce café est annulé.")
+            return {stream: decide([r for r in history.of(stream) if r.territory == territory])}
+
+        streams = [stream] if meeting is None else [stream, meeting]
+        run(self.trame, Context(author=author, territory=territory), streams, decided, busy=BUSY)
 
     # -- planning ----------------------------------------------------------------------------
     def start_series(
@@ -117,9 +133,9 @@ class Cafes:
     ) -> str:
         """One café; the host's address becomes the place. A thematic café needs a theme; one plenary a year."""
         if kind not in KINDS:
-            raise UserError(400, f"Type de café inconnu « {kind} ».")
+            raise invalid(f"Type de café inconnu « {kind} ».")
         if kind == "thematique" and theme not in annuaire.THEMES:
-            raise UserError(400, "Un café thématique a un thème : choisissez-le dans la liste.")
+            raise invalid("Un café thématique a un thème : choisissez-le dans la liste.")
         if kind == "pleniere":
             year = day[:4]
             others = [
@@ -128,7 +144,7 @@ class Cafes:
                 if m["kind"] == "pleniere"
             ]
             if others:
-                raise UserError(400, f"Une réunion plénière est déjà prévue en {year} ({others[0]['date_label']}) : une par an.")
+                raise invalid(f"Une réunion plénière est déjà prévue en {year} ({others[0]['date_label']}) : une par an.")
         title = KINDS[kind] + (f" — {annuaire.THEMES[theme]}" if kind == "thematique" and theme else "")
         if series_id is None and kind == "cafe":
             series = self.meetings.all_series(territory, PLUGIN)
@@ -160,7 +176,7 @@ class Cafes:
     def require(self, territory: str, meeting_id: str) -> dict[str, Any]:
         m = self.meetings.require(territory, meeting_id)
         if m["plugin"] != PLUGIN:
-            raise UserError(404, "Ce café n'existe pas sur ce territoire.")
+            raise absent("Ce café n'existe pas sur ce territoire.")
         return m
 
     def cafes(
@@ -172,12 +188,14 @@ class Cafes:
     def set_capacity(self, territory: str, meeting_id: str, capacity: int | None, *, author: str) -> None:
         """How many structures the café welcomes (None: no limit); a lower one sends the last
         registered to the waiting list, a higher one gives the first waiting their places."""
-        m = self.require(territory, meeting_id)
-        if m["status"] == "cancelled":
-            raise UserError(409, "Ce café est annulé.")
-        if capacity is not None and not 1 <= capacity <= 1000:
-            raise UserError(400, "La capacité est un nombre de structures, entre 1 et 1000 (laissez vide pour ne pas limiter).")
-        self._append(territory, author, cafe_stream(meeting_id), [ev.CapacitySet(meeting_id=meeting_id, capacity=capacity)])
+        self.require(territory, meeting_id)
+
+        def decide(history: list[Recorded]) -> list[Event]:
+            if capacity is not None and not 1 <= capacity <= 1000:
+                raise invalid("La capacité est un nombre de structures, entre 1 et 1000 (laissez vide pour ne pas limiter).")
+            return [ev.CapacitySet(meeting_id=meeting_id, capacity=capacity)]
+
+        self._command(territory, author, cafe_stream(meeting_id), decide, meeting_id=meeting_id)
 
     def capacity(self, territory: str, meeting_id: str) -> int | None:
         with self.trame.db.read() as cur:
@@ -227,13 +245,9 @@ class Cafes:
     ) -> None:
         require_structure(self.trame, territory, structure_id)
         if annuaire.structure(self.trame, territory, structure_id) is None:
-            raise UserError(404, "Cette structure n'est pas dans l'annuaire.")
-        self._append(
-            territory,
-            author,
-            hosts_stream(territory),
-            [ev.HostingOffered(structure_id=structure_id, willing=willing, has_room=has_room, note=(note or "").strip() or None)],
-        )
+            raise absent("Cette structure n'est pas dans l'annuaire.")
+        offered = ev.HostingOffered(structure_id=structure_id, willing=willing, has_room=has_room, note=(note or "").strip() or None)
+        self._command(territory, author, hosts_stream(territory), lambda history: [offered])
 
     def hosts(self, territory: str) -> list[dict[str, Any]]:
         """Offers with the last café each structure hosted (held by today: a planned one is not yet
@@ -280,19 +294,16 @@ class Cafes:
     def record_news(self, territory: str, meeting_id: str, structure_id: str, news: str, *, author: str) -> None:
         """A structure's news at the tour de table; it also marks the structure present."""
         require_structure(self.trame, territory, structure_id)
-        m = self.require(territory, meeting_id)
-        if m["status"] == "cancelled":
-            raise UserError(400, "Ce café est annulé.")
-        if not news.strip():
-            raise UserError(400, "Écrivez les nouvelles de la structure.")
-        if annuaire.structure(self.trame, territory, structure_id) is None:
-            raise UserError(400, "Choisissez une structure de l'annuaire.")
-        self._append(
-            territory,
-            author,
-            cafe_stream(meeting_id),
-            [ev.RoundTableEntryRecorded(meeting_id=meeting_id, structure_id=structure_id, news=news.strip())],
-        )
+        self.require(territory, meeting_id)
+
+        def decide(history: list[Recorded]) -> list[Event]:
+            if not news.strip():
+                raise invalid("Écrivez les nouvelles de la structure.")
+            if annuaire.structure(self.trame, territory, structure_id) is None:
+                raise invalid("Choisissez une structure de l'annuaire.")
+            return [ev.RoundTableEntryRecorded(meeting_id=meeting_id, structure_id=structure_id, news=news.strip())]
+
+        self._command(territory, author, cafe_stream(meeting_id), decide, meeting_id=meeting_id, cancelled=invalid)
         present = {a["structure_id"] for a in self.meetings.attendance(territory, meeting_id) if a["status"] == "present"}
         if structure_id not in present:
             self.meetings.record_attendance(territory, meeting_id, [{"structure_id": structure_id, "status": "present"}], author=author)
@@ -356,18 +367,12 @@ class Cafes:
     def present_newcomer(self, territory: str, meeting_id: str, *, author: str, organisation: str, presentation: str = "") -> str:
         self.require(territory, meeting_id)
         if not organisation.strip():
-            raise UserError(400, "Indiquez le nom de l'organisation qui se présente.")
+            raise invalid("Indiquez le nom de l'organisation qui se présente.")
         newcomer_id = str(uuid.uuid4())
-        self._append(
-            territory,
-            author,
-            cafe_stream(meeting_id),
-            [
-                ev.NewcomerPresented(
-                    meeting_id=meeting_id, newcomer_id=newcomer_id, organisation=organisation.strip(), presentation=presentation.strip()
-                )
-            ],
+        presented = ev.NewcomerPresented(
+            meeting_id=meeting_id, newcomer_id=newcomer_id, organisation=organisation.strip(), presentation=presentation.strip()
         )
+        self._command(territory, author, cafe_stream(meeting_id), lambda history: [presented])
         return newcomer_id
 
     def newcomers(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
@@ -385,10 +390,10 @@ class Cafes:
         def presented(history: History) -> ev.NewcomerPresented:
             events = [r.event for r in history.of(stream) if r.territory == territory]
             if any(isinstance(e, ev.NewcomerRegistered) and e.newcomer_id == newcomer_id for e in events):
-                raise UserError(400, "La fiche de ce partenaire existe déjà dans l'annuaire.")
+                raise invalid("La fiche de ce partenaire existe déjà dans l'annuaire.")
             found = next((e for e in events if isinstance(e, ev.NewcomerPresented) and e.newcomer_id == newcomer_id), None)
             if found is None:
-                raise UserError(404, "Ce nouveau partenaire n'a pas été présenté à ce café.")
+                raise absent("Ce nouveau partenaire n'a pas été présenté à ce café.")
             return found
 
         newcomer = presented(History({stream: self.trame.store.stream(stream)}))
@@ -406,8 +411,7 @@ class Cafes:
             registered = ev.NewcomerRegistered(meeting_id=meeting_id, newcomer_id=newcomer_id, structure_id=structure_id)
             return {sheet_stream: [joined], stream: [registered], meeting_stream: [present]}
 
-        busy = "Ce café est modifié en ce moment par quelqu'un d'autre ; réessayez."
-        run(self.trame, Context(author=author, territory=territory), [sheet_stream, stream, meeting_stream], decide, busy=busy)
+        run(self.trame, Context(author=author, territory=territory), [sheet_stream, stream, meeting_stream], decide, busy=BUSY)
         return structure_id
 
 

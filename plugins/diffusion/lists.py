@@ -60,11 +60,15 @@ def offered(trame: Trame, territory: str) -> list[MailingList]:
     counts = Counter(t for s in everyone for t in s.themes)
     for theme, label in THEMES.items():
         if counts[theme]:
+
+            def themed(theme: str = theme) -> list[Target]:
+                return _targets(trame, territory, structures(trame, territory, theme=theme))
+
             out.append(
                 MailingList(
                     f"annuaire.theme.{theme}",
                     f"Thème « {label} » ({counts[theme]} structures)",
-                    lambda theme=theme: _targets(trame, territory, structures(trame, territory, theme=theme)),  # type: ignore[misc]
+                    themed,
                     "Annuaire",
                 )
             )

@@ -17,13 +17,14 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 
 from core import clock, journal, mail, mailings
 from core.commands import History, run
+from core.database import Row
 from core.events import Event
 from core.refusals import absent, conflict, invalid
 from core.store import Context
@@ -74,6 +75,9 @@ def _year(value: Any) -> int:
     return year
 
 
+_KINDS: tuple[ev.Kind, ...] = get_args(ev.Kind)
+
+
 def _questions(given: Sequence[QuestionIn]) -> list[ev.Question]:
     out: list[ev.Question] = []
     seen: set[str] = set()
@@ -81,13 +85,13 @@ def _questions(given: Sequence[QuestionIn]) -> list[ev.Question]:
         label = " ".join(q.label.split())
         if not label:
             continue
-        if q.kind not in ("text", "scale"):
+        if q.kind not in _KINDS:
             raise invalid(f"Type de question inconnu « {q.kind} ».", "questions")
         if len(label) > 300:
             raise invalid("Une question tient en 300 caractères au plus.", "questions")
         key = q.key if re.fullmatch(r"[a-z0-9_]{1,40}", q.key or "") and q.key not in seen else f"q{uuid.uuid4().hex[:8]}"
         seen.add(key)
-        out.append(ev.Question(key=key, kind=q.kind, label=label))  # type: ignore[arg-type]
+        out.append(ev.Question(key=key, kind=q.kind, label=label))
     if not out:
         raise invalid("Posez au moins une question.", "questions")
     if len(out) > MAX_QUESTIONS:
@@ -327,7 +331,7 @@ class Evaluations:
         self._run(territory, f"{journal.LINK_PREFIX}evaluation:{structure_id}", questionnaire_id, decide)
 
     # -- queries ------------------------------------------------------------------------------
-    def _decorate(self, row: Any) -> dict[str, Any]:
+    def _decorate(self, row: Row) -> dict[str, Any]:
         q = dict(row)
         q["questions"] = msgspec.json.decode(q["questions"], type=list[ev.Question])
         q["status_label"] = STATUS_LABELS[q["status"]]
@@ -495,13 +499,16 @@ class Evaluations:
             def targets(qid: str = qid) -> list[mailings.Target]:
                 return _targets(self.trame, territory, [i.structure_id for i in self._unanswered(territory, qid)])
 
+            def note(structure_id: str, qid: str = qid) -> str | None:
+                return self.personal_note(territory, qid, structure_id)
+
             out.append(
                 mailings.MailingList(
                     LIST_PREFIX + qid,
                     f"Sans réponse au questionnaire « {q['title']} »",
                     targets,
                     "Évaluations",
-                    personal_note=lambda sid, qid=qid: self.personal_note(territory, qid, sid),  # type: ignore[misc]
+                    personal_note=note,
                 )
             )
         return out

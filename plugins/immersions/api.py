@@ -13,9 +13,8 @@ import msgspec
 from litestar import Request, delete, get, post, put
 
 from core.application import Trame
-from core.refusals import Refused, Why
+from core.refusals import Refused, Why, forbidden
 from core.web.access import access_of, author_of
-from core.web.errors import UserError
 from plugins.immersions.service import QUESTIONS, PairDelivery, immersions
 
 BASE = "/api/v1/territories/{slug:str}/immersions"
@@ -198,7 +197,7 @@ def _paired(trame: Trame, slug: str, delivery: PairDelivery) -> PairedOut:
 def may_speak_for(request: Request[Any, Any, Any], structure_id: str) -> None:
     """Coordinators act for any structure; a referent only for their own."""
     if not access_of(request).may_edit_structure(structure_id):
-        raise UserError(403, "Vous ne pouvez agir que pour votre propre structure.")
+        raise forbidden("Vous ne pouvez agir que pour votre propre structure.")
 
 
 def _participant(trame: Trame, slug: str, programme_id: str, participant_id: str) -> dict[str, Any]:

@@ -12,17 +12,14 @@ from litestar.response import Redirect, Template
 
 from core import clock
 from core.application import Trame
-from core.refusals import Refused
+from core.refusals import Refused, absent, forbidden, invalid
 from core.web.access import access_of, author_of
-from core.web.errors import UserError
 from core.web.forms import Form, one
 from core.web.rendering import render
 from plugins.annuaire import public as annuaire
 from plugins.immersions.service import ANSWERS, FIELDS, LENGTHS, QUESTIONS, SIDES, WISHES, PairDelivery, immersions
 
 P = "/t/{territory:str}/immersions"
-
-
 
 
 def _index(request: Request[Any, Any, Any], trame: Trame, territory: str, *, error: str | None = None, status_code: int = 200) -> Template:
@@ -114,13 +111,13 @@ def programme_page(request: Request[Any, Any, Any], trame: Trame, territory: str
 def _participant_structure(trame: Trame, territory: str, programme_id: str, participant_id: str) -> str:
     found = next((p for p in immersions(trame).participants(territory, programme_id) if p["participant_id"] == participant_id), None)
     if found is None:
-        raise UserError(400, "Choisissez un·e participant·e du programme.")
+        raise invalid("Choisissez un·e participant·e du programme.")
     return str(found["structure_id"])
 
 
 def _may_speak_for(request: Request[Any, Any, Any], structure_id: str) -> None:
     if not access_of(request).may_edit_structure(structure_id):
-        raise UserError(403, "Vous ne pouvez agir que pour votre propre structure.")
+        raise forbidden("Vous ne pouvez agir que pour votre propre structure.")
 
 
 def _after(territory: str, programme_id: str, anchor: str) -> Response[Any]:
@@ -279,7 +276,7 @@ def _link_page(
     _enabled(trame, territory)
     found = immersions(trame).by_token(territory, token)
     if found is None:
-        raise UserError(404, "Ce lien n'est pas (ou plus) valable. Demandez-en un nouveau à la coordination du programme.")
+        raise absent("Ce lien n'est pas (ou plus) valable. Demandez-en un nouveau à la coordination du programme.")
     pair, side = found
     programme = immersions(trame).require(territory, pair["programme_id"])
     return render(

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from core import clock
 from core.commands import History, run
+from core.database import Row
 from core.erasure import erase_free_text
 from core.events import Event
 from core.refusals import Refused, absent, conflict, invalid
@@ -42,14 +43,14 @@ FIELDS: dict[str, str] = {
     "handicap": "Champ du handicap",
 }
 #: A slot's length, with its hours (those of the meeting scheduled for the binôme).
-LENGTHS: dict[str, tuple[str, str, str]] = {
+LENGTHS: dict[ev.Length, tuple[str, str, str]] = {
     "matin": ("Demi-journée (matin)", "09:00", "12:30"),
     "apres-midi": ("Demi-journée (après-midi)", "13:30", "17:00"),
     "journee": ("Journée", "09:00", "17:00"),
 }
-WISHES: dict[str, str] = {"demi-journee": "Une demi-journée", "journee": "Une journée", "indifferent": "Demi-journée ou journée"}
-SIDES: dict[str, str] = {"host": "Structure d'accueil", "visitor": "Professionnel·le en immersion"}
-ANSWERS: dict[str, str] = {"confirmed": "Confirmé", "declined": "Décliné"}
+WISHES: dict[ev.Wish, str] = {"demi-journee": "Une demi-journée", "journee": "Une journée", "indifferent": "Demi-journée ou journée"}
+SIDES: dict[ev.Side, str] = {"host": "Structure d'accueil", "visitor": "Professionnel·le en immersion"}
+ANSWERS: dict[ev.Answer, str] = {"confirmed": "Confirmé", "declined": "Décliné"}
 #: The seed's four questions (« une réflexion en quatre temps »), asked of each side afterwards.
 QUESTIONS: dict[str, str] = {
     "expectations": "Quelles attentes reposent sur chacun des deux champs ?",
@@ -195,6 +196,10 @@ class Suggestion:
     day: str
     day_label: str
     length: str
+
+
+#: What a confirmation link does, decided on the binôme as its row shows it and as its stream tells it.
+_Action = Callable[[dict[str, Any], _Pair, ev.Side], list[Event]]
 
 
 class Immersions:
@@ -360,7 +365,7 @@ class Immersions:
                     structure_id=host.structure_id,
                     host_participant_id=host_participant_id,
                     day=on,
-                    length=length,  # type: ignore[arg-type]
+                    length=length,
                     note=_text(note) or None,
                 )
             ]
@@ -386,7 +391,7 @@ class Immersions:
                     programme_id=programme_id,
                     request_id=request_id,
                     participant_id=participant_id,
-                    wish=wish,  # type: ignore[arg-type]
+                    wish=wish,
                     note=_text(note) or None,
                 )
             ]
@@ -477,7 +482,7 @@ class Immersions:
             out.append(who["email"])
         return out
 
-    def _answer(self, territory: str, token: str, action: Any) -> tuple[dict[str, Any], str]:
+    def _answer(self, territory: str, token: str, action: _Action) -> tuple[dict[str, Any], ev.Side]:
         found = self.by_token(territory, token)
         if found is None:
             raise absent("Ce lien n'est pas (ou plus) valable. Demandez-en un nouveau à la coordination du programme.")
@@ -490,31 +495,30 @@ class Immersions:
                 raise conflict("Ce binôme est annulé.")
             if p.digests is None or p.digests[0 if side == "host" else 1] != digest(token):
                 raise absent("Ce lien n'est plus valable : un nouveau lien a été envoyé.")
-            events: list[Event] = action(pair, p, side)
-            return events
+            return action(pair, p, side)
 
         self._run(territory, f"lien:{pair_id}:{side}", programme_id, decide)
         return pair, side
 
-    def confirm_with_token(self, territory: str, token: str, *, answer: str, comment: str | None = None) -> tuple[dict[str, Any], str]:
+    def confirm_with_token(self, territory: str, token: str, *, answer: str, comment: str | None = None) -> tuple[dict[str, Any], ev.Side]:
         """Each side confirms (or declines) through its own link, without an account."""
         if answer not in ANSWERS:
             raise invalid("Choisissez : je confirme, ou je ne peux pas.", "answer")
 
-        def action(pair: dict[str, Any], p: _Pair, side: str) -> list[Event]:
+        def action(pair: dict[str, Any], p: _Pair, side: ev.Side) -> list[Event]:
             return [
                 ev.PairAnswered(
                     programme_id=pair["programme_id"],
                     pair_id=pair["pair_id"],
-                    side=side,  # type: ignore[arg-type]
-                    answer=answer,  # type: ignore[arg-type]
+                    side=side,
+                    answer=answer,
                     comment=_text(comment, 300) or None,
                 )
             ]
 
         return self._answer(territory, token, action)
 
-    def feedback_with_token(self, territory: str, token: str, answers: Mapping[str, str]) -> tuple[dict[str, Any], str]:
+    def feedback_with_token(self, territory: str, token: str, answers: Mapping[str, str]) -> tuple[dict[str, Any], ev.Side]:
         """After the day, each side answers the four questions through the same link."""
         found = self.by_token(territory, token)
         if found is None:
@@ -522,7 +526,7 @@ class Immersions:
         pair, _side = found
         self._check_feedback(pair, answers)
 
-        def action(pair: dict[str, Any], p: _Pair, side: str) -> list[Event]:
+        def action(pair: dict[str, Any], p: _Pair, side: ev.Side) -> list[Event]:
             if p.answers.get(side) == "declined" or p.answers.get("host" if side == "visitor" else "visitor") == "declined":
                 raise conflict("Cette immersion a été déclinée : il n'y a pas de retour à donner.")
             return [self._feedback_event(pair, side, answers)]
@@ -551,11 +555,11 @@ class Immersions:
         if not any(_text(answers.get(k)) for k in QUESTIONS):
             raise invalid("Répondez à au moins une des quatre questions.", "expectations")
 
-    def _feedback_event(self, pair: dict[str, Any], side: str, answers: Mapping[str, str]) -> ev.FeedbackGiven:
+    def _feedback_event(self, pair: dict[str, Any], side: ev.Side, answers: Mapping[str, str]) -> ev.FeedbackGiven:
         return ev.FeedbackGiven(
             programme_id=pair["programme_id"],
             pair_id=pair["pair_id"],
-            side=side,  # type: ignore[arg-type]
+            side=side,
             expectations=_text(answers.get("expectations")),
             convergences=_text(answers.get("convergences")),
             obstacles=_text(answers.get("obstacles")),
@@ -597,7 +601,7 @@ class Immersions:
             ).fetchall()
         return [self._decorate_programme(r) for r in rows]
 
-    def _decorate_programme(self, row: Any) -> dict[str, Any]:
+    def _decorate_programme(self, row: Row) -> dict[str, Any]:
         p = dict(row)
         p["fields"] = (p["field_a"], p["field_b"])
         p["fields_label"] = f"{FIELDS[p['field_a']]} et {FIELDS[p['field_b']].lower()}"
@@ -766,7 +770,7 @@ class Immersions:
             ).fetchone()
         return None if row is None else self.require_pair(territory, row["pair_id"])
 
-    def by_token(self, territory: str, token: str) -> tuple[dict[str, Any], str] | None:
+    def by_token(self, territory: str, token: str) -> tuple[dict[str, Any], ev.Side] | None:
         """The binôme and the side a confirmation link was issued to (compared by digest only)."""
         d = digest(token)
         with self.trame.db.read() as cur:
@@ -777,7 +781,7 @@ class Immersions:
             ).fetchone()
         if row is None:
             return None
-        side = "host" if secrets.compare_digest(row["host_digest"] or "", d) else "visitor"
+        side: ev.Side = "host" if secrets.compare_digest(row["host_digest"] or "", d) else "visitor"
         return self.require_pair(territory, row["pair_id"]), side
 
     def suggestions(self, territory: str, programme_id: str) -> list[Suggestion]:

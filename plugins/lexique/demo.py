@@ -60,8 +60,8 @@ def load(trame: Trame, territory: str) -> None:
                 author=SYSTEM,
             )
             known[fold(acronym)] = svc.terms(territory, acronym)[0]
-    for term, expansion, definition in FORMER.get(territory, ()):
-        if fold(term) not in known:
+    for former, expansion, definition in FORMER.get(territory, ()):
+        if fold(former) not in known:
             svc.add(
-                territory, TermIn(term=term, expansion=expansion, definition=definition, reason=f"{REASON} : ancien sigle"), author=SYSTEM
+                territory, TermIn(term=former, expansion=expansion, definition=definition, reason=f"{REASON} : ancien sigle"), author=SYSTEM
             )

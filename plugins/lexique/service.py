@@ -11,6 +11,7 @@ import csv
 import io
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 from weakref import WeakKeyDictionary
@@ -18,6 +19,7 @@ from weakref import WeakKeyDictionary
 import msgspec
 
 from core.commands import History, run
+from core.database import Row
 from core.events import Event, Recorded
 from core.glossary import GlossaryTerm
 from core.refusals import absent, conflict, invalid
@@ -27,7 +29,6 @@ from core.structures import require_structures
 from core.text import fold
 from plugins.annuaire import public as annuaire
 from plugins.lexique import events as ev
-from plugins.lexique.projection import FIELDS
 from plugins.lexique.starter import STARTER, VERSION
 
 if TYPE_CHECKING:
@@ -120,17 +121,63 @@ def adoption_stream(territory: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"trame:lexique:{territory}:liste-de-depart")
 
 
-def state_of(records: Sequence[Recorded]) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Wording:
+    """What a term says beside the term itself: what an amendment sets, compared as a whole."""
+
+    expansion: str
+    definition: str
+    structure_id: str | None
+    national: bool
+
+    @classmethod
+    def of(cls, e: ev.TermAdded | ev.TermAmended) -> Wording:
+        return cls(e.expansion, e.definition, e.structure_id, e.national)
+
+    def added(self, term_id: str, term: str) -> ev.TermAdded:
+        return ev.TermAdded(
+            term_id=term_id,
+            term=term,
+            expansion=self.expansion,
+            definition=self.definition,
+            structure_id=self.structure_id,
+            national=self.national,
+        )
+
+    def amended(self, term_id: str) -> ev.TermAmended:
+        return ev.TermAmended(
+            term_id=term_id, expansion=self.expansion, definition=self.definition, structure_id=self.structure_id, national=self.national
+        )
+
+
+@dataclass
+class TermState:
+    """The term as its stream tells it."""
+
+    term: str
+    wording: Wording
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class CsvTerm:
+    """One line of an imported glossary file, checked."""
+
+    term: str
+    wording: Wording
+
+
+def state_of(records: Sequence[Recorded]) -> TermState | None:
     """The term as its stream tells it (None: never added)."""
-    state: dict[str, Any] | None = None
+    state: TermState | None = None
     for r in records:
         e = r.event
         if isinstance(e, ev.TermAdded):
-            state = {"term": e.term, **{f: getattr(e, f) for f in FIELDS}, "active": True}
+            state = TermState(e.term, Wording.of(e))
         elif isinstance(e, ev.TermAmended) and state is not None:
-            state.update({f: getattr(e, f) for f in FIELDS})
+            state.wording = Wording.of(e)
         elif isinstance(e, ev.TermWithdrawn) and state is not None:
-            state["active"] = False
+            state.active = False
     return state
 
 
@@ -179,17 +226,9 @@ class Lexique:
 
         def decide(history: History) -> Mapping[UUID, Sequence[Event]]:
             state = state_of(history.of(stream))
-            if state is not None and state["active"]:
-                raise conflict(f"« {state['term']} » est déjà dans le lexique : modifiez-le plutôt.", field="term")
-            event = ev.TermAdded(
-                term_id=str(stream),
-                term=term,
-                expansion=expansion,
-                definition=definition,
-                structure_id=structure_id,
-                national=data.national,
-            )
-            return {stream: [event]}
+            if state is not None and state.active:
+                raise conflict(f"« {state.term} » est déjà dans le lexique : modifiez-le plutôt.", field="term")
+            return {stream: [Wording(expansion, definition, structure_id, data.national).added(str(stream), term)]}
 
         reason = (data.reason or "").strip() or None
         run(self.trame, Context(author=author, territory=territory, reason=reason), [stream], decide)
@@ -207,11 +246,11 @@ class Lexique:
             state = self._active(territory, history, stream)
             if data.expected_version is not None and history.version(stream) != data.expected_version:
                 raise conflict("Ce terme a été modifié entre-temps : rechargez-le, puis recommencez.")
-            _check(state["term"], expansion, definition)
-            new = {"expansion": expansion, "definition": definition, "structure_id": structure_id, "national": data.national}
-            if all(state[f] == new[f] for f in FIELDS):
+            _check(state.term, expansion, definition)
+            new = Wording(expansion, definition, structure_id, data.national)
+            if state.wording == new:
                 return {}
-            return {stream: [ev.TermAmended(term_id=term_id, **new)]}
+            return {stream: [new.amended(term_id)]}
 
         written = run(self.trame, Context(author=author, territory=territory, reason=reason), [stream], decide)
         self._changed(territory)
@@ -239,7 +278,7 @@ class Lexique:
             out: dict[UUID, list[Event]] = {}
             for stream, s in streams.items():
                 state = state_of(history.of(stream))
-                if state is None or not state["active"]:
+                if state is None or not state.active:
                     out[stream] = [
                         ev.TermAdded(term_id=str(stream), term=s.term, expansion=s.expansion, definition=s.definition, national=True)
                     ]
@@ -255,9 +294,9 @@ class Lexique:
         """Add the new terms and amend the changed ones, all or nothing: one wrong line refuses the file."""
         rows = parse_csv(text)
         require_structures(
-            self.trame, territory, [r["structure_id"] for r in rows], "Une structure du fichier n'existe pas sur ce territoire."
+            self.trame, territory, [r.wording.structure_id for r in rows], "Une structure du fichier n'existe pas sur ce territoire."
         )
-        streams = {term_stream(territory, r["term"]): r for r in rows}
+        streams = {term_stream(territory, r.term): r for r in rows}
         report = ImportReport(added=[], amended=[], unchanged=0)
 
         def decide(history: History) -> Mapping[UUID, Sequence[Event]]:
@@ -267,13 +306,12 @@ class Lexique:
             out: dict[UUID, list[Event]] = {}
             for stream, r in streams.items():
                 state = state_of(history.of(stream))
-                new = {f: r[f] for f in FIELDS}
-                if state is None or not state["active"]:
-                    out[stream] = [ev.TermAdded(term_id=str(stream), term=r["term"], **new)]
-                    report.added.append(r["term"])
-                elif any(state[f] != new[f] for f in FIELDS):
-                    out[stream] = [ev.TermAmended(term_id=str(stream), **new)]
-                    report.amended.append(state["term"])
+                if state is None or not state.active:
+                    out[stream] = [r.wording.added(str(stream), r.term)]
+                    report.added.append(r.term)
+                elif state.wording != r.wording:
+                    out[stream] = [r.wording.amended(str(stream))]
+                    report.amended.append(state.term)
                 else:
                     report.unchanged += 1
             return out
@@ -286,7 +324,8 @@ class Lexique:
     # == queries ================================================================================
     def terms(self, territory: str, q: str | None = None, *, national: bool | None = None) -> list[TermOut]:
         """The glossary in French alphabetical order; ``q`` searches terms, expansions and definitions."""
-        where, params = ["territory = ?", "active = 1"], [territory]
+        where = ["territory = ?", "active = 1"]
+        params: list[str | int] = [territory]
         for word in fold(q or "").split():
             where.append("search_text LIKE ? ESCAPE '!'")
             params.append("%" + word.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%")
@@ -393,16 +432,16 @@ class Lexique:
             raise absent("Ce terme n'existe pas dans le lexique de ce territoire.") from None
 
     @staticmethod
-    def _active(territory: str, history: History, stream: UUID) -> dict[str, Any]:
+    def _active(territory: str, history: History, stream: UUID) -> TermState:
         records = history.of(stream)
         state = state_of(records)
         if state is None or records[0].territory != territory:
             raise absent("Ce terme n'existe pas dans le lexique de ce territoire.")
-        if not state["active"]:
+        if not state.active:
             raise conflict("Ce terme a été retiré du lexique ; ajoutez-le à nouveau pour le modifier.")
         return state
 
-    def _out(self, territory: str, rows: Sequence[Any]) -> list[TermOut]:
+    def _out(self, territory: str, rows: Sequence[Row]) -> list[TermOut]:
         names = annuaire.names(self.trame, territory, {r["structure_id"] for r in rows if r["structure_id"]})
         return [
             TermOut(
@@ -421,7 +460,7 @@ class Lexique:
         ]
 
 
-def parse_csv(text: str) -> list[dict[str, Any]]:
+def parse_csv(text: str) -> list[CsvTerm]:
     """The rows of an exported (or hand-made) glossary file, checked; refused with the line at fault."""
     text = text.lstrip("\ufeff")
     lines = text.splitlines()
@@ -434,7 +473,7 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
     if "terme" not in header:
         raise invalid("La première ligne nomme les colonnes : terme, signification, definition, portee, structure_id.", field="file")
     at = {name: header.index(name) for name in CSV_COLUMNS if name in header}
-    rows: list[dict[str, Any]] = []
+    rows: list[CsvTerm] = []
     seen: set[str] = set()
     for line, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
@@ -457,15 +496,7 @@ def parse_csv(text: str) -> list[dict[str, Any]]:
         if fold(term) in seen:
             raise invalid(f"Ligne {line} : « {term} » figure deux fois dans le fichier.", field="file")
         seen.add(fold(term))
-        rows.append(
-            {
-                "term": term,
-                "expansion": expansion,
-                "definition": definition,
-                "national": scope == "national",
-                "structure_id": cell("structure_id") or None,
-            }
-        )
+        rows.append(CsvTerm(term, Wording(expansion, definition, cell("structure_id") or None, scope == "national")))
     if not rows:
         raise invalid("Le fichier ne contient aucun terme.", field="file")
     return rows

@@ -22,6 +22,9 @@ PARTNERSHIPS = BitemporalTable("partenariats_partnerships", columns=("kind",))
 GRID_FIELDS = ("what_works", "obstacles", "steering", "communication", "public_feedback", "evolution")
 
 
+_OURS = (ev.PartnershipRecorded, ev.PartnershipAmended, ev.PartnershipEnded, ev.PartnershipEvaluated)
+
+
 def _terms(e: ev.PartnershipRecorded | ev.PartnershipAmended) -> dict[str, Any]:
     return {
         "title": e.title,
@@ -68,6 +71,8 @@ class PartnershipsProjection(Projection):
         batch = PARTNERSHIPS.batch(cur, self.dialect)
         for rec in records:
             e = rec.event
+            if not isinstance(e, _OURS):  # never: the runner sends only the topics; this types e.partnership_id
+                continue
             patch: dict[str, Any] | None = None
             if isinstance(e, ev.PartnershipRecorded):
                 patch = {"exists": True, **_terms(e), "starts_on": e.starts_on, "ended": False, "end_reason": None}
@@ -93,7 +98,7 @@ class PartnershipsProjection(Projection):
             if patch is not None:
                 batch.record(
                     territory=rec.territory,
-                    entity_id=e.partnership_id,  # type: ignore[attr-defined]
+                    entity_id=e.partnership_id,
                     effective=rec.effective,
                     recorded_at=rec.recorded_at,
                     seq=rec.position,
@@ -102,6 +107,6 @@ class PartnershipsProjection(Projection):
             cur.execute(
                 "INSERT INTO partenariats_history (position, territory, partnership_id, event, effective, recorded_at, author, reason) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
-                (rec.position, rec.territory, e.partnership_id, e.name, rec.effective, rec.recorded_at, rec.author, rec.reason),  # type: ignore[attr-defined]
+                (rec.position, rec.territory, e.partnership_id, e.name, rec.effective, rec.recorded_at, rec.author, rec.reason),
             )
         batch.flush()

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, get_args
 from uuid import UUID
 
 import msgspec
@@ -50,6 +50,11 @@ ROLES = {
     "terrain": "Acteurs de terrain",
     "prescripteur": "Prescripteurs",
 }
+#: The values the events accept, each with its label above.
+_KINDS: tuple[ev.Kind, ...] = get_args(ev.Kind)
+_FORMS: tuple[ev.Form, ...] = get_args(ev.Form)
+_ROLES: tuple[ev.Role, ...] = get_args(ev.Role)
+assert set(KINDS) == set(_KINDS) and set(FORMS) == set(_FORMS) and set(ROLES) == set(_ROLES)
 #: The seed 002 grid of a partnership's analysis: field -> French heading.
 GRID = {
     "what_works": "Ce qui fonctionne dans le partenariat, et pourquoi",
@@ -267,30 +272,51 @@ def day_of_instant(instant: str | None) -> str:
     return instant[:10] if instant else clock.paris_today()
 
 
+class _Terms(TypedDict):
+    """A partnership's terms, checked: what both its recording and its amendments carry."""
+
+    title: str
+    kind: ev.Kind
+    form: ev.Form
+    partners: list[ev.Partner]
+    ends_on: str | None
+    convention_ref: str | None
+    renewal_on: str | None
+    description: str
+
+
+@dataclass
+class _Standing:
+    """What the commands decide on: when the partnership began and whether it has ended."""
+
+    starts_on: str
+    ended: bool = False
+
+
 class Partnerships:
     def __init__(self, trame: Trame) -> None:
         self.trame = trame
 
     # == commands ==================================================================================
-    def _terms(self, territory: str, data: TermsIn, starts_on: str) -> dict[str, Any]:
+    def _terms(self, territory: str, data: TermsIn, starts_on: str) -> _Terms:
         title = data.title.strip()
         if not title:
             raise invalid("Donnez un intitulé au partenariat (par exemple : « Convention d'accompagnement RSA »).", "title")
-        if data.kind not in KINDS:
+        if data.kind not in _KINDS:
             raise invalid("Choisissez le type de partenariat : " + ", ".join(k.lower() for k in KINDS.values()) + ".", "kind")
-        if data.form not in FORMS:
+        if data.form not in _FORMS:
             raise invalid("Choisissez la forme du partenariat : d'initiative, palliatif (ou de ressource) ou imposé.", "form")
         partners: list[ev.Partner] = []
         for p in data.partners:
             if not p.structure_id.strip():
                 continue
-            if p.role not in ROLES:
+            if p.role not in _ROLES:
                 raise invalid(
                     "Choisissez le rôle de chaque partenaire : interne, acteur de terrain, financeur ou prescripteur.", "partners"
                 )
             if any(x.structure_id == p.structure_id for x in partners):
                 raise invalid("Une structure n'est qu'une fois partenaire d'un même partenariat.", "partners")
-            partners.append(ev.Partner(structure_id=p.structure_id.strip(), role=p.role))  # type: ignore[arg-type]
+            partners.append(ev.Partner(structure_id=p.structure_id.strip(), role=p.role))
         if len(partners) < 2:
             raise invalid("Un partenariat réunit au moins deux structures de l'annuaire.", "partners")
         require_structures(self.trame, territory, [p.structure_id for p in partners])  # another territory's id: 404
@@ -304,16 +330,16 @@ class Partnerships:
             raise invalid("La description est trop longue (20 000 caractères au plus).", "description")
         if data.convention_ref and len(data.convention_ref) > 300:
             raise invalid("La référence est trop longue (300 caractères au plus).", "convention_ref")
-        return {
-            "title": title[:300],
-            "kind": data.kind,
-            "form": data.form,
-            "partners": partners,
-            "ends_on": ends_on,
-            "convention_ref": _clean(data.convention_ref),
-            "renewal_on": renewal_on,
-            "description": data.description.strip(),
-        }
+        return _Terms(
+            title=title[:300],
+            kind=data.kind,
+            form=data.form,
+            partners=partners,
+            ends_on=ends_on,
+            convention_ref=_clean(data.convention_ref),
+            renewal_on=renewal_on,
+            description=data.description.strip(),
+        )
 
     def record(self, territory: str, data: PartnershipIn, *, author: str) -> str:
         """Record a partnership, effective from its start; returns its id."""
@@ -327,20 +353,20 @@ class Partnerships:
         run(self.trame, ctx, [stream], lambda h: {stream: [event]}, busy=BUSY)
         return partnership_id
 
-    def _state(self, history: History, stream: UUID, territory: str) -> dict[str, Any]:
+    def _state(self, history: History, stream: UUID, territory: str) -> _Standing:
         """The partnership as its stream says (not a read model that may lag)."""
         records = history.of(stream)
         if not records or records[0].territory != territory:
             raise absent("Ce partenariat n'existe pas sur ce territoire.")
-        state: dict[str, Any] = {}
+        state: _Standing | None = None
         for rec in records:
             e = rec.event
             if isinstance(e, ev.PartnershipRecorded):
-                state = {"starts_on": e.starts_on, "ended": False, "ends_on": e.ends_on}
-            elif isinstance(e, ev.PartnershipAmended):
-                state["ends_on"] = e.ends_on
-            elif isinstance(e, ev.PartnershipEnded):
-                state.update(ended=True, ends_on=e.ended_on)
+                state = _Standing(e.starts_on)
+            elif isinstance(e, ev.PartnershipEnded) and state is not None:
+                state.ended = True
+        if state is None:
+            raise absent("Ce partenariat n'existe pas sur ce territoire.")
         return state
 
     def amend(self, territory: str, partnership_id: str, data: AmendmentIn, *, author: str) -> None:
@@ -351,11 +377,11 @@ class Partnerships:
 
         def decide(history: History) -> Mapping[UUID, Sequence[Event]]:
             state = self._state(history, stream, territory)
-            if state["ended"]:
+            if state.ended:
                 raise conflict("Ce partenariat est terminé : ses termes ne changent plus (enregistrez-en un nouveau).")
-            if effective < state["starts_on"]:
+            if effective < state.starts_on:
                 raise invalid("Une modification ne peut pas précéder le début du partenariat.", "effective")
-            terms = self._terms(territory, data, state["starts_on"])
+            terms = self._terms(territory, data, state.starts_on)
             return {stream: [ev.PartnershipAmended(partnership_id=partnership_id, **terms)]}
 
         ctx = Context(author=author, territory=territory, effective=clock.parse(effective), reason=_clean(data.reason))
@@ -368,9 +394,9 @@ class Partnerships:
 
         def decide(history: History) -> Mapping[UUID, Sequence[Event]]:
             state = self._state(history, stream, territory)
-            if state["ended"]:
+            if state.ended:
                 raise conflict("Ce partenariat est déjà terminé.")
-            if ended_on < state["starts_on"]:
+            if ended_on < state.starts_on:
                 raise invalid("Un partenariat ne peut pas finir avant d'avoir commencé.", "ended_on")
             return {stream: [ev.PartnershipEnded(partnership_id=partnership_id, ended_on=ended_on, reason=_clean(data.reason))]}
 
@@ -390,7 +416,7 @@ class Partnerships:
 
         def decide(history: History) -> Mapping[UUID, Sequence[Event]]:
             state = self._state(history, stream, territory)
-            if on < state["starts_on"]:
+            if on < state.starts_on:
                 raise invalid("Une évaluation ne peut pas précéder le début du partenariat.", "evaluated_on")
             return {stream: [ev.PartnershipEvaluated(partnership_id=partnership_id, evaluation_id=evaluation_id, evaluated_on=on, **texts)]}
 

@@ -4,8 +4,6 @@ diagnosis written by three structures. Every person is fictional; no person help
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 from core.application import Trame
 from core.store import SYSTEM
 from plugins.annuaire import public as annuaire
@@ -68,7 +66,7 @@ def load(trame: Trame, territory: str) -> None:
         s = annuaire.find_by_name(trame, territory, name)
         if s is not None:
             svc.involve(territory, pid, s.id, author=SYSTEM, role=role)
-    decided: list[dict[str, Any]] = cast(Any, rencontres.meetings(trame).actions_of(territory, meeting_id))
+    decided = rencontres.meetings(trame).actions_of(territory, meeting_id)
     for action in decided:
         svc.attach_action(territory, pid, action["action_id"], author=SYSTEM)
     reso = annuaire.find_by_name(trame, territory, "RESO77")

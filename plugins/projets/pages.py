@@ -4,7 +4,7 @@ diagnosis. No JavaScript."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Request, get, post
@@ -67,7 +67,7 @@ def _page(request: Request[Any, Any, Any], trame: Trame, territory: str, pid: st
     choices = structures.choices(trame, territory)
     sheet = svc.sheet(territory, pid)
     attached = {a["action_id"] for a in sheet["actions"]}
-    found: list[dict[str, Any]] = cast(Any, rencontres.meetings(trame).open_actions(territory))
+    found = rencontres.meetings(trame).open_actions(territory)
     open_actions = [a for a in found if a["action_id"] not in attached]
     return render(
         request,

@@ -19,6 +19,7 @@ import msgspec
 
 from core import clock, journal
 from core.commands import History, run
+from core.database import Row
 from core.events import Event
 from core.refusals import absent, conflict, invalid
 from core.store import Context
@@ -272,7 +273,7 @@ class Projects:
         self._run(territory, author, project_id, decide)
 
     # -- queries ------------------------------------------------------------------------------
-    def _decorate(self, row: Any) -> dict[str, Any]:
+    def _decorate(self, row: Row) -> dict[str, Any]:
         p = dict(row)
         p["objectives"] = msgspec.json.decode(p["objectives"])
         p["scope_label"] = SCOPES[p["scope"]]

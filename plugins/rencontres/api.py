@@ -16,8 +16,8 @@ from litestar.exceptions import NotFoundException
 
 from core import clock
 from core.application import Trame
+from core.refusals import invalid
 from core.web.access import access_of, author_of
-from core.web.errors import UserError
 from core.web.hygiene import DayQuery, day_param
 from plugins.rencontres import figures as fig
 from plugins.rencontres import schemas as s
@@ -199,7 +199,7 @@ def answer_as_referent(request: Request[Any, Any, Any], trame: Trame, slug: str,
     """A referent answers for their own structure."""
     access = access_of(request)
     if not access.structure_id:
-        raise UserError(400, "Votre compte n'est rattaché à aucune structure.")
+        raise invalid("Votre compte n'est rattaché à aucune structure.")
     svc = meetings(trame)
     svc.answer_as_member(
         slug, meeting_id, structure_id=access.structure_id, answer=data.answer, author=author_of(request), comment=data.comment

@@ -130,4 +130,5 @@ def calendar(
         # RFC 5545 wants at least one component in a VCALENDAR (the feed's zone is Paris).
         cal.subcomponents.insert(0, _paris_vtimezone())
     cal.add_missing_timezones()
-    return cal.to_ical()
+    text: bytes = cal.to_ical()
+    return text

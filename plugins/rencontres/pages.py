@@ -8,15 +8,15 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.response import Redirect, Template
 
 from core import clock
 from core.application import Trame
+from core.refusals import Refused, absent
 from core.text import collation_key
 from core.web import flash
 from core.web.access import access_of, author_of
-from core.web.errors import UserError
 from core.web.forms import Form, many, one
 from core.web.rendering import render
 from plugins.annuaire import public as annuaire
@@ -28,10 +28,6 @@ from plugins.rencontres.recurrence import PRESETS
 from plugins.rencontres.service import ANSWERS, PRESENCES, Delivery, meetings
 
 P = "/t/{territory:str}/rencontres"
-
-
-
-
 
 
 def place_from_form(trame: Trame, territory: str, data: dict[str, Any]) -> Any:
@@ -100,7 +96,7 @@ def new_submit(request: Request[Any, Any, Any], trame: Trame, territory: str, da
             count=int(count) if count.isdigit() else None,
             description=one(data, "description"),
         )
-    except UserError as exc:
+    except Refused as exc:
         return _new_form(request, trame, territory, refusal("new", exc, data))
     return Redirect(f"/t/{territory}/rencontres/{ids[0]}" if len(ids) == 1 else f"/t/{territory}/rencontres/", status_code=303)
 
@@ -118,7 +114,7 @@ def meeting_context(trame: Trame, territory: str, meeting_id: str) -> dict[str, 
         if a["person_key"] and a["status"] == "present":
             by_structure[a["structure_id"]] = "present"
     invited_ids = [i["structure_id"] for i in invitations]
-    roster = invited_ids + sorted((sid for sid in by_structure if sid not in invited_ids), key=lambda x: collation_key(names.get(x, x)))
+    roster = invited_ids + sorted((sid for sid in by_structure if sid not in invited_ids), key=lambda x: collation_key(names.get(x) or x))
     people = annuaire.person_names(trame, territory, {a["structure_id"] for a in attendance if a["person_id"]})
     return {
         "m": m,
@@ -192,7 +188,7 @@ def reschedule(request: Request[Any, Any, Any], trame: Trame, territory: str, me
             host_structure_id=place.structure_id if place else None,
             reason=one(data, "reason") or None,
         )
-    except UserError as exc:
+    except Refused as exc:
         return _meeting(request, trame, territory, meeting_id, refusal("report", exc, data, {"day", "start", "end", "reason"}))
     return _back(territory, meeting_id)
 
@@ -201,7 +197,7 @@ def reschedule(request: Request[Any, Any, Any], trame: Trame, territory: str, me
 def cancel(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
     try:
         meetings(trame).cancel(territory, str(meeting_id), author=author_of(request), reason=one(data, "reason") or None)
-    except UserError as exc:
+    except Refused as exc:
         return _meeting(request, trame, territory, meeting_id, refusal("cancel", exc, data, {"reason"}))
     return _back(territory, meeting_id)
 
@@ -210,7 +206,7 @@ def cancel(request: Request[Any, Any, Any], trame: Trame, territory: str, meetin
 def invite(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
     try:
         delivery = meetings(trame).invite(territory, str(meeting_id), many(data, "structure_id"), author=author_of(request))
-    except UserError as exc:
+    except Refused as exc:
         return _meeting(request, trame, territory, meeting_id, refusal("invite", exc, data, {"structure_id"}, keep_lists=("structure_id",)))
     return sent(request, trame, f"/t/{territory}/rencontres/{meeting_id}", delivery)
 
@@ -220,7 +216,7 @@ def answer_as_referent(request: Request[Any, Any, Any], trame: Trame, territory:
     access = access_of(request)
     structure_id = one(data, "structure_id") or access.structure_id or ""
     if not access.may_edit_structure(structure_id):
-        raise UserError(403, "Vous ne pouvez répondre que pour votre propre structure.")
+        raise PermissionDeniedException("Vous ne pouvez répondre que pour votre propre structure.")
     try:
         meetings(trame).answer_as_member(
             territory,
@@ -230,14 +226,16 @@ def answer_as_referent(request: Request[Any, Any, Any], trame: Trame, territory:
             author=access.principal.account_id,
             comment=one(data, "comment") or None,
         )
-    except UserError as exc:
+    except Refused as exc:
         return _meeting(request, trame, territory, meeting_id, refusal("answer", exc, data, {"answer", "comment"}))
     return _back(territory, meeting_id, "#invitations")
 
 
 @post(f"{P}/{{meeting_id:uuid}}/presences", opt={"role": "coordinator"}, sync_to_thread=True)
 def attendance(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID, data: Form) -> Response[Any]:
-    entries = [{"structure_id": key[len("presence_") :], "status": one(data, key)} for key in data if key.startswith("presence_")]
+    entries: list[dict[str, Any]] = [
+        {"structure_id": key[len("presence_") :], "status": one(data, key)} for key in data if key.startswith("presence_")
+    ]
     if one(data, "person_name") or one(data, "person_id"):
         entries.append(
             {
@@ -249,7 +247,7 @@ def attendance(request: Request[Any, Any, Any], trame: Trame, territory: str, me
         )
     try:
         meetings(trame).record_attendance(territory, str(meeting_id), entries, author=author_of(request))
-    except UserError as exc:
+    except Refused as exc:
         return _meeting(request, trame, territory, meeting_id, refusal("presences", exc, data))
     target = one(data, "next")
     if target.startswith("/t/") and "//" not in target:
@@ -268,7 +266,7 @@ def add_action(request: Request[Any, Any, Any], trame: Trame, territory: str, me
             owner_structure_id=one(data, "owner_structure_id") or None,
             due=one(data, "due") or None,
         )
-    except UserError as exc:
+    except Refused as exc:
         return _meeting(request, trame, territory, meeting_id, refusal("action", exc, data, {"title", "owner_structure_id", "due"}))
     return _back(territory, meeting_id, "#actions")
 
@@ -280,7 +278,7 @@ def close_action(request: Request[Any, Any, Any], trame: Trame, territory: str, 
         meetings(trame).close_action(
             territory, str(action_id), author=author_of(request), meeting_id=meeting_id, note=one(data, "note") or None
         )
-    except UserError as exc:
+    except Refused as exc:
         if meeting_id is None:
             raise
         return _meeting(request, trame, territory, meeting_id, refusal("close", exc, data, set()))
@@ -342,7 +340,7 @@ def minutes_save(request: Request[Any, Any, Any], trame: Trame, territory: str, 
             decisions=one(data, "decisions").splitlines(),
             next_meeting=one(data, "next_meeting") or None,
         )
-    except UserError as exc:
+    except Refused as exc:
         typed = {**data, "section_title": titles, "section_body": bodies, "decisions": one(data, "decisions")}
         refused = refusal("minutes", exc, typed, keep_lists=("section_title", "section_body"))
         return _minutes(request, trame, territory, meeting_id, refused=refused)
@@ -353,7 +351,7 @@ def minutes_save(request: Request[Any, Any, Any], trame: Trame, territory: str, 
 def minutes_publish(request: Request[Any, Any, Any], trame: Trame, territory: str, meeting_id: UUID) -> Response[Any]:
     try:
         delivery = meetings(trame).publish_minutes(territory, str(meeting_id), author=author_of(request))
-    except UserError as exc:
+    except Refused as exc:
         return _minutes(request, trame, territory, meeting_id, refused=refusal("publish", exc, {}, set()))
     return sent(request, trame, f"/t/{territory}/rencontres/{meeting_id}/compte-rendu", delivery)
 
@@ -374,7 +372,7 @@ def _answer_context(trame: Trame, territory: str, token: str) -> dict[str, Any]:
     svc = meetings(trame)
     inv = svc.invitation_by_token(territory, token)
     if inv is None:
-        raise UserError(404, "Ce lien de réponse n'est pas valable. Demandez-en un nouveau à la coordination du réseau.")
+        raise absent("Ce lien de réponse n'est pas valable. Demandez-en un nouveau à la coordination du réseau.")
     m = svc.require(territory, inv["meeting_id"])
     s = annuaire.structure(trame, territory, inv["structure_id"])
     return {
@@ -399,7 +397,7 @@ def answer_submit(request: Request[Any, Any, Any], trame: Trame, territory: str,
         meetings(trame).answer_with_token(
             territory, token, structure_id=one(data, "structure_id"), answer=one(data, "answer"), comment=one(data, "comment") or None
         )
-    except UserError as exc:
+    except Refused as exc:
         refused = refusal("answer", exc, data, {"answer", "comment"})
         return render(request, "rencontres/answer.html", status_code=refused["status"], **ctx, done=False, refused=refused)
     return Redirect(f"/t/{territory}/rencontres/reponse/{token}?fait=1", status_code=303)

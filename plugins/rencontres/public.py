@@ -20,7 +20,7 @@ from plugins.rencontres.figures import Figures, bar_chart, compute
 from plugins.rencontres.pages import meeting_context
 from plugins.rencontres.recurrence import describe, holiday_flag, long_date, occurrences, preset_rule
 from plugins.rencontres.schemas import DeliveryOut, MeetingOut
-from plugins.rencontres.service import Delivery, IssuedLink, Meetings, invitation_text, meetings
+from plugins.rencontres.service import Delivery, IssuedLink, Meetings, MeetingState, invitation_text, meetings
 
 __all__ = [
     "Delivery",
@@ -28,6 +28,7 @@ __all__ = [
     "Figures",
     "IssuedLink",
     "MeetingOut",
+    "MeetingState",
     "Meetings",
     "Section",
     "action_details",

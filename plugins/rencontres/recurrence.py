@@ -68,7 +68,7 @@ def occurrences(rule: str, first: date, *, until: date | None = None, count: int
         raise RuleError(f"Règle de récurrence illisible « {text} » : {exc}") from exc
     limit = min(count or MAX_OCCURRENCES, MAX_OCCURRENCES)
     out: list[date] = []
-    for moment in rule_obj:  # type: ignore[attr-defined]
+    for moment in rule_obj:
         if until is not None and moment.date() > until:
             break
         out.append(moment.date())

@@ -9,21 +9,23 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
 
 from core import clock, mail
-from core.store import Conflict, Context, Write
+from core.commands import History, run
+from core.events import Event, Recorded
+from core.refusals import absent, conflict, forbidden, invalid
+from core.store import Context
 from core.structures import require_structure, require_structures
-from core.web.errors import UserError
 from plugins.annuaire import public as annuaire
 from plugins.rencontres import events as ev
 from plugins.rencontres import ics
-from plugins.rencontres.forms import Refused
 from plugins.rencontres.recurrence import PARIS, RuleError, describe, holiday_flag, long_date, occurrences, preset_rule
 
 if TYPE_CHECKING:
@@ -70,7 +72,7 @@ def _day(value: str, about: str | None = None) -> str:
     try:
         return clock.parse_day(value).isoformat()
     except clock.BadInstant as exc:
-        raise Refused(400, f"{exc}.", about) from None
+        raise invalid(f"{exc}.", about) from None
 
 
 def _time(value: str, about: str | None = None) -> str:
@@ -81,10 +83,72 @@ def _time(value: str, about: str | None = None) -> str:
     try:
         hh, mm = int(parts[0]), int(parts[1]) if len(parts) > 1 and parts[1] else 0
     except ValueError:
-        raise Refused(400, f"« {value} » n'est pas une heure (attendu HH:MM).", about) from None
+        raise invalid(f"« {value} » n'est pas une heure (attendu HH:MM).", about) from None
     if not (0 <= hh < 24 and 0 <= mm < 60):
-        raise Refused(400, f"« {value} » n'est pas une heure valide.", about)
+        raise invalid(f"« {value} » n'est pas une heure valide.", about)
     return f"{hh:02d}:{mm:02d}"
+
+
+#: Read-model rows (the class's ``list`` method hides the builtin name inside it).
+Rows = list[dict[str, Any]]
+
+NOT_HERE = "Cette rencontre n'existe pas sur ce territoire."
+BUSY = "Cette rencontre est modifiée en ce moment par quelqu'un d'autre ; réessayez."
+
+
+@dataclass
+class MeetingState:
+    """A meeting as its own stream tells it: what its commands' rules are checked against
+    (its read model may lag behind a concurrent writer)."""
+
+    territory: str | None = None
+    cancelled: bool = False
+    invited: dict[str, ev.StructureInvited] = field(default_factory=dict)  # by structure id
+    attendance: dict[tuple[str, str], str] = field(default_factory=dict)  # (structure, person or "") -> status
+    minutes: bool = False
+
+    @classmethod
+    def of(cls, records: Sequence[Recorded]) -> MeetingState:
+        state = cls()
+        for rec in records:
+            e = rec.event
+            if isinstance(e, ev.MeetingScheduled):
+                state.territory = rec.territory
+            elif isinstance(e, ev.MeetingCancelled):
+                state.cancelled = True
+            elif isinstance(e, ev.StructureInvited):
+                state.invited[e.structure_id] = e
+            elif isinstance(e, ev.AttendanceRecorded | ev.GuestAttendanceRecorded):
+                state.attendance[(e.structure_id, e.person_id or "")] = e.status
+            elif isinstance(e, ev.MinutesWritten):
+                state.minutes = True
+        return state
+
+
+def _rhythm_days(rule: str, first: date, until: str | None, count: int | None) -> list[date]:
+    """The days of a rhythm, up to a last day or a number of meetings (one of them is needed)."""
+    if until is None and count is None:
+        raise invalid("Indiquez jusqu'à quand (date de fin) ou combien de rencontres prévoir.", "until")
+    try:
+        days = occurrences(rule, first, until=date.fromisoformat(_day(until, "until")) if until else None, count=count)
+    except RuleError as exc:
+        raise invalid(str(exc), "until" if until else "count") from exc
+    if not days:
+        raise invalid("Ce rythme ne donne aucune date dans la période choisie.", "until")
+    return days
+
+
+def _presence(entry: dict[str, Any]) -> tuple[str, ev.Presence, str | None, str | None]:
+    """One attendance entry of a form, checked: (structure, status, person id, guest's name)."""
+    status = entry.get("status") or "absent"
+    if status not in PRESENCES:
+        field = "person_status" if entry.get("person_name") or entry.get("person_id") else f"presence_{entry.get('structure_id') or ''}"
+        raise invalid(f"Présence inconnue « {status} ».", field)
+    sid = entry.get("structure_id")
+    if not sid:
+        raise invalid("Chaque présence se rattache à une structure.", "person_structure_id")
+    name = (entry.get("person_name") or "").strip() or None
+    return str(sid), cast(ev.Presence, status), entry.get("person_id") or None, name
 
 
 class Meetings:
@@ -92,16 +156,24 @@ class Meetings:
         self.trame = trame
 
     # -- helpers -----------------------------------------------------------------------------
-    def _append(self, territory: str, author: str, stream: UUID, events: list[Any], reason: str | None = None) -> None:
-        """Append to an existing stream, retrying when another writer got there first."""
-        for _ in range(3):
-            version = self.trame.store.version_of(stream)
-            try:
-                self.trame.execute(Context(author=author, territory=territory, reason=reason), Write(stream, version, events))
-                return
-            except Conflict:
-                continue
-        raise Refused(409, "Cette rencontre est modifiée en ce moment par quelqu'un d'autre ; réessayez.")
+    def _command(
+        self,
+        territory: str,
+        author: str,
+        stream: UUID,
+        decide: Callable[[MeetingState], Sequence[Event]],
+        reason: str | None = None,
+    ) -> list[Recorded]:
+        """Decide on the meeting's own history (again if another writer got there first) and
+        append at the version read: a rule checked is a rule that held when the events were written."""
+
+        def decided(history: History) -> dict[UUID, Sequence[Event]]:
+            state = MeetingState.of(history.of(stream))
+            if state.territory != territory:
+                raise absent(NOT_HERE)
+            return {stream: decide(state)}
+
+        return run(self.trame, Context(author=author, territory=territory, reason=reason), [stream], decided, busy=BUSY)
 
     def place(
         self, territory: str, *, kind: str, structure_id: str | None = None, text: str | None = None, url: str | None = None
@@ -111,21 +183,21 @@ class Meetings:
             require_structure(self.trame, territory, structure_id)  # another territory's id: 404, as absent
             s = annuaire.structure(self.trame, territory, structure_id)
             if s is None:
-                raise Refused(400, "Choisissez la structure qui accueille la rencontre.", "place_structure_id")
+                raise invalid("Choisissez la structure qui accueille la rencontre.", "place_structure_id")
             label = ", ".join(x for x in (s.name, s.address) if x)
             return ev.Place(kind="structure", structure_id=s.id, text=label)
         if kind == "online":
             if not url or not url.startswith(("https://", "http://")):
-                raise Refused(400, "Indiquez le lien de la visioconférence (https://…).", "place_url")
+                raise invalid("Indiquez le lien de la visioconférence (https://…).", "place_url")
             return ev.Place(kind="online", url=url.strip(), text=(text or "En ligne").strip())
         if not (text or "").strip():
-            raise Refused(400, "Indiquez le lieu de la rencontre.", "place_text")
+            raise invalid("Indiquez le lieu de la rencontre.", "place_text")
         return ev.Place(kind="text", text=(text or "").strip())
 
     def _check_times(self, start: str, end: str) -> tuple[str, str]:
         start, end = _time(start, "start"), _time(end, "end")
         if end <= start:
-            raise Refused(400, "L'heure de fin doit suivre l'heure de début.", "end")
+            raise invalid("L'heure de fin doit suivre l'heure de début.", "end")
         return start, end
 
     # -- commands ----------------------------------------------------------------------------
@@ -162,8 +234,18 @@ class Meetings:
             theme=theme,
             description=description,
         )
-        self.trame.execute(Context(author=author, territory=territory, reason=reason), Write(UUID(event.meeting_id), 0, [event]))
+        self._create(territory, author, {UUID(event.meeting_id): [event]}, reason)
         return event.meeting_id
+
+    def _create(self, territory: str, author: str, new: dict[UUID, list[Event]], reason: str | None = None) -> None:
+        """Open new streams (a meeting, a series with its meetings, an action) in one append."""
+
+        def decide(history: History) -> dict[UUID, list[Event]]:
+            if any(history.exists(s) for s in new):
+                raise conflict(BUSY)  # a fresh random id already taken: never in practice
+            return new
+
+        run(self.trame, Context(author=author, territory=territory, reason=reason), list(new), decide, busy=BUSY)
 
     def _scheduled(
         self,
@@ -182,7 +264,7 @@ class Meetings:
         description: str | None,
     ) -> ev.MeetingScheduled:
         if not title.strip():
-            raise Refused(400, "Donnez un titre à la rencontre.", "title")
+            raise invalid("Donnez un titre à la rencontre.", "title")
         day = _day(day, "day")
         start, end = self._check_times(start, end)
         holiday, proposed = holiday_flag(date.fromisoformat(day))
@@ -225,12 +307,12 @@ class Meetings:
     ) -> tuple[str | None, list[str]]:
         """Schedule every occurrence of a rhythm at once (each its own meeting, movable alone)."""
         if not title.strip():
-            raise Refused(400, "Donnez un titre à la rencontre.", "title")
+            raise invalid("Donnez un titre à la rencontre.", "title")
         first = date.fromisoformat(_day(first_day, "day"))
         try:
             text = (rule or "").strip() or preset_rule(preset, first)
         except RuleError as exc:
-            raise Refused(400, str(exc), "preset") from exc
+            raise invalid(str(exc), "preset") from exc
         if text is None:
             return None, [
                 self.schedule(
@@ -247,34 +329,20 @@ class Meetings:
                     description=description,
                 )
             ]
-        if until is None and count is None:
-            raise Refused(400, "Indiquez jusqu'à quand (date de fin) ou combien de rencontres prévoir.", "until")
-        try:
-            days = occurrences(text, first, until=date.fromisoformat(_day(until, "until")) if until else None, count=count)
-        except RuleError as exc:
-            raise Refused(400, str(exc), "until" if until else "count") from exc
-        if not days:
-            raise Refused(400, "Ce rythme ne donne aucune date dans la période choisie.", "until")
+        days = _rhythm_days(text, first, until, count)
         start, end = self._check_times(start, end)
         series_id = str(uuid.uuid4())
-        writes = [
-            Write(
-                UUID(series_id),
-                0,
-                [
-                    ev.SeriesPlanned(
-                        series_id=series_id,
-                        plugin=plugin,
-                        title=title.strip(),
-                        rule=text,
-                        first_day=first.isoformat(),
-                        start=start,
-                        end=end,
-                        place=place,
-                    )
-                ],
-            )
-        ]
+        planned = ev.SeriesPlanned(
+            series_id=series_id,
+            plugin=plugin,
+            title=title.strip(),
+            rule=text,
+            first_day=first.isoformat(),
+            start=start,
+            end=end,
+            place=place,
+        )
+        new: dict[UUID, list[Event]] = {UUID(series_id): [planned]}
         for d in days:
             e = self._scheduled(
                 territory,
@@ -290,9 +358,9 @@ class Meetings:
                 theme=theme,
                 description=description,
             )
-            writes.append(Write(UUID(e.meeting_id), 0, [e]))
-        self.trame.execute(Context(author=author, territory=territory), *writes)
-        return series_id, [str(w.stream_id) for w in writes[1:]]
+            new[UUID(e.meeting_id)] = [e]
+        self._create(territory, author, new)
+        return series_id, [str(stream) for stream in list(new)[1:]]
 
     def reschedule(
         self,
@@ -307,37 +375,39 @@ class Meetings:
         host_structure_id: str | None = None,
         reason: str | None = None,
     ) -> None:
-        m = self.require(territory, meeting_id)
-        if m["status"] == "cancelled":
-            raise Refused(409, "Cette rencontre est annulée : programmez-en une nouvelle.")
-        day = _day(day, "day")
-        start, end = self._check_times(start, end)
-        holiday, proposed = holiday_flag(date.fromisoformat(day))
-        self._append(
-            territory,
-            author,
-            UUID(meeting_id),
-            [
+        self.require(territory, meeting_id)
+
+        def decide(state: MeetingState) -> list[Event]:
+            if state.cancelled:
+                raise conflict("Cette rencontre est annulée : programmez-en une nouvelle.")
+            moved_day = _day(day, "day")
+            moved_start, moved_end = self._check_times(start, end)
+            holiday, proposed = holiday_flag(date.fromisoformat(moved_day))
+            return [
                 ev.MeetingRescheduled(
                     meeting_id=meeting_id,
-                    day=day,
-                    start=start,
-                    end=end,
+                    day=moved_day,
+                    start=moved_start,
+                    end=moved_end,
                     place=place,
                     host_structure_id=host_structure_id if place is not None else None,
                     holiday=holiday,
                     proposed_day=proposed,
                 )
-            ],
-            reason,
-        )
+            ]
+
+        self._command(territory, author, UUID(meeting_id), decide, reason)
         self._notify_change(territory, meeting_id, "Rencontre déplacée", reason)
 
     def cancel(self, territory: str, meeting_id: str, *, author: str, reason: str | None = None) -> None:
-        m = self.require(territory, meeting_id)
-        if m["status"] == "cancelled":
-            raise Refused(409, "Cette rencontre est déjà annulée.")
-        self._append(territory, author, UUID(meeting_id), [ev.MeetingCancelled(meeting_id=meeting_id)], reason)
+        self.require(territory, meeting_id)
+
+        def decide(state: MeetingState) -> list[Event]:
+            if state.cancelled:
+                raise conflict("Cette rencontre est déjà annulée.")
+            return [ev.MeetingCancelled(meeting_id=meeting_id)]
+
+        self._command(territory, author, UUID(meeting_id), decide, reason)
         self._notify_change(territory, meeting_id, "Rencontre annulée", reason)
 
     def _notify_change(self, territory: str, meeting_id: str, what: str, reason: str | None) -> list[str]:
@@ -420,32 +490,35 @@ class Meetings:
     ) -> Delivery:
         """One unguessable answer link per structure not yet invited; mailed with an .ics when SMTP is set
         (and ``send``: demo data and imports of past meetings write to nobody)."""
-        m = self.require(territory, meeting_id)
-        if m["status"] == "cancelled":
-            raise Refused(409, "Cette rencontre est annulée.")
-        require_structures(self.trame, territory, structure_ids)
-        already = {i["structure_id"] for i in self.invitations(territory, meeting_id)}
+        self.require(territory, meeting_id)
         known = annuaire.names(self.trame, territory)
-        new = [s for s in dict.fromkeys(structure_ids) if s and s not in already]
-        unknown = [s for s in new if s not in known]
-        if unknown:
-            raise Refused(400, f"Structure(s) inconnue(s) de l'annuaire : {', '.join(unknown)}.", "structure_id")
-        events: list[Any] = []
-        delivery = Delivery()
         base = self.trame.settings.base_url
-        for sid in new:
-            token = secrets.token_urlsafe(32)
-            people = (person_ids or {}).get(sid, [])
-            events.append(
-                ev.StructureInvited(
-                    meeting_id=meeting_id, invitation_id=str(uuid.uuid4()), structure_id=sid, digest=digest(token), person_ids=people
+        delivery = Delivery()
+
+        def decide(state: MeetingState) -> list[Event]:
+            if state.cancelled:
+                raise conflict("Cette rencontre est annulée.")
+            require_structures(self.trame, territory, structure_ids)
+            new = [s for s in dict.fromkeys(structure_ids) if s and s not in state.invited]
+            unknown = [s for s in new if s not in known]
+            if unknown:
+                raise invalid(f"Structure(s) inconnue(s) de l'annuaire : {', '.join(unknown)}.", "structure_id")
+            delivery.links.clear()  # decided again after a race: new links, for the structures still to invite
+            events: list[Event] = []
+            for sid in new:
+                token = secrets.token_urlsafe(32)
+                people = (person_ids or {}).get(sid, [])
+                events.append(
+                    ev.StructureInvited(
+                        meeting_id=meeting_id, invitation_id=str(uuid.uuid4()), structure_id=sid, digest=digest(token), person_ids=people
+                    )
                 )
-            )
-            url = f"{base}/t/{territory}/rencontres/reponse/{token}"
-            delivery.links.append(IssuedLink(sid, known[sid], url, annuaire.addresses(self.trame, territory, sid, people)))
-        if not events:
+                url = f"{base}/t/{territory}/rencontres/reponse/{token}"
+                delivery.links.append(IssuedLink(sid, known[sid], url, annuaire.addresses(self.trame, territory, sid, people)))
+            return events
+
+        if not self._command(territory, author, UUID(meeting_id), decide):
             return delivery
-        self._append(territory, author, UUID(meeting_id), events)
         m = self.require(territory, meeting_id)
         organizer = self.organizer(territory)
         for link in delivery.links:
@@ -473,9 +546,9 @@ class Meetings:
         """An answer from an e-mailed link: valid only for the structure (and meeting) it was issued to."""
         inv = self.invitation_by_token(territory, token)
         if inv is None or (meeting_id is not None and inv["meeting_id"] != meeting_id):
-            raise UserError(404, "Ce lien de réponse n'est pas valable.")
+            raise absent("Ce lien de réponse n'est pas valable.")
         if inv["structure_id"] != structure_id:
-            raise UserError(403, "Ce lien de réponse a été envoyé à une autre structure : il ne permet pas de répondre pour celle-ci.")
+            raise forbidden("Ce lien de réponse a été envoyé à une autre structure : il ne permet pas de répondre pour celle-ci.")
         self._answer(territory, inv, answer, comment, author=f"lien:{inv['invitation_id']}")
         return inv
 
@@ -484,73 +557,54 @@ class Meetings:
     ) -> None:
         inv = next((i for i in self.invitations(territory, meeting_id) if i["structure_id"] == structure_id), None)
         if inv is None:
-            raise Refused(409, "Votre structure n'est pas invitée à cette rencontre.")
+            raise conflict("Votre structure n'est pas invitée à cette rencontre.")
         self._answer(territory, inv, answer, comment, author=author)
 
     def _answer(self, territory: str, inv: dict[str, Any], answer: str, comment: str | None, *, author: str) -> None:
         if answer not in ANSWERS:
-            raise Refused(
-                400, "Choisissez une réponse : je viens, je ne viens pas, ou quelqu'un d'autre de ma structure viendra.", "answer"
-            )
-        m = self.require(territory, inv["meeting_id"])
-        if m["status"] == "cancelled":
-            raise Refused(409, "Cette rencontre est annulée.")
-        self._append(
-            territory,
-            author,
-            UUID(inv["meeting_id"]),
-            [
+            raise invalid("Choisissez une réponse : je viens, je ne viens pas, ou quelqu'un d'autre de ma structure viendra.", "answer")
+        self.require(territory, inv["meeting_id"])
+
+        def decide(state: MeetingState) -> list[Event]:
+            if state.cancelled:
+                raise conflict("Cette rencontre est annulée.")
+            return [
                 ev.InvitationAnswered(
                     meeting_id=inv["meeting_id"],
                     invitation_id=inv["invitation_id"],
                     structure_id=inv["structure_id"],
-                    answer=answer,  # type: ignore[arg-type]
+                    answer=cast(ev.Answer, answer),
                     comment=(comment or "").strip()[:300] or None,
                     comment_id=f"commentaire:{uuid.uuid4()}",  # its own key: erasable with a person it names
                 )
-            ],
-        )
+            ]
+
+        self._command(territory, author, UUID(inv["meeting_id"]), decide)
 
     def record_attendance(self, territory: str, meeting_id: str, entries: list[dict[str, Any]], *, author: str) -> int:
         """Entries: {structure_id, status, person_id?, person_name?}; unchanged ones are skipped."""
         self.require(territory, meeting_id)
         require_structures(self.trame, territory, [e.get("structure_id") for e in entries])
-        current = {(a["structure_id"], a["person_key"]): a["status"] for a in self.attendance(territory, meeting_id)}
-        events: list[Any] = []
-        for entry in entries:
-            status = entry.get("status") or "absent"
-            if status not in PRESENCES:
-                raise Refused(
-                    400,
-                    f"Présence inconnue « {status} ».",
-                    "person_status"
-                    if entry.get("person_name") or entry.get("person_id")
-                    else f"presence_{entry.get('structure_id') or ''}",
-                )
-            sid = entry.get("structure_id")
-            if not sid:
-                raise Refused(400, "Chaque présence se rattache à une structure.", "person_structure_id")
-            person_id = entry.get("person_id") or None
-            name = (entry.get("person_name") or "").strip() or None
-            if name and not person_id:
-                person_id = f"participant:{uuid.uuid4()}"  # the subject key of a name typed here, erasable
-            if current.get((sid, person_id or ""), "absent") == status and not name:
-                continue
-            if name:
-                events.append(
-                    ev.GuestAttendanceRecorded(
-                        meeting_id=meeting_id,
-                        structure_id=sid,
-                        status=status,
-                        person_id=person_id,  # type: ignore[arg-type]
-                        person_name=name,
+        wanted = [_presence(entry) for entry in entries]
+
+        def decide(state: MeetingState) -> list[Event]:
+            events: list[Event] = []
+            for sid, status, person_id, name in wanted:
+                if name and not person_id:
+                    person_id = f"participant:{uuid.uuid4()}"  # the subject key of a name typed here, erasable
+                if state.attendance.get((sid, person_id or ""), "absent") == status and not name:
+                    continue
+                if name and person_id:
+                    events.append(
+                        ev.GuestAttendanceRecorded(
+                            meeting_id=meeting_id, structure_id=sid, status=status, person_id=person_id, person_name=name
+                        )
                     )
-                )
-            else:
-                events.append(ev.AttendanceRecorded(meeting_id=meeting_id, structure_id=sid, status=status, person_id=person_id))  # type: ignore[arg-type]
-        if events:
-            self._append(territory, author, UUID(meeting_id), events)
-        return len(events)
+                else:
+                    events.append(ev.AttendanceRecorded(meeting_id=meeting_id, structure_id=sid, status=status, person_id=person_id))
+            return events
+
+        return len(self._command(territory, author, UUID(meeting_id), decide))
 
     def write_minutes(
         self,
@@ -564,20 +618,14 @@ class Meetings:
         next_meeting_id: str | None = None,
     ) -> None:
         self.require(territory, meeting_id)
-        self._append(
-            territory,
-            author,
-            UUID(meeting_id),
-            [
-                ev.MinutesWritten(
-                    meeting_id=meeting_id,
-                    sections=[s for s in sections if s.title.strip() or s.body.strip()],
-                    decisions=[d.strip() for d in decisions if d.strip()],
-                    next_meeting=(next_meeting or "").strip() or None,
-                    next_meeting_id=next_meeting_id or None,
-                )
-            ],
+        written = ev.MinutesWritten(
+            meeting_id=meeting_id,
+            sections=[s for s in sections if s.title.strip() or s.body.strip()],
+            decisions=[d.strip() for d in decisions if d.strip()],
+            next_meeting=(next_meeting or "").strip() or None,
+            next_meeting_id=next_meeting_id or None,
         )
+        self._command(territory, author, UUID(meeting_id), lambda state: [written])
 
     def publish_minutes(self, territory: str, meeting_id: str, *, author: str) -> Delivery:
         """Record the publication and send the minutes to everyone invited and every structure
@@ -586,7 +634,7 @@ class Meetings:
         m = self.require(territory, meeting_id)
         minutes = self.minutes(territory, meeting_id)
         if minutes is None:
-            raise Refused(409, "Rédigez le compte rendu avant de le publier.")
+            raise conflict("Rédigez le compte rendu avant de le publier.")
         to = list(self.recipients(territory, meeting_id, with_attendance=True))
         delivery = Delivery()
         body = minutes_text(m, minutes, self.actions_of(territory, meeting_id), annuaire.names(self.trame, territory))
@@ -594,7 +642,13 @@ class Meetings:
             delivery.sent_to = to
         else:
             delivery.to_copy = to
-        self._append(territory, author, UUID(meeting_id), [ev.MinutesPublished(meeting_id=meeting_id, recipients=len(to))])
+
+        def decide(state: MeetingState) -> list[Event]:
+            if not state.minutes:
+                raise conflict("Rédigez le compte rendu avant de le publier.")
+            return [ev.MinutesPublished(meeting_id=meeting_id, recipients=len(to))]
+
+        self._command(territory, author, UUID(meeting_id), decide)
         return delivery
 
     def open_action(
@@ -603,7 +657,7 @@ class Meetings:
         self.require(territory, meeting_id)
         require_structure(self.trame, territory, owner_structure_id)
         if not title.strip():
-            raise Refused(400, "Décrivez la suite à donner.", "title")
+            raise invalid("Décrivez la suite à donner.", "title")
         action_id = str(uuid.uuid4())
         event = ev.ActionOpened(
             action_id=action_id,
@@ -612,29 +666,41 @@ class Meetings:
             owner_structure_id=owner_structure_id or None,
             due=_day(due, "due") if due else None,
         )
-        self.trame.execute(Context(author=author, territory=territory), Write(UUID(action_id), 0, [event]))
+        meeting, action = UUID(meeting_id), UUID(action_id)
+
+        def decide(history: History) -> dict[UUID, list[Event]]:
+            if MeetingState.of(history.of(meeting)).territory != territory:
+                raise absent(NOT_HERE)
+            if history.exists(action):
+                raise conflict(BUSY)  # a fresh random id already taken: never in practice
+            return {action: [event]}
+
+        run(self.trame, Context(author=author, territory=territory), [action, meeting], decide, busy=BUSY)
         return action_id
 
     def close_action(self, territory: str, action_id: str, *, author: str, meeting_id: str | None = None, note: str | None = None) -> None:
-        with self.trame.db.read() as cur:
-            row = cur.execute(
-                "SELECT status FROM rencontres_actions WHERE territory = ? AND action_id = ?", (territory, action_id)
-            ).fetchone()
-        if row is None:
-            raise UserError(404, "Cette suite à donner n'existe pas.")
-        if row["status"] == "closed":
-            raise Refused(409, "Cette suite à donner est déjà close.")
-        self._append(
-            territory,
-            author,
-            UUID(action_id),
-            [ev.ActionClosed(action_id=action_id, meeting_id=meeting_id or None, note=(note or "").strip() or None)],
-        )
+        stream = UUID(action_id)
+
+        def decide(history: History) -> dict[UUID, list[Event]]:
+            records = history.of(stream)
+            if not records or records[0].territory != territory:
+                raise absent("Cette suite à donner n'existe pas.")
+            if any(isinstance(r.event, ev.ActionClosed) for r in records):
+                raise conflict("Cette suite à donner est déjà close.")
+            return {stream: [ev.ActionClosed(action_id=action_id, meeting_id=meeting_id or None, note=(note or "").strip() or None)]}
+
+        run(self.trame, Context(author=author, territory=territory), [stream], decide, busy=BUSY)
 
     def issue_feed_token(self, territory: str, *, author: str) -> str:
         """A new calendar-feed secret for the territory (the previous one stops working); returned once."""
         token = secrets.token_urlsafe(32)
-        self._append(territory, author, feed_stream(territory), [ev.FeedTokenIssued(digest=digest(token))])
+        stream = feed_stream(territory)
+        run(
+            self.trame,
+            Context(author=author, territory=territory),
+            [stream],
+            lambda h: {stream: [ev.FeedTokenIssued(digest=digest(token))]},
+        )
         return token
 
     # -- queries -----------------------------------------------------------------------------
@@ -656,7 +722,7 @@ class Meetings:
     def require(self, territory: str, meeting_id: str) -> dict[str, Any]:
         m = self.get(territory, meeting_id)
         if m is None:
-            raise UserError(404, "Cette rencontre n'existe pas sur ce territoire.")
+            raise absent(NOT_HERE)
         return m
 
     def list(
@@ -670,7 +736,7 @@ class Meetings:
         include_cancelled: bool = True,
         descending: bool = False,
         limit: int = 500,
-    ) -> list[dict[str, Any]]:
+    ) -> Rows:
         sql = "SELECT * FROM rencontres_meetings WHERE territory = ?"
         params: list[Any] = [territory]
         if plugin:
@@ -702,13 +768,13 @@ class Meetings:
         s["place"] = msgspec.json.decode(s["place"])
         return s
 
-    def all_series(self, territory: str, plugin: str | None = None) -> list[dict[str, Any]]:
+    def all_series(self, territory: str, plugin: str | None = None) -> Rows:
         with self.trame.db.read() as cur:
             sql = "SELECT series_id FROM rencontres_series WHERE territory = ?" + (" AND plugin = ?" if plugin else "")
             rows = cur.execute(sql + " ORDER BY first_day, series_id", (territory, plugin) if plugin else (territory,)).fetchall()
         return [s for s in (self.series(territory, r["series_id"]) for r in rows) if s]
 
-    def invitations(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
+    def invitations(self, territory: str, meeting_id: str) -> Rows:
         with self.trame.db.read() as cur:
             rows = cur.execute(
                 "SELECT invitation_id, meeting_id, structure_id, person_ids, invited_at, answer, comment, answered_at "
@@ -729,7 +795,7 @@ class Meetings:
             ).fetchone()
         return None if row is None else dict(row)
 
-    def attendance(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
+    def attendance(self, territory: str, meeting_id: str) -> Rows:
         with self.trame.db.read() as cur:
             rows = cur.execute(
                 "SELECT structure_id, person_key, person_id, person_name, status FROM rencontres_attendance "
@@ -748,7 +814,7 @@ class Meetings:
         out["decisions"] = msgspec.json.decode(row["decisions"])
         return out
 
-    def actions_of(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
+    def actions_of(self, territory: str, meeting_id: str) -> Rows:
         """The follow-up actions decided at this meeting."""
         with self.trame.db.read() as cur:
             rows = cur.execute(
@@ -757,7 +823,7 @@ class Meetings:
             ).fetchall()
         return [dict(r) for r in rows]
 
-    def carried_over(self, territory: str, meeting_id: str) -> list[dict[str, Any]]:
+    def carried_over(self, territory: str, meeting_id: str) -> Rows:
         """Actions from earlier meetings of the same series (or plugin, for a lone meeting) still open at this one."""
         m = self.require(territory, meeting_id)
         scope, value = ("m.series_id", m["series_id"]) if m["series_id"] else ("m.plugin", m["plugin"])
@@ -771,7 +837,7 @@ class Meetings:
             ).fetchall()
         return [dict(r) for r in rows]
 
-    def open_actions(self, territory: str) -> list[dict[str, Any]]:
+    def open_actions(self, territory: str) -> Rows:
         with self.trame.db.read() as cur:
             rows = cur.execute(
                 "SELECT a.*, m.day AS from_day, m.title AS from_title, m.plugin FROM rencontres_actions a "

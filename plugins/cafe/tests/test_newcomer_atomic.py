@@ -10,6 +10,7 @@ import pytest
 from core.application import Trame
 from core.database import Cursor
 from core.events import Recorded
+from core.refusals import Refused
 from core.store import SYSTEM
 from plugins.annuaire import public as annuaire
 from plugins.cafe.service import cafes
@@ -65,3 +66,22 @@ def test_a_newcomer_of_another_territory_is_not_found(trame: Trame, agen: dict[s
     with pytest.raises(Exception, match="pas été présenté"):
         svc.register_newcomer("fumel", mid, nid, author=SYSTEM)
     assert svc.newcomers("agen", mid)[0]["structure_id"] is None
+
+
+def test_a_newcomer_registered_meanwhile_is_refused_and_writes_no_second_sheet(
+    trame: Trame, agen: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two coordinators register the same newcomer at once: the one who loses the race is told
+    the sheet exists, and neither its sheet, nor its link, nor its presence is written."""
+    svc = cafes(trame)
+    mid = svc.plan("agen", author=SYSTEM, day="2009-09-15", host_structure_id=agen["cms"])
+    nid = svc.present_newcomer("agen", mid, author=SYSTEM, organisation="Maison relais de l'Udaf")
+    first: list[str] = []
+    helpers.loses_a_race(trame, monkeypatch, lambda: first.append(svc.register_newcomer("agen", mid, nid, author=SYSTEM)))
+    before = _log(trame)
+    with pytest.raises(Refused, match="existe déjà") as refused:
+        svc.register_newcomer("agen", mid, nid, author=SYSTEM, themes=["logement"])
+    assert refused.value.status == 400
+    assert _log(trame)[len(before) :] == ["annuaire.StructureJoined", "cafe.NewcomerRegistered", "rencontres.AttendanceRecorded"]
+    assert [s.id for s in annuaire.structures(trame, "agen") if s.name == "Maison relais de l'Udaf"] == first
+    assert {a["structure_id"] for a in svc.meetings.attendance("agen", mid)} == set(first)

@@ -5,7 +5,7 @@ working group's sheet, its questionnaire answered, its minutes mailed to everyon
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -115,7 +115,7 @@ def test_the_meaux_demo_has_the_groups_sheet_questionnaire_and_minutes_mailed_to
     assert (r.invited, r.answered) == (13, 3)
     # The minutes went to every structure invited, present or not (the Centre social was excused).
     (meeting,) = rencontres.meetings(trame).list("meaux")
-    invitations: list[dict[str, Any]] = cast(Any, rencontres.meetings(trame).invitations("meaux", meeting["meeting_id"]))
+    invitations = rencontres.meetings(trame).invitations("meaux", meeting["meeting_id"])
     invited = {a for i in invitations for a in annuaire.addresses(trame, "meaux", i["structure_id"])}
     minutes = {r for rcpts, msg in smtp.messages if str(msg["Subject"]).startswith("Compte rendu") for r in rcpts}
     assert minutes == invited and len(invited) == 13

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from pytest import MonkeyPatch
+
 from core.application import Trame
-from core.store import SYSTEM
+from core.events import Recorded
+from core.store import SYSTEM, Context, Write
 from core.testing import User, make_user
 from plugins.annuaire import public as annuaire
 
@@ -38,3 +43,16 @@ def coordinator(trame: Trame, slug: str = "agen") -> User:
 
 def referent(trame: Trame, structure_id: str, slug: str = "agen", email: str = "referent@agen.example") -> User:
     return make_user(trame, email, territory=slug, role="referent", structure_id=structure_id)
+
+
+def loses_a_race(trame: Trame, monkeypatch: MonkeyPatch, rival: Callable[[], object]) -> None:
+    """The next command's first append finds ``rival`` written since it read its streams: what it
+    decided then was decided on a stale version, and must be decided again on the newer history."""
+    execute = trame.execute
+
+    def rival_first(ctx: Context, *writes: Write) -> list[Recorded]:
+        monkeypatch.setattr(trame, "execute", execute)
+        rival()
+        return execute(ctx, *writes)
+
+    monkeypatch.setattr(trame, "execute", rival_first)

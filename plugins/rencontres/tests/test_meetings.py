@@ -8,8 +8,8 @@ import pytest
 from icalendar import Calendar
 
 from core.application import Trame
+from core.refusals import Refused
 from core.store import SYSTEM
-from core.web.errors import UserError
 from plugins.rencontres.service import meetings
 from plugins.rencontres.tests import helpers
 
@@ -67,7 +67,7 @@ def test_an_answer_link_is_refused_for_another_structure(trame: Trame, agen: dic
         client.post(f"{API}/meetings/{mid}/answers", json={"token": "x" * 43, "structure_id": agen["cs"], "answer": "coming"}).status_code
         == 404
     )
-    with pytest.raises(UserError) as exc:
+    with pytest.raises(Refused) as exc:
         svc.answer_with_token("agen", links[agen["cs"]], structure_id=agen["regie"], answer="coming")
     assert exc.value.status == 403
     assert all(i["answer"] is None for i in svc.invitations("agen", mid))
@@ -166,7 +166,7 @@ def test_open_actions_carry_over_until_closed(trame: Trame, agen: dict[str, str]
     at_second = {a["title"]: a["status"] for a in svc.carried_over("agen", second)}
     assert at_second == {"Mettre à jour l'aide-mémoire": "closed", "Faire une fiche projet": "open"}
     assert [a["title"] for a in svc.carried_over("agen", third)] == ["Faire une fiche projet"]
-    with pytest.raises(UserError):
+    with pytest.raises(Refused):
         svc.close_action("agen", action, author=SYSTEM)
 
 

@@ -10,11 +10,8 @@ from plugins.rencontres.service import meetings
 from plugins.rencontres.tests import helpers
 
 
-def test_working_group_from_the_pages(trame: Trame, client: Any) -> None:
-    helpers.territory(trame)
-    ids = helpers.structures(trame)
-    user = helpers.coordinator(trame)
-    login(client, user.email)
+def _schedule_a_rhythm(trame: Trame, client: Any, ids: dict[str, str]) -> list[dict[str, Any]]:
+    """The new-meeting form: refused without a place, then a rhythm every two months but summer."""
     form = client.get("/t/agen/rencontres/nouvelle")
     assert form.status_code == 200 and 'name="_csrf_token"' in form.text
     bad = client.post(
@@ -51,6 +48,15 @@ def test_working_group_from_the_pages(trame: Trame, client: Any) -> None:
     assert listed[1]["holiday"] == "Fête de la Victoire"
     index = client.get("/t/agen/rencontres/")
     assert "Jour férié : Fête de la Victoire" in index.text and "sauf juillet et août" in index.text
+    return listed
+
+
+def test_working_group_from_the_pages(trame: Trame, client: Any) -> None:
+    helpers.territory(trame)
+    ids = helpers.structures(trame)
+    user = helpers.coordinator(trame)
+    login(client, user.email)
+    listed = _schedule_a_rhythm(trame, client, ids)
     first = f"/t/agen/rencontres/{listed[0]['meeting_id']}"
     page = client.get(first)
     invited = client.post(f"{first}/invitations", data={"structure_id": [ids["cs"], ids["ml"]], "_csrf_token": csrf_of(page.text)})
