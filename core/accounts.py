@@ -31,7 +31,7 @@ from core import clock
 from core.commands import History, run
 from core.database import Cursor
 from core.events import Event
-from core.refusals import Refused
+from core.refusals import invalid
 from core.store import SYSTEM, Context
 from core.structures import require_structure
 
@@ -149,10 +149,6 @@ EVENTS: list[type[Event]] = [
 ]
 
 
-class AccountError(Refused):
-    """A refused account command; the message is for a person."""
-
-
 #: Every account creation appends to this stream (:class:`AccountRegistered`): creations are
 #: decided one after the other, each on a read model that holds every account created before it.
 REGISTRY = uuid5(NAMESPACE_URL, "trame:accounts")
@@ -193,7 +189,7 @@ def digest(token: str) -> str:
 
 def check_password(password: str) -> None:
     if len(password) < 10:
-        raise AccountError("Le mot de passe doit faire au moins 10 caractères.")
+        raise invalid("Le mot de passe doit faire au moins 10 caractères.")
 
 
 _BUSY = "Le compte est modifié en ce moment ; réessayez."
@@ -210,7 +206,7 @@ class Accounts:
         try:
             msgspec.convert(email, Email)
         except msgspec.ValidationError:
-            raise AccountError(f"« {email} » n'est pas une adresse e-mail valide.") from None
+            raise invalid(f"« {email} » n'est pas une adresse e-mail valide.") from None
         check_password(password)
         password_hash = _hasher.hash(password)
         wanted = email_digest(self._key(create=True), email)
@@ -222,7 +218,7 @@ class Accounts:
             # one after it moves the registry, so this decision is made again.
             self.trame.runner.catch_up(["accounts"])
             if self._account_with(wanted) is not None:
-                raise AccountError(f"Un compte existe déjà pour {email}.")
+                raise invalid(f"Un compte existe déjà pour {email}.")
             events: list[Event] = [
                 AccountCreated(account_id=account_id, email=email, display_name=display_name),
                 PasswordSet(account_id=account_id, password_hash=password_hash),
@@ -236,9 +232,9 @@ class Accounts:
 
     def grant(self, account_id: str, territory: str, role: str, structure_id: str | None = None, *, author: str) -> None:
         if role not in ROLES:
-            raise AccountError(f"Rôle inconnu « {role} » : choisissez parmi {', '.join(ROLES)}.")
+            raise invalid(f"Rôle inconnu « {role} » : choisissez parmi {', '.join(ROLES)}.")
         if role == "referent" and not structure_id:
-            raise AccountError("Un·e référent·e est rattaché·e à une structure : indiquez structure_id.")
+            raise invalid("Un·e référent·e est rattaché·e à une structure : indiquez structure_id.")
         require_structure(self.trame, territory, structure_id)
         event = MembershipGranted(account_id=account_id, territory=territory, role=role, structure_id=structure_id)  # type: ignore[arg-type]
         self._command(account_id, lambda: [event], author=author, territory=territory)
@@ -255,9 +251,9 @@ class Accounts:
     ) -> tuple[str, str]:
         """Issue a single-use invitation link valid two weeks; returns (invitation_id, token)."""
         if role not in ROLES:
-            raise AccountError(f"Rôle inconnu « {role} » : choisissez parmi {', '.join(ROLES)}.")
+            raise invalid(f"Rôle inconnu « {role} » : choisissez parmi {', '.join(ROLES)}.")
         if role == "referent" and not structure_id:
-            raise AccountError("Une invitation de référent·e doit désigner sa structure.")
+            raise invalid("Une invitation de référent·e doit désigner sa structure.")
         require_structure(self.trame, territory, structure_id)
         token = secrets.token_urlsafe(32)
         invitation_id = str(uuid4())
@@ -279,24 +275,24 @@ class Accounts:
         """Create (or reuse, after checking the password) the account and grant the invited role."""
         invitation = self.invitation_by_token(token)
         if invitation is None:
-            raise AccountError("Ce lien d'invitation n'est pas valable.")
+            raise invalid("Ce lien d'invitation n'est pas valable.")
         if invitation["accepted_by"]:
-            raise AccountError("Ce lien d'invitation a déjà été utilisé.")
+            raise invalid("Ce lien d'invitation a déjà été utilisé.")
         if invitation["expires_at"] < clock.now():
-            raise AccountError("Ce lien d'invitation a expiré : demandez-en un nouveau à la coordination.")
+            raise invalid("Ce lien d'invitation a expiré : demandez-en un nouveau à la coordination.")
         existing = self.by_email(email)
         if existing is None:
             account_id = self.create(email, password, author="invitation")
         else:
             if self.authenticate(email, password) is None:
-                raise AccountError("Un compte existe déjà pour cette adresse : saisissez son mot de passe.")
+                raise invalid("Un compte existe déjà pour cette adresse : saisissez son mot de passe.")
             account_id = existing["account_id"]
         stream = UUID(invitation["invitation_id"])
 
         def decide(history: History) -> dict[UUID, list[Event]]:
             # Decided on the stream, not the read model: of two people racing on one link, one wins.
             if any(isinstance(r.event, InvitationAccepted) for r in history.of(stream)):
-                raise AccountError("Ce lien d'invitation a déjà été utilisé.")
+                raise invalid("Ce lien d'invitation a déjà été utilisé.")
             return {stream: [InvitationAccepted(invitation_id=invitation["invitation_id"], account_id=account_id)]}
 
         run(self.trame, Context(author=account_id, territory=invitation["territory"]), [stream], decide, busy=_BUSY)
@@ -316,15 +312,15 @@ class Accounts:
         try:
             stream = UUID(account_id)
         except ValueError:
-            raise AccountError("Ce compte n'existe pas.") from None
+            raise invalid("Ce compte n'existe pas.") from None
 
         def decide(history: History) -> dict[UUID, list[Event]]:
             if not history.exists(stream):
-                raise AccountError("Ce compte n'existe pas.")
+                raise invalid("Ce compte n'existe pas.")
             if any(isinstance(r.event, AccountErased) for r in history.of(stream)):
                 if erased_ok:
                     return {}
-                raise AccountError("Ce compte a été effacé.")
+                raise invalid("Ce compte a été effacé.")
             return {stream: events()}
 
         run(self.trame, Context(author=author, territory=territory), [stream], decide, busy=_BUSY)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from core.territories import NotFound
+from core.refusals import absent
 from core.text import collation_key
 
 if TYPE_CHECKING:
@@ -36,10 +36,10 @@ def belonging(trame: Trame, territory: str, structure_ids: Iterable[str | None])
 
 
 def require_structures(trame: Trame, territory: str, structure_ids: Iterable[str | None], message: str = NOT_HERE) -> None:
-    """Raise :class:`NotFound` (404) unless every given id (blanks ignored) is a structure of ``territory``."""
+    """Refuse as absent (404) unless every given id (blanks ignored) is a structure of ``territory``."""
     wanted = {s for s in structure_ids if s}
     if wanted - belonging(trame, territory, wanted):
-        raise NotFound(message)
+        raise absent(message)
 
 
 def require_structure(trame: Trame, territory: str, structure_id: str | None, message: str = NOT_HERE) -> None:

@@ -11,7 +11,7 @@ import msgspec
 from core.commands import History, run
 from core.events import Event
 from core.plugins import PluginInfo
-from core.refusals import Refused, Why
+from core.refusals import absent, invalid
 from core.store import Context
 
 if TYPE_CHECKING:
@@ -72,17 +72,6 @@ class PluginDisabled(Event, frozen=True):
 EVENTS: list[type[Event]] = [TerritoryCreated, PluginEnabled, PluginDisabled]
 
 
-class TerritoryError(Refused):
-    """A refused territory command; the message is for a person."""
-
-
-class NotFound(Refused):
-    """What a command or page names is not there (404)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message, field=field, why=Why.ABSENT)
-
-
 def territory_stream(slug: str) -> UUID:
     """One stream per slug: creating the same slug twice is a version conflict."""
     return uuid5(NAMESPACE_URL, f"trame:territory:{slug}")
@@ -94,18 +83,16 @@ class Territories:
 
     def create(self, slug: str, title: str, *, author: str) -> None:
         if not re.match(SLUG, slug or ""):
-            raise TerritoryError("L'identifiant du territoire doit faire 2 à 40 caractères : minuscules, chiffres et tirets.")
+            raise invalid("L'identifiant du territoire doit faire 2 à 40 caractères : minuscules, chiffres et tirets.")
         if slug in RESERVED_SLUGS:
-            raise TerritoryError(
-                f"L'identifiant « {slug} » est réservé par Trame (il sert déjà à une adresse du site) : choisissez-en un autre."
-            )
+            raise invalid(f"L'identifiant « {slug} » est réservé par Trame (il sert déjà à une adresse du site) : choisissez-en un autre.")
         if not title.strip():
-            raise TerritoryError("Le nom du territoire est obligatoire.")
+            raise invalid("Le nom du territoire est obligatoire.")
         stream = territory_stream(slug)
 
         def decide(history: History) -> dict[UUID, list[Event]]:
             if history.exists(stream):
-                raise TerritoryError(f"Le territoire « {slug} » existe déjà.")
+                raise invalid(f"Le territoire « {slug} » existe déjà.")
             return {stream: [TerritoryCreated(slug=slug, title=title.strip())]}
 
         run(self.trame, Context(author=author, territory=slug), [stream], decide)
@@ -161,11 +148,11 @@ class Territories:
                 missing = [n for n in info.needs if n not in enabled]
                 if missing:
                     titles = ", ".join(f"« {catalog[n].title} » ({n})" for n in missing)
-                    raise TerritoryError(f"« {info.title} » a besoin de {titles} : activez-le d'abord.")
+                    raise invalid(f"« {info.title} » a besoin de {titles} : activez-le d'abord.")
             else:
                 dependants = [i.title for i in catalog.values() if plugin in i.needs and i.name in enabled]
                 if dependants:
-                    raise TerritoryError(f"« {info.title} » ne peut pas être désactivé : {', '.join(dependants)} en dépend.")
+                    raise invalid(f"« {info.title} » ne peut pas être désactivé : {', '.join(dependants)} en dépend.")
             switched.append(PluginEnabled(plugin=plugin) if on else PluginDisabled(plugin=plugin))
             return {stream: list(switched)}
 
@@ -174,10 +161,10 @@ class Territories:
 
     def _optional(self, slug: str, plugin: str) -> PluginInfo:
         if self.get(slug) is None:
-            raise NotFound(f"Le territoire « {slug} » n'existe pas.")
+            raise absent(f"Le territoire « {slug} » n'existe pas.")
         info = self.trame.catalog.info.get(plugin)
         if info is None:
-            raise NotFound(f"Aucun module « {plugin} » n'est installé.")
+            raise absent(f"Aucun module « {plugin} » n'est installé.")
         if info.always_on:
-            raise TerritoryError(f"« {info.title} » fait partie du socle et reste toujours actif.")
+            raise invalid(f"« {info.title} » fait partie du socle et reste toujours actif.")
         return info

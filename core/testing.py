@@ -11,6 +11,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from litestar.testing import TestClient
 
 from core.application import Trame
 from core.database import PostgresDatabase, SQLiteDatabase
+from core.refusals import Refused, Why
 from core.settings import Settings
 from core.store import SYSTEM
 
@@ -95,6 +97,14 @@ def trame(backend: str, tmp_path: Path, extra_plugins: list[object]) -> Iterator
     if isinstance(db, PostgresDatabase):
         db.drop_schema()
     app.close()
+
+
+@contextmanager
+def refused(why: Why, match: str | None = None) -> Iterator[None]:
+    """The block is refused for that reason (``Why.ABSENT``: answered 404, as an unknown id)."""
+    with pytest.raises(Refused, match=match) as caught:
+        yield
+    assert caught.value.why is why, f"refused as {caught.value.why.name}, not {why.name}: {caught.value.message}"
 
 
 @dataclass

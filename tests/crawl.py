@@ -84,4 +84,3 @@ def crawl(
 def accounts(slugs: tuple[str, ...]) -> list[tuple[str, str]]:
     """(territory, e-mail) of each demo coordinator, then one member per territory."""
     return [(s, f"coordination.{s}@trame.example") for s in slugs] + [(s, f"membre.{s}@trame.example") for s in slugs]
-

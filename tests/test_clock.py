@@ -34,7 +34,7 @@ def test_a_datetime_keeps_its_time_in_utc() -> None:
     ],
 )
 def test_today_is_the_day_in_paris_whatever_the_server_zone(monkeypatch: pytest.MonkeyPatch, utc: str, paris: str) -> None:
-    """"Upcoming" and "past" change at midnight in France: a server on UTC (or any zone) agrees."""
+    """ "Upcoming" and "past" change at midnight in France: a server on UTC (or any zone) agrees."""
     fixed = datetime.fromisoformat(utc)
 
     class Frozen(datetime):

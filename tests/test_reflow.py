@@ -88,5 +88,12 @@ def test_no_page_scrolls_sideways_at_320_px_nor_writes_iso_dates(trame: Trame, l
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)
     assert len(widths) >= 150, f"only {len(widths)} pages reached"
     assert {path.split("/")[3] for path in widths if path.count("/") > 3} >= {
-        "annuaire", "rencontres", "cafe", "charte", "lexique", "partenariats", "immersions", "diffusion"
+        "annuaire",
+        "rencontres",
+        "cafe",
+        "charte",
+        "lexique",
+        "partenariats",
+        "immersions",
+        "diffusion",
     }, "a module's pages were not reached"

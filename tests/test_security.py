@@ -603,6 +603,7 @@ def test_nul_bytes_and_control_characters_are_refused_in_french_everywhere(trame
             "detail": "Le champ « name » contient un caractère de contrôle invisible (octet nul ou semblable), "
             "souvent venu d'un copier-coller : retirez-le et réessayez.",
             "status": 400,
+            "field": "name",  # the field to correct, as every refusal of the API names it
         }
     nested = client.post(f"{api}/structures", json={"name": "CCAS", "communes": ["Agen", "Boé\x00"]}, headers=admin.headers)
     assert nested.status_code == 400 and "« communes[1] »" in nested.json()["detail"]

@@ -10,11 +10,10 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from core import structures
-from core.accounts import ROLES, AccountError
+from core.accounts import ROLES
 from core.application import Trame
 from core.journal import describe
-from core.refusals import absent
-from core.territories import NotFound, TerritoryError
+from core.refusals import Refused, Why, absent
 from core.web import flash
 from core.web.access import access_of, resolve_principal, session_cookie_name
 from core.web.rendering import render
@@ -126,7 +125,7 @@ def invitation_accept(request: Request[Any, Any, Any], trame: Trame, token: str,
         raise absent("Ce lien d'invitation n'est pas valable.")
     try:
         account_id = trame.accounts.accept_invitation(token, data.get("email", ""), data.get("password", ""))
-    except AccountError as exc:
+    except Refused as exc:
         territory = trame.territories.get(invitation["territory"])
         return render(
             request,
@@ -152,7 +151,7 @@ def territory_create(request: Request[Any, Any, Any], trame: Trame, data: Form) 
     assert principal is not None
     try:
         trame.territories.create(data.get("slug", "").strip(), data.get("title", ""), author=principal.account_id)
-    except TerritoryError as exc:
+    except Refused as exc:
         return render(request, "territories.html", status_code=400, territories=trame.territories.all(), error=str(exc))
     return Redirect(f"/t/{data['slug'].strip()}/modules", status_code=303)
 
@@ -181,7 +180,9 @@ def modules_change(request: Request[Any, Any, Any], trame: Trame, territory: str
             trame.territories.enable(territory, plugin, author=access.principal.account_id, reason=data.get("reason") or None)
         else:
             trame.territories.disable(territory, plugin, author=access.principal.account_id, reason=data.get("reason") or None)
-    except TerritoryError as exc:
+    except Refused as exc:
+        if exc.why is Why.ABSENT:  # no such module: the 404 page
+            raise
         # Back to the modules page, refusal shown once: a refresh there asks nothing again.
         key = flash.put(trame.db, access.principal.account_id, str(exc))
         return Redirect(f"/t/{territory}/modules?refus={key}", status_code=303)
@@ -226,8 +227,8 @@ def members_invite(request: Request[Any, Any, Any], trame: Trame, territory: str
             email=data.get("email") or None,
             author=access.principal.account_id,
         )
-    except (AccountError, NotFound) as exc:
-        return _members_page(request, trame, territory, error=str(exc), status=404 if isinstance(exc, NotFound) else 400)
+    except Refused as exc:
+        return _members_page(request, trame, territory, error=exc.message, status=exc.status)
     key = flash.put(trame.db, access.principal.account_id, token)
     return Redirect(f"/t/{territory}/membres?envoi={key}#inviter", status_code=303)
 

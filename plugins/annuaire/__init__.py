@@ -28,26 +28,28 @@ def navigation_links(territory: str, role: str | None) -> list[NavLink]:
 
 @hookimpl
 def register_events() -> list[type[Event]]:
-    from plugins.annuaire import campaigns, services
+    from plugins.annuaire import campaigns, import_columns, services
     from plugins.annuaire.events import EVENTS
 
-    return [*EVENTS, *campaigns.EVENTS, *services.EVENTS]
+    return [*EVENTS, *campaigns.EVENTS, *services.EVENTS, *import_columns.EVENTS]
 
 
 @hookimpl
 def register_projections() -> list[Projection]:
     from plugins.annuaire.campaigns import CampaignsProjection
+    from plugins.annuaire.import_columns import ImportColumnsProjection
     from plugins.annuaire.projection import PeopleProjection, StructuresProjection
     from plugins.annuaire.services import ServicesProjection
 
-    return [StructuresProjection(), PeopleProjection(), CampaignsProjection(), ServicesProjection()]
+    return [StructuresProjection(), PeopleProjection(), CampaignsProjection(), ServicesProjection(), ImportColumnsProjection()]
 
 
 @hookimpl
 def register_routes() -> list[Any]:
-    from plugins.annuaire import api, pages, people_pages, service_pages, tools
+    from plugins.annuaire import api, campaign_pages, exchange_pages, service_pages
+    from plugins.annuaire.page_routes import ROUTES
 
-    return [*api.ROUTES, *pages.ROUTES, *tools.ROUTES, *service_pages.ROUTES, *people_pages.ROUTES]
+    return [*api.ROUTES, *ROUTES, *exchange_pages.ROUTES, *campaign_pages.ROUTES, *service_pages.ROUTES]
 
 
 @hookimpl

@@ -12,15 +12,14 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.params import Parameter
 
 from core import clock
 from core.application import Trame
 from core.clock import BadInstant
-from core.territories import NotFound
+from core.refusals import absent, invalid
 from core.web.access import access_of, author_of
-from core.web.errors import UserError
 from core.web.hygiene import Day, DayQuery, Limit, Offset, page_bounds
 from plugins.annuaire.schemas import (
     ContactEnd,
@@ -76,7 +75,7 @@ def instant(name: str, value: str | None, *, end_of_day: bool = True) -> str | N
     try:
         return clock.parse(value, end_of_day=end_of_day)
     except BadInstant as exc:
-        raise UserError(400, f"Paramètre {name} : {exc}") from None
+        raise invalid(f"Paramètre {name} : {exc}", name) from None
 
 
 def _may_edit(request: Request[Any, Any, Any], structure_id: str) -> None:
@@ -103,10 +102,12 @@ OptionalIfMatch = Annotated[
 def _if_match(request: Request[Any, Any, Any]) -> int:
     header = request.headers.get("if-match")
     if not header:
-        raise UserError(428, "En-tête If-Match obligatoire : renvoyez l'ETag (la version) de la fiche que vous avez lue.")
+        raise HTTPException(
+            status_code=428, detail="En-tête If-Match obligatoire : renvoyez l'ETag (la version) de la fiche que vous avez lue."
+        )
     value = header.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise UserError(400, f"En-tête If-Match : « {header} » n'est pas une version de fiche.")
+        raise invalid(f"En-tête If-Match : « {header} » n'est pas une version de fiche.", "If-Match")
     return int(value)
 
 
@@ -157,7 +158,7 @@ def get_structure(trame: Trame, slug: str, structure_id: str, as_of: DayQuery = 
     at, known = instant("as_of", as_of), instant("known_at", known_at)
     found = d.get_structure(slug, structure_id, at, known)
     if found is None:
-        raise NotFound(_absent_message(trame, slug, structure_id, at, known))
+        raise absent(_absent_message(trame, slug, structure_id, at, known))
     [found] = d.with_present_relays(slug, [found], at, known)  # relays that were partners at that date only
     return Response(found, headers={"ETag": f'"{found.version}"'})
 
@@ -232,7 +233,7 @@ def create_person(request: Request[Any, Any, Any], trame: Trame, slug: str, data
 def get_person(trame: Trame, slug: str, person_id: str) -> PersonOut:
     found = directory(trame).person(slug, person_id)
     if found is None:
-        raise NotFound("Cette personne n'existe pas sur ce territoire.")
+        raise absent("Cette personne n'existe pas sur ce territoire.")
     return found
 
 
@@ -243,7 +244,7 @@ def update_person(
     """Name, professional e-mail, phone: coordinators, or the referent of the only structure where the person holds a role."""
     d = directory(trame)
     if d.person(slug, person_id) is None:
-        raise NotFound("Cette personne n'existe pas sur ce territoire.")
+        raise absent("Cette personne n'existe pas sur ce territoire.")
     access = access_of(request)
     if not access.at_least("coordinator") and not (
         access.structure_id is not None and d.answers_only_to(slug, person_id, access.structure_id)

@@ -31,9 +31,9 @@ from core import clock, mail
 from core.database import Cursor
 from core.events import Event, Recorded
 from core.projection import Projection
+from core.refusals import Refused, absent
 from core.settings import Settings
 from core.store import Context, Write
-from core.territories import NotFound, TerritoryError
 from plugins.annuaire.schemas import ContactOut, StructureOut
 from plugins.annuaire.service import directory
 from plugins.annuaire.services import ServiceOut, services
@@ -89,7 +89,8 @@ class ReviewMailsSent(Event, frozen=True):
 
 
 class ReviewAnswered(Event, frozen=True):
-    """The link was used: "confirmed" (still correct) or "edit" (went to the edit form)."""
+    """The link was used: "confirmed" (still correct), "edit" (went to the edit form) or
+    "corrected" (the sheet or its contacts were corrected through the link)."""
 
     name = "annuaire.ReviewAnswered"
     journal_label = "Réponse à une vérification de fiche"
@@ -172,7 +173,7 @@ class CampaignsProjection(Projection):
 
 
 # == queries' shapes =========================================================================
-class CampaignError(TerritoryError):
+class CampaignError(Refused):
     """A refused campaign command; the message is for a person (HTTP 400)."""
 
 
@@ -209,7 +210,7 @@ class LinkStatus:
     answer: str | None
     answered_at: str | None
     confirmed_at: str | None
-    status: str  # "confirmée", "modification ouverte", "en attente", "plus dans le réseau"
+    status: str  # "confirmée", "corrigée", "modification ouverte", "en attente", "plus dans le réseau"
 
 
 @dataclass
@@ -229,7 +230,7 @@ class Campaign:
     def counts(self) -> dict[str, int]:
         out = {"total": len(self.links), "confirmed": 0, "edit": 0, "pending": 0}
         for link in self.links:
-            key = {"confirmée": "confirmed", "modification ouverte": "edit"}.get(link.status, "pending")
+            key = {"confirmée": "confirmed", "corrigée": "confirmed", "modification ouverte": "edit"}.get(link.status, "pending")
             out[key] += 1
         return out
 
@@ -455,25 +456,25 @@ class Campaigns:
         directory(self.trame).confirm_structure(territory, review.structure.id, who, reason=reason)
         # The referent read the services with the sheet: each one is confirmed too (its own history).
         services(self.trame).confirm(territory, review.structure.id, author=who, reason=reason)
-        self._answer(territory, review, "confirmed", who)
+        self.answer(territory, review, "confirmed", who)
         return self.review(territory, token)
 
     def open_edit(self, territory: str, token: str, *, author: str | None = None) -> Review:
         """The referent chose to correct the sheet: recorded, then they go to the edit form."""
         review = self.review(territory, token)
         if review.answer != "confirmed":
-            self._answer(territory, review, "edit", author or f"campagne:{review.campaign.id}")
+            self.answer(territory, review, "edit", author or f"campagne:{review.campaign.id}")
         return review
 
     # -- queries -------------------------------------------------------------------------------
     def review(self, territory: str, token: str) -> Review:
-        """What a link opens; NotFound when it is unknown, replaced, expired or its campaign closed."""
+        """What a link opens; refused as absent when it is unknown, replaced, expired or its campaign closed."""
         digest = digest_of(token)
         with self.trame.db.read() as cur:
             link = cur.execute(
                 "SELECT * FROM annuaire_campaign_links WHERE token_digest = ? AND territory = ?", (digest, territory)
             ).fetchone()
-        gone = NotFound(
+        gone = absent(
             "Ce lien de mise à jour n'est pas valable : il a expiré, a été remplacé par un lien plus récent, ou la campagne est close."
         )
         if link is None or link["replaced"] or link["expires"] < clock.now():
@@ -483,7 +484,7 @@ class Campaigns:
             raise gone
         structure = directory(self.trame).get_structure(territory, link["structure_id"])
         if structure is None:
-            raise NotFound("Cette structure ne fait plus partie du réseau : il n'y a plus de fiche à relire.")
+            raise absent("Cette structure ne fait plus partie du réseau : il n'y a plus de fiche à relire.")
         contacts = directory(self.trame).contacts(territory, structure.id)
         offered = services(self.trame).of_structure(territory, structure.id)
         return Review(campaign, structure, contacts, digest, link["answer"], offered)
@@ -505,7 +506,7 @@ class Campaigns:
                 (campaign_id, territory),
             ).fetchone()
         if row is None:
-            raise NotFound("Cette campagne n'existe pas sur ce territoire.")
+            raise absent("Cette campagne n'existe pas sur ce territoire.")
         campaign = _campaign(row)
         return self._with_links(territory, campaign) if with_links else campaign
 
@@ -575,7 +576,8 @@ class Campaigns:
         event = ReviewMailsSent(campaign_id=campaign_id, sent=sent, failed=failed, error=error)
         self._write(territory, author, Write(UUID(campaign_id), self._version(campaign_id), [event]))
 
-    def _answer(self, territory: str, review: Review, answer: str, author: str) -> None:
+    def answer(self, territory: str, review: Review, answer: str, author: str) -> None:
+        """Record how the link was used ("confirmed", "edit", "corrected")."""
         cid = review.campaign.id
         event = ReviewAnswered(campaign_id=cid, structure_id=review.structure.id, token_digest=review.digest, answer=answer)
         self._write(territory, author, Write(UUID(cid), self._version(cid), [event]))
@@ -603,6 +605,8 @@ class Campaigns:
                 status = "plus dans le réseau"
             elif confirmed and confirmed >= campaign.launched_at:
                 status = "confirmée"
+            elif r["answer"] == "corrected":
+                status = "corrigée"
             elif r["answer"] == "edit":
                 status = "modification ouverte"
             else:

@@ -1644,13 +1644,25 @@ CONTACTS: dict[str, tuple[Contact, ...]] = {
         Contact("nadege-berthier", "mds-provins", "referent", None, "2011-03-17", "2014-09-01"),
         Contact("nadege-berthier", "mds-meaux", "referent", None, "2014-09-01"),
         Contact("lucie-vautrin", "mds-provins", "referent", None, "2014-09-01"),
-        Contact("karima-bensaid", "croix-rouge-meaux", "personne-ressource", "alimentation", "2011-03-17",
-                title="Responsable de l'aide alimentaire"),
+        Contact(
+            "karima-bensaid",
+            "croix-rouge-meaux",
+            "personne-ressource",
+            "alimentation",
+            "2011-03-17",
+            title="Responsable de l'aide alimentaire",
+        ),
         Contact("odile-pasquier", "secours-catholique-meaux", "referent", None, "2011-03-17"),
         Contact("gaelle-tissot", "cultures-du-coeur", "referent", "culture", "2011-03-17"),
         Contact("thomas-lejeune", "mission-locale", "referent", "jeunesse", "2011-03-17"),
-        Contact("ines-marechal", "maison-emploi", "personne-ressource", "emploi-insertion", "2011-03-17",
-                title="Chargée de mission insertion professionnelle"),
+        Contact(
+            "ines-marechal",
+            "maison-emploi",
+            "personne-ressource",
+            "emploi-insertion",
+            "2011-03-17",
+            title="Chargée de mission insertion professionnelle",
+        ),
         Contact("yannick-hamon", "adsea-aesf", "direction", None, "2011-03-17"),
         Contact("claire-dumoulin", "maison-de-laurence", "referent", None, "2011-06-16"),
         Contact("fabrice-noel", "france-travail", "referent", "emploi-insertion", "2011-06-16", "2016-09-01"),
@@ -1664,8 +1676,9 @@ CONTACTS: dict[str, tuple[Contact, ...]] = {
         Contact("francois-lafitte", "ddjs", "referent", None, "2007-10-05", "2021-04-01"),
         # The ANPE referent stays with the same structure through its merger.
         Contact("sebastien-dalbin", "france-travail", "referent", "emploi-insertion", "2007-10-05", "2010-09-01"),
-        Contact("samia-haddad", "france-travail", "referent", "emploi-insertion", "2010-09-01",
-                title="Conseillère en insertion professionnelle"),
+        Contact(
+            "samia-haddad", "france-travail", "referent", "emploi-insertion", "2010-09-01", title="Conseillère en insertion professionnelle"
+        ),
         # The Assédic adviser moves into Pôle emploi with the merger.
         Contact("eric-lacoste", "assedic", "referent", None, "2007-10-05", "2008-12-19"),
         Contact("eric-lacoste", "france-travail", "personne-ressource", None, "2008-12-19", title="Conseiller indemnisation"),
@@ -1678,8 +1691,9 @@ CONTACTS: dict[str, tuple[Contact, ...]] = {
         Contact("agnes-delmas", "cms-fumel", "direction", None, "2009-09-15"),
         # "Who was our Pôle emploi contact in 2010?": Laëtitia Faure, who left
         # in 2012 and was replaced by Julien Bessière.
-        Contact("laetitia-faure", "france-travail", "referent", "emploi-insertion", "2009-09-15", "2012-07-01",
-                title="Conseillère à l'emploi"),
+        Contact(
+            "laetitia-faure", "france-travail", "referent", "emploi-insertion", "2009-09-15", "2012-07-01", title="Conseillère à l'emploi"
+        ),
         Contact("julien-bessiere", "france-travail", "referent", "emploi-insertion", "2012-07-01"),
         # Moved from the Mission locale to the Maison de l'emploi.
         Contact("emilie-vigouroux", "mission-locale", "referent", "jeunesse", "2009-09-15", "2013-09-02"),
@@ -1692,8 +1706,14 @@ CONTACTS: dict[str, tuple[Contact, ...]] = {
     ),
     "joigny": (
         Contact("virginie-lemaire", "ccas-joigny", "direction", None, "2010-03-12"),
-        Contact("aurelie-chevallier", "ccas-joigny", "personne-ressource", "budget", "2010-03-12",
-                title="Conseillère en économie sociale et familiale"),
+        Contact(
+            "aurelie-chevallier",
+            "ccas-joigny",
+            "personne-ressource",
+            "budget",
+            "2010-03-12",
+            title="Conseillère en économie sociale et familiale",
+        ),
         Contact("pascal-girardot", "udaf", "referent", None, "2010-03-12"),
         Contact("elodie-berthelot", "mission-locale", "referent", "jeunesse", "2010-03-12"),
         Contact("herve-moreau", "spip", "referent", None, "2010-03-12"),

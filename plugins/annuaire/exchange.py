@@ -1,31 +1,42 @@
-"""Getting a directory in and out: spreadsheet CSV, data·inclusion JSON, vCard.
+"""Getting a directory in and out: spreadsheet CSV, vCard (data·inclusion is ``datainclusion.py``).
 
 Imports validate every line first and write nothing while an error remains; a dry
-run stops after validation. Line numbers are those a spreadsheet shows (the header
-is line 1). Exports read the directory ``as_of`` a date (and ``known_at`` a time),
-through the directory service only.
+run stops after validation. Spreadsheets come as people have them (Excel's French CSV:
+Windows-1252, ``;``, title rows above the header): the header is the line whose cells are
+known titles, each column's field is suggested from its title and may be changed (the
+choice is remembered per territory, ``import_columns.py``), postcode, town and contact
+columns are read, phones are checked as French numbers, and a line that is probably a
+structure already in the directory waits for the coordinator's "merge into / create
+anyway" (``import_checks.py``). Line numbers are those a spreadsheet shows. Exports read
+the directory ``as_of`` a date (and ``known_at`` a time), through the directory service only.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as default
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import msgspec
 import vobject
 
 from core import clock, spreadsheet
-from core.territories import TerritoryError
-from core.text import words
-from plugins.annuaire import kinds
+from core.commands import run
+from core.events import Event
+from core.refusals import Refused
+from core.store import Context
+from core.text import fold, words
+from plugins.annuaire import import_columns, kinds
+from plugins.annuaire.events import ContactStarted, PersonRegistered, Sheet, SheetChanges, StructureChanged, StructureJoined
+from plugins.annuaire.import_checks import Existing, Likely, french_phone
 from plugins.annuaire.schemas import StructureIn, StructureOut
 from plugins.annuaire.service import CONTACT_ROLES, directory
 
@@ -50,6 +61,34 @@ class ImportedLine(msgspec.Struct, kw_only=True):
     reason: str | None = None
 
 
+class Column(msgspec.Struct, kw_only=True):
+    """One column of a spreadsheet and the field it fills (None: ignored), with where that came from."""
+
+    index: int
+    title: str
+    field: str | None
+    source: str  # "titre" (suggested from the header), "mémorisé" (this territory's last choice), "choisi"
+
+
+class Match(msgspec.Struct, kw_only=True):
+    id: str
+    name: str
+    why: str  # « même téléphone, nom proche »
+
+
+class Duplicate(msgspec.Struct, kw_only=True):
+    """A line that is probably a structure already in the directory: merge into one, or create anyway."""
+
+    line: int
+    name: str
+    matches: list[Match]
+    choice: str | None = None  # CREATE, or the id of the structure to merge into
+
+
+#: The choice of a likely duplicate that creates the structure anyway.
+CREATE = "creer"
+
+
 class ImportReport(msgspec.Struct, kw_only=True):
     """What an import found and did: nothing is written while ``errors`` is not empty."""
 
@@ -64,9 +103,18 @@ class ImportReport(msgspec.Struct, kw_only=True):
     warnings: list[Problem] = msgspec.field(default_factory=list)
     delimiter: str | None = None
     encoding: str | None = None
+    header_line: int = 1  # the spreadsheet line of the titles (title rows above it are skipped)
+    columns: list[Column] = msgspec.field(default_factory=list)  # the mapping used, to check or change
+    duplicates: list[Duplicate] = msgspec.field(default_factory=list)  # likely ones: the coordinator chooses
+    merged: list[ImportedLine] = msgspec.field(default_factory=list)  # lines merged into an existing sheet
+    contacts: int = 0  # contacts created (from « Nom du contact » / « Fonction »)
+
+    @property
+    def undecided(self) -> list[Duplicate]:
+        return [d for d in self.duplicates if d.choice is None]
 
 
-class UnreadableFile(TerritoryError):
+class UnreadableFile(Refused):
     """A file that cannot be read at all (HTTP 400)."""
 
 
@@ -89,7 +137,19 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("publics", "Publics"),
     ("themes", "Thèmes"),
 )
-LABELS = dict(COLUMNS)
+#: Columns a spreadsheet has that the sheet holds elsewhere: postcode and town complete the
+#: address (the town is also the commune served), the contact and job title make a contact.
+EXTRA_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("postcode", "Code postal"),
+    ("town", "Ville"),
+    ("contact_name", "Nom du contact"),
+    ("contact_title", "Fonction du contact"),
+    ("contact_email", "E-mail du contact"),
+    ("contact_phone", "Téléphone du contact"),
+)
+LABELS = dict(COLUMNS) | dict(EXTRA_COLUMNS)
+#: What a column may be mapped to in the dry run, in that order.
+FIELD_CHOICES: tuple[tuple[str, str], ...] = COLUMNS + EXTRA_COLUMNS
 LIST_FIELDS = ("roles", "communes", "publics", "themes")
 ID_HEADER = "Identifiant"
 MAX_SHORT, MAX_TEXT, MAX_ITEMS = 300, 4000, 200
@@ -135,6 +195,12 @@ _HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "missions": ("missions", "mission", "presentation", "description", "activites"),
     "publics": ("publics", "public", "public accueilli", "publics accueillis", "public vise"),
     "themes": ("themes", "theme", "thematiques", "thematique"),
+    "postcode": ("cp", "code postal", "c p", "code post"),
+    "town": ("ville", "localite", "commune de la structure"),
+    "contact_name": ("nom du contact", "contact", "interlocuteur", "personne a contacter", "nom contact", "referent", "nom du referent"),
+    "contact_title": ("fonction", "fonction du contact", "poste", "qualite"),
+    "contact_email": ("e mail du contact", "mail du contact", "courriel du contact", "email contact"),
+    "contact_phone": ("telephone du contact", "tel du contact", "portable", "tel contact"),
 }
 _HEADERS = {alias: field for field, aliases in _HEADER_ALIASES.items() for alias in aliases}
 _IGNORED_HEADERS = {"identifiant", "id"}
@@ -222,9 +288,33 @@ def decode(raw: bytes) -> tuple[str, str]:
         return raw.decode("cp1252", errors="replace"), "cp1252"
 
 
+#: Title rows a spreadsheet may have above its header ("Annuaire des partenaires – 2012").
+HEADER_SEARCH = 10
+
+
+def _recognised(cells: list[str], remembered: dict[str, str]) -> int:
+    return sum(1 for c in cells if normalize(c) in _HEADERS or remembered.get(normalize(c)))
+
+
+def find_header(text: str, remembered: dict[str, str] | None = None) -> tuple[str, int]:
+    """(delimiter, index of the header line among the first lines): the line and delimiter whose
+    cells are most often known titles, so that a title row above the header, or cells full of
+    commas below it, fool neither. With no known title, the first line and the sniffer decide."""
+    known = remembered or {}
+    lines = text.splitlines()[:HEADER_SEARCH]
+    best = (0, 0, ";")
+    for index, line in enumerate(lines):
+        for delimiter in ";,\t":
+            score = _recognised(next(csv.reader([line], delimiter=delimiter), []), known)
+            if score > best[0]:
+                best = (score, index, delimiter)
+    if best[0]:
+        return best[2], best[1]
+    return sniff_delimiter(text), 0
+
+
 def sniff_delimiter(text: str) -> str:
-    """The header line decides when one delimiter clearly wins there (titles hold none): cells
-    full of commas, quotes or formulas below it must not fool the sniffer."""
+    """The first line decides when one delimiter clearly wins there; else Python's sniffer."""
     first = text.splitlines()[0] if text else ""
     counts = sorted(((first.count(d), d) for d in ";,\t"), reverse=True)
     if counts[0][0] and counts[0][0] > counts[1][0]:
@@ -233,62 +323,96 @@ def sniff_delimiter(text: str) -> str:
     try:
         return csv.Sniffer().sniff(head, delimiters=";,\t").delimiter
     except csv.Error:
-        first = text.splitlines()[0] if text else ""
-        counts = {d: first.count(d) for d in ";,\t"}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ";"
+        return ";"
 
 
-def read_csv(raw: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[Problem], list[Problem], str, str]:
-    """(rows as (line, field -> cell), errors, warnings, delimiter, encoding)."""
+class Table(msgspec.Struct, kw_only=True):
+    """A spreadsheet read: its rows as (line, field -> cell), and how it was read."""
+
+    rows: list[tuple[int, dict[str, str]]]
+    errors: list[Problem]
+    warnings: list[Problem]
+    delimiter: str
+    encoding: str
+    header_line: int
+    columns: list[Column]
+
+    @property
+    def column_of(self) -> dict[str, str]:
+        """field -> the title of its column (for locating a problem)."""
+        return {c.field: c.title for c in self.columns if c.field}
+
+
+def map_columns(header: list[str], chosen: dict[int, str] | None, remembered: dict[str, str]) -> list[Column]:
+    """Each column's field: the coordinator's choice (``""`` ignores it), else this territory's
+    last choice for that title, else the one its title suggests."""
+    out: list[Column] = []
+    for index, title in enumerate(header):
+        key = normalize(title)
+        if chosen is not None and index in chosen:
+            field, source = chosen[index] or None, "choisi"
+        elif key in remembered:
+            field, source = remembered[key] or None, "mémorisé"
+        else:
+            field, source = _HEADERS.get(key), "titre"
+        out.append(Column(index=index, title=title, field=field if field in LABELS else None, source=source))
+    return out
+
+
+def _header_problems(columns: list[Column]) -> tuple[list[Problem], list[Problem]]:
+    """(errors, warnings) of a mapping: two columns for one field, no name, titles not understood."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    seen: dict[str, str] = {}
+    for column in columns:
+        key = normalize(column.title)
+        if column.field is None:
+            if key and key not in _IGNORED_HEADERS and column.source == "titre":
+                warnings.append(
+                    Problem(line=1, column=column.title, message=f"Colonne « {column.title} » non reconnue : elle est ignorée.")
+                )
+        elif column.field in seen:
+            message = f"Colonne en double : « {column.title} » et « {seen[column.field]} » désignent la même information."
+            errors.append(Problem(line=1, column=column.title, message=message))
+            column.field = None
+        else:
+            seen[column.field] = column.title
+    contact = [seen[f] for f in ("contact_title", "contact_email", "contact_phone") if f in seen]
+    if contact and "contact_name" not in seen:
+        message = f"Sans colonne « Nom du contact », les contacts (« {contact[0]} ») ne sont pas importés : choisissez-la ci-dessous."
+        warnings.append(Problem(line=1, column=contact[0], message=message))
+    if "name" not in seen:
+        message = "Colonne « Nom » introuvable : la première ligne doit donner les titres des colonnes (Nom;Sigle;Type;E-mail;…)."
+        errors.append(Problem(line=1, column=None, message=message))
+    return errors, warnings
+
+
+def read_csv(raw: bytes, chosen: dict[int, str] | None = None, remembered: dict[str, str] | None = None) -> Table:
+    """The spreadsheet's rows, its header found below any title rows, its columns mapped
+    (``chosen``: column index -> field, from the dry run's mapping step)."""
     text, encoding = decode(raw)
     if not text.strip():
         raise UnreadableFile("Le fichier est vide.")
-    delimiter = sniff_delimiter(text)
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    delimiter, skip = find_header(text, remembered)
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[skip:]
     header = records[0]
-    errors: list[Problem] = []
-    warnings: list[Problem] = []
-    fields: list[str | None] = []
-    seen: dict[str, str] = {}
-    for title in header:
-        field = _HEADERS.get(normalize(title))
-        if field is None:
-            if normalize(title) and normalize(title) not in _IGNORED_HEADERS:
-                warnings.append(Problem(line=1, column=title, message=f"Colonne « {title} » non reconnue : elle est ignorée."))
-        elif field in seen:
-            errors.append(
-                Problem(
-                    line=1, column=title, message=f"Colonne en double : « {title} » et « {seen[field]} » désignent la même information."
-                )
-            )
-            field = None
-        else:
-            seen[field] = title
-        fields.append(field)
-    if "name" not in seen:
-        errors.append(
-            Problem(
-                line=1,
-                column=None,
-                message="Colonne « Nom » introuvable : la première ligne doit donner les titres des colonnes (Nom;Sigle;Type;E-mail;…).",
-            )
-        )
+    columns = map_columns(header, chosen, remembered or {})
+    errors, warnings = _header_problems(columns)
+    header_line = skip + 1
+    for p in errors + warnings:
+        p.line = header_line
     rows: list[tuple[int, dict[str, str]]] = []
-    for number, record in enumerate(records[1:], start=2):
+    for number, record in enumerate(records[1:], start=header_line + 1):
         if not any(cell.strip() for cell in record):
             continue
         if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
-            warnings.append(
-                Problem(
-                    line=number,
-                    column=None,
-                    message="Cette ligne a plus de cellules que de titres de colonnes : les cellules en trop sont ignorées.",
-                )
-            )
-        cells = {f: _clean(record[i]) for i, f in enumerate(fields) if f is not None and i < len(record)}
+            message = "Cette ligne a plus de cellules que de titres de colonnes : les cellules en trop sont ignorées."
+            warnings.append(Problem(line=number, column=None, message=message))
+        cells = {c.field: _clean(record[c.index]) for c in columns if c.field is not None and c.index < len(record)}
         rows.append((number, cells))
-    return rows, errors, warnings, delimiter, encoding
+    return Table(
+        rows=rows, errors=errors, warnings=warnings, delimiter=delimiter, encoding=encoding, header_line=header_line, columns=columns
+    )
 
 
 def _clean(cell: str) -> str:
@@ -297,57 +421,109 @@ def _clean(cell: str) -> str:
     return spreadsheet.restore(cell).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def sheet_from_cells(cells: dict[str, str], line: int, column_of: dict[str, str]) -> tuple[dict[str, Any], list[Problem]]:
-    """The sheet fields of one spreadsheet line, and what is wrong with it."""
-    problems: list[Problem] = []
+class _Line:
+    """The problems of one spreadsheet line, located by the title of their column."""
 
-    def problem(field: str, message: str) -> None:
-        problems.append(Problem(line=line, column=column_of.get(field, LABELS.get(field)), message=message))
+    def __init__(self, line: int, column_of: dict[str, str]) -> None:
+        self.line, self.column_of = line, column_of
+        self.errors: list[Problem] = []
+        self.warnings: list[Problem] = []
 
-    out: dict[str, Any] = {}
-    for field, value in cells.items():
-        if not value:
-            continue
-        if field == "kind":
-            code = kind_of(value)
-            if code is None:
-                problem(
-                    field,
-                    f"Type de structure inconnu « {value} » "
-                    "(exemples reconnus : CCAS, MDS, Mission locale, CAF, Association, Centre social).",
-                )
-            out["kind"] = code
-        elif field == "public":
-            flag = _PUBLIC.get(normalize(value))
-            if flag is None:
-                problem(field, f"Statut « {value} » non reconnu : écrivez « public » ou « privé ».")
-            out["public"] = flag
-        elif field in ("themes", "roles"):
-            codes, unknown = _codes(value, _THEMES if field == "themes" else _ROLES)
-            if unknown:
-                known = ", ".join((kinds.THEMES if field == "themes" else kinds.PARTNER_ROLES).values())
-                what = "Thème inconnu" if field == "themes" else "Rôle de partenaire inconnu"
-                problem(field, f"{what} : « {unknown[0]} » (valeurs possibles : {known}).")
-            out[field] = codes
-        elif field in LIST_FIELDS:
-            items = split_items(value)
-            if len(items) > MAX_ITEMS:
-                problem(field, f"Trop d'éléments ({len(items)}, au plus {MAX_ITEMS}).")
-            long = [i for i in items if len(i) > MAX_SHORT]
-            if long:
-                problem(field, f"Élément trop long ({len(long[0])} caractères, au plus {MAX_SHORT}).")
-            out[field] = items
-        else:
-            limit = MAX_TEXT if field == "missions" else MAX_SHORT
-            if len(value) > limit:
-                problem(field, f"Texte trop long ({len(value)} caractères, au plus {limit}).")
-            out[field] = value
+    def error(self, field: str, message: str) -> None:
+        self.errors.append(Problem(line=self.line, column=self.column_of.get(field, LABELS.get(field)), message=message))
+
+    def warn(self, field: str, message: str) -> None:
+        self.warnings.append(Problem(line=self.line, column=self.column_of.get(field, LABELS.get(field)), message=message))
+
+
+def _kind(value: str, at: _Line) -> str:
+    code = kind_of(value)
+    if code is None:
+        at.warn("kind", f"Type de structure inconnu « {value} » : la structure est importée comme « Autre structure ».")
+        return "autre"
+    return code
+
+
+def _phone(field: str, value: str, at: _Line) -> str:
+    phone = french_phone(value)
+    if phone.message:
+        (at.error if phone.error else at.warn)(field, phone.message)
+    return phone.text
+
+
+def _postcode(value: str, at: _Line) -> str:
+    digits = value.replace(" ", "")
+    if re.fullmatch(r"\d{4}", digits):  # 01000 read as a number
+        at.warn("postcode", f"Le code postal « {value} » a perdu son 0 initial : importé comme « 0{digits} ».")
+        return "0" + digits
+    if not re.fullmatch(r"\d{5}", digits):
+        at.error("postcode", f"« {value} » n'est pas un code postal (5 chiffres).")
+    return digits
+
+
+def _field(field: str, value: str, at: _Line) -> Any:
+    """One cell's value for the sheet (or its contact), its problems noted on ``at``."""
+    if field == "kind":
+        return _kind(value, at)
+    if field == "public":
+        flag = _PUBLIC.get(normalize(value))
+        if flag is None:
+            at.error(field, f"Statut « {value} » non reconnu : écrivez « public » ou « privé ».")
+        return flag
+    if field in ("themes", "roles"):
+        codes, unknown = _codes(value, _THEMES if field == "themes" else _ROLES)
+        if unknown:
+            known = ", ".join((kinds.THEMES if field == "themes" else kinds.PARTNER_ROLES).values())
+            what = "Thème inconnu" if field == "themes" else "Rôle de partenaire inconnu"
+            at.error(field, f"{what} : « {unknown[0]} » (valeurs possibles : {known}).")
+        return codes
+    if field in LIST_FIELDS:
+        items = split_items(value)
+        if len(items) > MAX_ITEMS:
+            at.error(field, f"Trop d'éléments ({len(items)}, au plus {MAX_ITEMS}).")
+        long = [i for i in items if len(i) > MAX_SHORT]
+        if long:
+            at.error(field, f"Élément trop long ({len(long[0])} caractères, au plus {MAX_SHORT}).")
+        return items
+    if field in ("phone", "contact_phone"):
+        return _phone(field, value, at)
+    if field == "postcode":
+        return _postcode(value, at)
+    limit = MAX_TEXT if field == "missions" else MAX_SHORT
+    if len(value) > limit:
+        at.error(field, f"Texte trop long ({len(value)} caractères, au plus {limit}).")
+    return value
+
+
+def _place(out: dict[str, Any]) -> None:
+    """Postcode and town into the address ("2 place de l'Hôtel de ville, 77100 Meaux"), and the
+    town as the commune served when the line names none."""
+    postcode, town = out.pop("postcode", None), out.pop("town", None)
+    city = " ".join(p for p in (postcode, town) if p)
+    if city and city not in (out.get("address") or ""):
+        out["address"] = ", ".join(p for p in (out.get("address"), city) if p)
+    if town and not out.get("communes"):
+        out["communes"] = [town]
+
+
+def sheet_from_cells(cells: dict[str, str], line: int, column_of: dict[str, str]) -> tuple[dict[str, Any], list[Problem], list[Problem]]:
+    """(sheet fields, errors, warnings) of one spreadsheet line; a contact's cells are under "contact"."""
+    at = _Line(line, column_of)
+    out: dict[str, Any] = {field: _field(field, value, at) for field, value in cells.items() if value}
+    _place(out)
+    contact = {
+        f.removeprefix("contact_"): out.pop(f) for f in ("contact_name", "contact_title", "contact_email", "contact_phone") if f in out
+    }
+    if contact.get("name"):
+        out["contact"] = contact
+    elif contact and "contact_name" in column_of:
+        at.warn("contact_name", "Fonction ou coordonnées d'un contact sans son nom : ce contact n'est pas importé.")
     if not out.get("name"):
-        problem("name", "Le nom de la structure est obligatoire.")
-    email = out.get("email")
-    if email and not re.fullmatch(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+", email):
-        problem("email", f"« {email} » n'est pas une adresse e-mail valide.")
-    return out, problems
+        at.error("name", "Le nom de la structure est obligatoire.")
+    for field, email in (("email", out.get("email")), ("contact_email", contact.get("email"))):
+        if email and not re.fullmatch(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+", email):
+            at.error(field, f"« {email} » n'est pas une adresse e-mail valide.")
+    return out, at.errors, at.warnings
 
 
 # == importing ===============================================================================
@@ -364,6 +540,68 @@ def current_structures(trame: Trame, territory: str, as_of: str | None = None, k
             return out
 
 
+@dataclass
+class _Plan:
+    """What an import will write: new sheets (with their contact), and lines merged into existing ones."""
+
+    new: list[tuple[int, StructureIn, dict[str, str] | None]] = default(default_factory=list)
+    merges: list[tuple[int, StructureOut, dict[str, Any]]] = default(default_factory=list)
+
+
+def _duplicate(report: ImportReport, line: int, fields: dict[str, Any], likely: list[Likely], choices: dict[int, str]) -> str | None:
+    """Record a likely duplicate with the coordinator's choice, if it is one of those offered."""
+    matches = [Match(id=m.structure.id, name=m.structure.name, why=m.why) for m in likely]
+    choice = choices.get(line)
+    if choice != CREATE and choice not in {m.id for m in matches}:
+        choice = None
+    report.duplicates.append(Duplicate(line=line, name=fields["name"], matches=matches, choice=choice))
+    return choice
+
+
+def _plan(
+    trame: Trame, territory: str, report: ImportReport, candidates: list[tuple[int, dict[str, Any]]], choices: dict[int, str]
+) -> _Plan:
+    """Check names against the file and the directory: the same name is skipped, a likely
+    duplicate waits for the coordinator's choice (merge into it, or create anyway)."""
+    present = current_structures(trame, territory)
+    existing = {normalize(s.name): s for s in present}
+    index, by_id = Existing(present), {s.id: s for s in present}
+    first_line: dict[str, int] = {}
+    plan = _Plan()
+    for line, fields in candidates:
+        key = normalize(fields.get("name") or "")
+        if key in first_line:
+            message = f"Structure en double : « {fields['name']} » figure déjà ligne {first_line[key]}."
+            report.errors.append(Problem(line=line, column=LABELS["name"], message=message))
+            continue
+        first_line[key] = line
+        if key in existing:
+            report.skipped.append(ImportedLine(line=line, name=fields["name"], id=existing[key].id, reason="déjà dans l'annuaire"))
+            continue
+        contact = fields.pop("contact", None)
+        likely = index.likely(fields)
+        choice = _duplicate(report, line, fields, likely, choices) if likely else CREATE
+        if choice is not None and choice != CREATE:
+            plan.merges.append((line, by_id[choice], {**fields, "contact": contact}))
+            continue
+        try:
+            data = msgspec.convert({**fields, "effective": None}, StructureIn)
+        except msgspec.ValidationError as exc:
+            report.errors.append(Problem(line=line, column=None, message=f"Donnée invalide : {exc}"))
+            continue
+        if choice == CREATE:
+            plan.new.append((line, data, contact))
+    return plan
+
+
+def _undecided(report: ImportReport) -> None:
+    """An import cannot write while a likely duplicate has no choice: say which, by line."""
+    for d in report.undecided:
+        names = " ou ".join(f"« {m.name} » ({m.why})" for m in d.matches)
+        message = f"Doublon probable de {names} : choisissez « fusionner avec » ou « créer quand même » dans la simulation."
+        report.errors.append(Problem(line=d.line, column=LABELS["name"], message=message))
+
+
 def _finish(
     trame: Trame,
     territory: str,
@@ -373,62 +611,76 @@ def _finish(
     author: str,
     effective: str | None,
     reason: str,
+    choices: dict[int, str] | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Check names against the file and the directory, then write if nothing is wrong."""
-    existing = {normalize(s.name): s for s in current_structures(trame, territory)}
-    first_line: dict[str, int] = {}
-    ready: list[tuple[int, StructureIn]] = []
-    for line, fields in candidates:
-        key = normalize(fields.get("name") or "")
-        if key in first_line:
-            report.errors.append(
-                Problem(
-                    line=line,
-                    column=LABELS["name"],
-                    message=f"Structure en double : « {fields['name']} » figure déjà ligne {first_line[key]}.",
-                )
-            )
-            continue
-        first_line[key] = line
-        if key in existing:
-            report.skipped.append(ImportedLine(line=line, name=fields["name"], id=existing[key].id, reason="déjà dans l'annuaire"))
-            continue
-        try:
-            ready.append((line, msgspec.convert({**fields, "effective": effective}, StructureIn)))
-        except msgspec.ValidationError as exc:
-            report.errors.append(Problem(line=line, column=None, message=f"Donnée invalide : {exc}"))
+    """Plan the import, then write it whole if nothing is wrong and every duplicate is decided."""
+    plan = _plan(trame, territory, report, candidates, choices or {})
+    report.valid = len(plan.new) + len(plan.merges)
+    if not report.dry_run:
+        _undecided(report)
     report.errors.sort(key=lambda p: (p.line, p.column or ""))
-    report.valid = len(ready)
     if report.errors or report.dry_run:
         return report
     if progress is not None:
-        progress("Enregistrement (en une seule fois)", 0, len(ready))
-    created = write_structures(trame, territory, [data for _, data in ready], author=author, effective=effective, reason=reason)
+        progress("Enregistrement (en une seule fois)", 0, report.valid)
+    created, contacts = write_import(trame, territory, plan, author=author, effective=effective, reason=reason)
     if progress is not None:
-        progress("Enregistrement (en une seule fois)", len(ready), len(ready))
-    report.created = [ImportedLine(line=line, name=data.name, id=sid) for (line, data), sid in zip(ready, created, strict=True)]
+        progress("Enregistrement (en une seule fois)", report.valid, report.valid)
+    report.created = [ImportedLine(line=line, name=data.name, id=sid) for (line, data, _), sid in zip(plan.new, created, strict=True)]
+    report.merged = [ImportedLine(line=line, name=s.name, id=s.id, reason="fusionnée") for line, s, _ in plan.merges]
+    report.contacts = contacts
     report.imported = True
     return report
 
 
-def write_structures(
-    trame: Trame, territory: str, items: list[StructureIn], *, author: str, effective: str | None, reason: str
-) -> list[str]:
-    """Every structure of an import joins in ONE command: one atomic append of one new stream per
-    structure (core.commands.run), so that an import is written whole or not at all, and no reader
-    ever sees half of it. The ids, in the order of ``items``."""
-    from core.commands import run
-    from core.store import Context
-    from plugins.annuaire.events import Sheet, StructureJoined
+def _filled(existing: StructureOut, fields: dict[str, Any]) -> dict[str, Any]:
+    """What a merged line adds to an existing sheet: the fields it has and the sheet lacks (nothing is overwritten)."""
+    return {f: v for f, v in fields.items() if f in SheetChanges.__struct_fields__ and v not in (None, "", []) and not getattr(existing, f)}
 
-    fields = Sheet.__struct_fields__
-    events = {uuid4(): StructureJoined(structure_id="", sheet=msgspec.convert({f: getattr(d, f) for f in fields}, Sheet)) for d in items}
-    joined = {sid: [msgspec.structs.replace(event, structure_id=str(sid))] for sid, event in events.items()}
+
+def _contact_events(
+    structure_id: str, contact: dict[str, str], since: str
+) -> tuple[tuple[UUID, PersonRegistered], tuple[UUID, ContactStarted]]:
+    pid, cid = uuid4(), uuid4()
+    person = PersonRegistered(
+        person_id=str(pid), full_name=contact["name"], email=contact.get("email") or None, phone=contact.get("phone") or None
+    )
+    started = ContactStarted(
+        contact_id=str(cid), person_id=str(pid), structure_id=structure_id, role="referent", since=since, title=contact.get("title") or None
+    )
+    return (pid, person), (cid, started)
+
+
+def write_import(trame: Trame, territory: str, plan: _Plan, *, author: str, effective: str | None, reason: str) -> tuple[list[str], int]:
+    """The whole import in ONE command (core.commands.run): one new stream per structure, the
+    additions to merged sheets, each contact's person and role, in one atomic append, so that an
+    import is written whole or not at all. (The new ids in the order of ``plan.new``, contacts made.)"""
     at = clock.parse(effective) if effective and effective.strip() else None
-    label = f"{reason} ({len(items)} structure{'s' if len(items) > 1 else ''})"[:MAX_SHORT]
-    run(trame, Context(author=author, territory=territory, effective=at, reason=label), list(joined), lambda _history: joined)
-    return [str(sid) for sid in joined]
+    since = at or clock.instant(clock.to_datetime(clock.now()).replace(hour=0, minute=0, second=0, microsecond=0))
+    streams: dict[UUID, list[Event]] = {}
+    named = {(s.id, fold(c.person.name or "")) for s in (m[1] for m in plan.merges) for c in directory(trame).contacts(territory, s.id)}
+    ids: list[str] = []
+    contacts: list[tuple[str, dict[str, str]]] = []
+    for _line, data, contact in plan.new:
+        sid = uuid4()
+        sheet = msgspec.convert({f: getattr(data, f) for f in Sheet.__struct_fields__}, Sheet)
+        streams[sid] = [StructureJoined(structure_id=str(sid), sheet=sheet)]
+        ids.append(str(sid))
+        contacts += [(str(sid), contact)] if contact else []
+    for _line, existing, fields in plan.merges:
+        if changes := _filled(existing, fields):
+            completed = StructureChanged(structure_id=existing.id, changes=msgspec.convert(changes, SheetChanges))
+            streams.setdefault(UUID(existing.id), []).append(completed)  # two lines may complete the same sheet
+        if fields.get("contact") and (existing.id, fold(fields["contact"]["name"])) not in named:
+            contacts.append((existing.id, fields["contact"]))
+    for structure_id, contact in contacts:
+        for stream, event in _contact_events(structure_id, contact, since):
+            streams[stream] = [event]
+    count = len(plan.new) + len(plan.merges)
+    label = f"{reason} ({count} structure{'s' if count > 1 else ''})"[:MAX_SHORT]
+    run(trame, Context(author=author, territory=territory, effective=at, reason=label), list(streams), lambda _history: streams)
+    return ids, len(contacts)
 
 
 def import_csv(
@@ -441,75 +693,52 @@ def import_csv(
     effective: str | None = None,
     filename: str | None = None,
     progress: Progress | None = None,
+    columns: dict[int, str] | None = None,
+    choices: dict[int, str] | None = None,
 ) -> ImportReport:
     """Import a spreadsheet directory: all lines are checked before any is written, then all are
-    written in one command. ``progress`` hears how far it is (a page or the CLI shows it)."""
+    written in one command. ``columns`` maps column indexes to fields (the dry run's mapping
+    step; this territory's last choices otherwise), ``choices`` decides the likely duplicates
+    by line. ``progress`` hears how far it is (a page or the CLI shows it)."""
     check_limits(raw)
-    rows, errors, warnings, delimiter, encoding = read_csv(raw)
+    table = read_csv(raw, columns, import_columns.remembered(trame, territory))
     report = ImportReport(
-        format="csv",
-        dry_run=dry_run,
-        lines=len(rows),
-        valid=0,
-        imported=False,
-        errors=errors,
-        warnings=warnings,
-        delimiter=delimiter,
-        encoding=encoding,
-    )
-    text, _ = decode(raw)
-    header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    column_of = {_HEADERS[normalize(h)]: h for h in reversed(header) if normalize(h) in _HEADERS}
+        format="csv", dry_run=dry_run, lines=len(table.rows), valid=0, imported=False, errors=table.errors, warnings=table.warnings,
+        delimiter=table.delimiter, encoding=table.encoding, header_line=table.header_line, columns=table.columns,
+    )  # fmt: skip
     candidates: list[tuple[int, dict[str, Any]]] = []
-    for done, (line, cells) in enumerate(rows, start=1):
-        if progress is not None and (done % 1000 == 0 or done == len(rows)):
-            progress("Vérification des lignes", done, len(rows))
-        fields, problems = sheet_from_cells(cells, line, column_of)
+    for done, (line, cells) in enumerate(table.rows, start=1):
+        if progress is not None and (done % 1000 == 0 or done == len(table.rows)):
+            progress("Vérification des lignes", done, len(table.rows))
+        fields, problems, warnings = sheet_from_cells(cells, line, table.column_of)
         report.errors.extend(problems)
+        report.warnings.extend(warnings)
         if not problems:
             candidates.append((line, fields))
-    if "name" not in column_of:
-        report.valid = 0
+    if "name" not in table.column_of:
         return report
     label = f"Import CSV{f' « {filename} »' if filename else ''}"
-    return _finish(trame, territory, report, candidates, author=author, effective=effective, reason=label, progress=progress)
+    report = _finish(
+        trame, territory, report, candidates, author=author, effective=effective, reason=label, choices=choices, progress=progress
+    )
+    if report.imported and columns is not None:
+        import_columns.remember(trame, territory, _worth_remembering(trame, territory, table.columns), author)
+    return report
 
 
-# == data·inclusion ==========================================================================
+def _worth_remembering(trame: Trame, territory: str, columns: list[Column]) -> dict[str, str]:
+    """The coordinator's choices that the titles alone would not give again (folded title -> field)."""
+    known = import_columns.remembered(trame, territory)
+    out: dict[str, str] = {}
+    for c in columns:
+        key = normalize(c.title)
+        if c.source == "choisi" and key and ((c.field or None) != _HEADERS.get(key) or key in known):
+            out[key] = c.field or ""
+    return out
 
-#: Our themes -> the data·inclusion "thematiques" referential (None: no sensible match).
-DI_THEMES: dict[str, str | None] = {
-    "logement": "logement-hebergement",
-    "sante": "sante",
-    "emploi-insertion": "accompagnement-social-et-professionnel-personnalise",
-    "famille": "famille",
-    "jeunesse": None,
-    "handicap": "handicap",
-    "acces-aux-droits": "acces-aux-droits-et-citoyennete",
-    "alimentation": "equipement-et-alimentation--alimentation",
-    "mobilite": "mobilite",
-    "culture": None,
-    "violences": "famille--violences-intrafamiliales",
-    "personnes-agees": None,
-    "budget": "gestion-financiere",
-    "education": None,
-}
-#: data·inclusion thematiques (or their top-level part) -> our themes, for imports.
-_FROM_DI: dict[str, str] = {
-    **{di: ours for ours, di in DI_THEMES.items() if di},
-    "trouver-un-emploi": "emploi-insertion",
-    "preparer-sa-candidature": "emploi-insertion",
-    "choisir-un-metier": "emploi-insertion",
-    "se-former": "emploi-insertion",
-    "creation-activite": "emploi-insertion",
-    "illettrisme": "education",
-    "remobilisation": "culture",
-}
+
+# == data·inclusion (the v1 module reads addresses with this) =================================
 _POSTCODE = re.compile(r"^(?P<street>.*?)[,\s]*\b(?P<cp>\d{5})\s+(?P<commune>[^,\d][^,]*)$")
-RESUME_MAX = 280
-#: What the schema cannot say (our finer kind, acronym, audiences...), for lossless Trame-to-Trame
-#: copies; consumers ignore it, and ``strict`` exports leave it out.
-EXTENSION = "_trame"
 
 
 def split_address(address: str | None) -> tuple[str | None, str | None, str | None]:
@@ -520,174 +749,6 @@ def split_address(address: str | None) -> tuple[str | None, str | None, str | No
     if not match:
         return address.strip(), None, None
     return match["street"].strip(" ,") or None, match["cp"], match["commune"].strip()
-
-
-def to_datainclusion(trame: Trame, territory: str, structure: StructureOut, as_of: str) -> dict[str, Any]:
-    """One structure in the data·inclusion "structure" schema (v0 field names)."""
-    kind = kinds.kind_by_code(structure.kind or "")
-    street, postcode, commune = split_address(structure.address)
-    missions = (structure.missions or "").strip() or None
-    resume = missions
-    if missions and len(missions) > RESUME_MAX:
-        resume = missions[: RESUME_MAX - 1].rsplit(" ", 1)[0].rstrip(" ,;.") + "…"
-    themes = [DI_THEMES.get(t) for t in structure.themes]
-    updated = max(filter(None, [structure.joined, structure.confirmed_at]), default=as_of)
-    return {
-        "id": structure.id,
-        "siret": None,
-        "rna": None,
-        "nom": structure.name,
-        "commune": commune or (structure.communes[0] if len(structure.communes) == 1 else None),
-        "code_postal": postcode,
-        "code_insee": None,
-        "adresse": street,
-        "complement_adresse": None,
-        "longitude": None,
-        "latitude": None,
-        "typologie": (kind.typologie or kinds.TYPOLOGIE_AUTRE) if kind else None,
-        "telephone": structure.phone,
-        "courriel": structure.email,
-        "site_web": structure.website,
-        "presentation_resume": resume,
-        "presentation_detail": missions if missions and resume != missions else None,
-        "source": "trame",
-        "date_maj": clock.day_of(min(updated, as_of)),
-        "antenne": False,
-        "lien_source": f"{trame.settings.base_url}/t/{territory}/annuaire/structures/{structure.id}",
-        "horaires_ouverture": None,
-        "accessibilite": None,
-        "labels_nationaux": [],
-        "labels_autres": [],
-        "thematiques": [t for t in dict.fromkeys(themes) if t],
-        EXTENSION: {
-            "type": structure.kind,
-            "sigle": structure.acronym,
-            "public": structure.public,
-            "roles": structure.roles,
-            "communes": structure.communes,
-            "publics": structure.publics,
-            "themes": structure.themes,
-            "horaires": structure.opening_hours,
-        },
-    }
-
-
-def export_datainclusion(
-    trame: Trame, territory: str, as_of: str | None = None, known_at: str | None = None, *, strict: bool = False
-) -> list[dict[str, Any]]:
-    """The structures at ``as_of``; ``strict`` keeps only the schema's own fields."""
-    at = as_of or clock.now()
-    items = [to_datainclusion(trame, territory, s, at) for s in current_structures(trame, territory, at, known_at)]
-    if strict:
-        for item in items:
-            del item[EXTENSION]
-    return items
-
-
-def _text(item: dict[str, Any], key: str) -> str | None:
-    value = item.get(key)
-    if value is None:
-        return None
-    return str(value).strip() or None
-
-
-def sheet_from_datainclusion(item: Any, number: int) -> tuple[dict[str, Any], list[Problem], list[Problem]]:
-    """(sheet fields, errors, warnings) of one data·inclusion structure."""
-    if not isinstance(item, dict):
-        return {}, [Problem(line=number, column=None, message="Chaque élément de la liste doit être un objet JSON (une structure).")], []
-    errors: list[Problem] = []
-    warnings: list[Problem] = []
-    out: dict[str, Any] = {"name": _text(item, "nom")}
-    if not out["name"]:
-        errors.append(Problem(line=number, column="nom", message="Le nom de la structure (« nom ») est obligatoire."))
-    typologie = _text(item, "typologie")
-    if typologie:
-        kind = kinds.kind_by_typologie(typologie)
-        if kind is None:
-            warnings.append(
-                Problem(
-                    line=number, column="typologie", message=f"Typologie « {typologie} » inconnue : la structure sera importée sans type."
-                )
-            )
-        out["kind"] = kind.code if kind else None
-        if kind is not None:
-            out["public"] = kind.public
-    street, postcode, commune = _text(item, "adresse"), _text(item, "code_postal"), _text(item, "commune")
-    city = " ".join(p for p in (postcode, commune) if p)
-    address = ", ".join(p for p in (street, _text(item, "complement_adresse"), city) if p)
-    if address:
-        out["address"] = address
-    if commune:
-        out["communes"] = [commune]
-    for source, target in (("telephone", "phone"), ("courriel", "email"), ("site_web", "website"), ("horaires_ouverture", "opening_hours")):
-        if _text(item, source):
-            out[target] = _text(item, source)
-    missions = _text(item, "presentation_detail") or _text(item, "presentation_resume")
-    if missions:
-        out["missions"] = missions
-    themes: list[str] = []
-    raw_themes = item.get("thematiques") or []
-    for code in raw_themes if isinstance(raw_themes, list) else []:
-        code = str(code)
-        ours = _FROM_DI.get(code) or _FROM_DI.get(code.split("--")[0])
-        if ours and ours not in themes:
-            themes.append(ours)
-    if themes:
-        out["themes"] = themes
-    extension = item.get(EXTENSION)
-    if isinstance(extension, dict):
-        _read_extension(extension, out, number, warnings)
-    for field, value in out.items():
-        if isinstance(value, str) and len(value) > (MAX_TEXT if field == "missions" else MAX_SHORT):
-            errors.append(Problem(line=number, column=field, message=f"Texte trop long ({len(value)} caractères)."))
-    email = out.get("email")
-    if email and not re.fullmatch(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+", email):
-        errors.append(Problem(line=number, column="courriel", message=f"« {email} » n'est pas une adresse e-mail valide."))
-    return out, errors, warnings
-
-
-def _read_extension(extension: dict[str, Any], out: dict[str, Any], number: int, warnings: list[Problem]) -> None:
-    """Trame's own details, when the file came from Trame: they win over the schema's coarser ones."""
-    code = extension.get("type")
-    if isinstance(code, str) and kinds.kind_by_code(code):
-        out["kind"] = code
-    elif code:
-        warnings.append(Problem(line=number, column=f"{EXTENSION}.type", message=f"Type « {code} » inconnu : ignoré."))
-    if isinstance(extension.get("sigle"), str) and extension["sigle"].strip():
-        out["acronym"] = extension["sigle"].strip()
-    if isinstance(extension.get("public"), bool):
-        out["public"] = extension["public"]
-    if isinstance(extension.get("horaires"), str) and extension["horaires"].strip():
-        out["opening_hours"] = extension["horaires"].strip()
-    for field, known in (("roles", kinds.PARTNER_ROLES), ("themes", kinds.THEMES), ("communes", None), ("publics", None)):
-        values = extension.get(field)
-        if isinstance(values, list) and all(isinstance(v, str) for v in values):
-            kept = [v for v in values if known is None or v in known]
-            if kept or field in ("communes", "publics"):
-                out[field] = kept
-
-
-def import_datainclusion(
-    trame: Trame, territory: str, raw: bytes, *, author: str, dry_run: bool = True, effective: str | None = None
-) -> ImportReport:
-    """Import structures given in the data·inclusion schema (a JSON list, or {"items": [...]})."""
-    text, encoding = decode(raw)
-    try:
-        payload = json.loads(text)
-    except ValueError as exc:
-        raise UnreadableFile(f"Le fichier n'est pas un JSON valide (ligne {getattr(exc, 'lineno', '?')}) : {exc}") from None
-    items = payload.get("items", payload.get("structures")) if isinstance(payload, dict) else payload
-    if not isinstance(items, list):
-        raise UnreadableFile("Le JSON doit être une liste de structures (ou un objet avec une liste « items »).")
-    report = ImportReport(format="datainclusion", dry_run=dry_run, lines=len(items), valid=0, imported=False, encoding=encoding)
-    candidates: list[tuple[int, dict[str, Any]]] = []
-    for number, item in enumerate(items, start=1):
-        fields, errors, warnings = sheet_from_datainclusion(item, number)
-        report.errors.extend(errors)
-        report.warnings.extend(warnings)
-        if not errors:
-            candidates.append((number, fields))
-    return _finish(trame, territory, report, candidates, author=author, effective=effective, reason="Import data·inclusion")
 
 
 # == CSV export ==============================================================================

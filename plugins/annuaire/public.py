@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from core.refusals import Refused
 from core.text import collation_key
 from plugins.annuaire.kinds import PARTNER_ROLES, THEMES
 from plugins.annuaire.schemas import ContactOut, PersonOut, StructureIn, StructureOut
@@ -94,7 +95,7 @@ def names(trame: Trame, territory: str, ids: Iterable[str] | None = None, as_of:
 def _last_name(svc: Directory, territory: str, structure_id: str) -> str | None:
     try:
         history = svc.history(territory, structure_id=structure_id)
-    except LookupError:  # not a structure of this territory
+    except Refused:  # not a structure of this territory
         return None
     for entry in reversed(history):
         for change in entry.changes:

@@ -7,7 +7,7 @@ stream version); queries read the projections only, with indexed statements.
 Time: every query takes ``as_of`` (valid time) and ``known_at`` (transaction time),
 instants from :func:`core.clock.parse`; ``as_of`` defaults to now and ``known_at`` to
 "as known now". Isolation: every statement filters by territory, and an id of another
-territory is :class:`core.territories.NotFound`, exactly like an unknown one.
+territory is a :func:`core.refusals.absent` refusal (404), exactly like an unknown one.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from core.clock import FOREVER, BadInstant
 from core.database import Cursor
 from core.erasure import erase_free_text
 from core.events import Event
+from core.refusals import Refused, absent, invalid
 from core.store import Conflict, Context, Write
 from core.structures import require_structure, require_structures
-from core.territories import NotFound, TerritoryError
 from core.text import fold, words
 from plugins.annuaire import kinds, search
 from plugins.annuaire.events import (
@@ -96,7 +96,7 @@ class Position:
 @dataclass(frozen=True, slots=True)
 class BrowsePage:
     #: (structure id, stored state as JSON) of each structure of the page, in order: the page
-    #: renders a row once per distinct pair (see pages.py), decoding it only then.
+    #: renders a row once per distinct pair (see directory_pages.py), decoding it only then.
     rows: list[tuple[str, str]]
     count: int  # the number of structures listed, or COUNT_CAP when capped
     capped: bool  # True: more than COUNT_CAP
@@ -108,18 +108,14 @@ class BrowsePage:
         return [listed(*row) for row in self.rows]
 
 
-class DirectoryError(TerritoryError):
-    """A refused directory command; the message, in French, is for a person (HTTP 400)."""
-
-
-def when(text: str | None, label: str, *, end_of_day: bool = False) -> str | None:
-    """Read a date given by a person; the error names the field or parameter."""
+def when(text: str | None, label: str, *, end_of_day: bool = False, field: str | None = None) -> str | None:
+    """Read a date given by a person; the refusal names the field (``field``) and says its label."""
     if text is None or not text.strip():
         return None
     try:
         return clock.parse(text, end_of_day=end_of_day)
     except BadInstant as exc:
-        raise DirectoryError(f"{label} : {exc}") from None
+        raise invalid(f"{label} : {exc}", field) from None
 
 
 _directories: weakref.WeakKeyDictionary[Trame, Directory] = weakref.WeakKeyDictionary()
@@ -163,7 +159,7 @@ class Directory:
         self._expect(structure_id, expected_version)
         fields = {k: v for k, v in present_fields(patch).items() if k not in ("effective", "reason")}
         if not fields:
-            raise DirectoryError("Aucun champ à modifier.")
+            raise invalid("Aucun champ à modifier.")
         if "name" in fields:
             fields["name"] = fields["name"].strip()
         self._check_sheet(territory, fields, structure_id)
@@ -180,13 +176,13 @@ class Directory:
         self._stream(territory, structure_id)
         try:
             self._stream(territory, into)
-        except NotFound:
-            raise NotFound("La structure d'accueil de la fusion n'existe pas sur ce territoire.") from None
+        except Refused:
+            raise absent("La structure d'accueil de la fusion n'existe pas sur ce territoire.") from None
         if into == structure_id:
-            raise DirectoryError("Une structure ne peut pas fusionner avec elle-même.")
+            raise invalid("Une structure ne peut pas fusionner avec elle-même.", "into")
         at = self._effective(effective, required=True)
         state = self._state_or_refuse(structure_id, at)
-        self._state_or_refuse(into, at, "La structure d'accueil n'est pas dans le réseau à cette date.")
+        self._state_or_refuse(into, at, "La structure d'accueil n'est pas dans le réseau à cette date.", "into")
         v_src, v_dst = self._version(structure_id), self._version(into)
         self._write(
             territory,
@@ -209,20 +205,20 @@ class Directory:
         at = self._effective(effective, required=True) or clock.now()  # required: never None
         with self.db.read() as cur:
             if STRUCTURES.get(cur, structure_id, as_of=at):
-                raise DirectoryError("Cette structure fait déjà partie du réseau à cette date.")
+                raise invalid("Cette structure fait déjà partie du réseau à cette date.", "effective")
         return self._append(territory, structure_id, StructureRejoined(structure_id=structure_id), author, at, reason)
 
     def confirm_structure(self, territory: str, structure_id: str, author: str, reason: str | None = None) -> int:
         """ "Still correct": the referent reviewed the sheet (update campaigns)."""
         self._stream(territory, structure_id)
-        self._state_or_refuse(structure_id, clock.now(), "Cette structure n'est plus dans le réseau.")
+        self._state_or_refuse(structure_id, clock.now(), "Cette structure n'est plus dans le réseau.", None)
         return self._append(territory, structure_id, StructureConfirmed(structure_id=structure_id), author, None, reason)
 
     # == commands: people =======================================================================
     def create_person(self, territory: str, data: PersonIn, author: str) -> tuple[str, int]:
         name = data.name.strip()
         if not name:
-            raise DirectoryError("Le nom de la personne est obligatoire.")
+            raise invalid("Le nom de la personne est obligatoire.", "name")
         _check_email(data.email)
         pid = str(uuid4())
         event = PersonRegistered(person_id=pid, full_name=name, email=data.email or None, phone=data.phone or None)
@@ -232,17 +228,19 @@ class Directory:
     def update_person(self, territory: str, person_id: str, patch: PersonPatch, author: str, expected_version: int | None = None) -> int:
         person = self._person_row(territory, person_id)
         if person["erased"]:
-            raise DirectoryError("Les données de cette personne ont été effacées : elles ne peuvent plus être modifiées.")
+            raise invalid("Les données de cette personne ont été effacées : elles ne peuvent plus être modifiées.")
         fields = {k: v for k, v in present_fields(patch).items() if k not in ("reason", "effective")}
-        effective = when(patch.effective or None, "Date d'effet (effective)") if isinstance(patch.effective, str) else None
+        effective = (
+            when(patch.effective or None, "Date d'effet (effective)", field="effective") if isinstance(patch.effective, str) else None
+        )
         if effective is not None and effective > clock.now():
-            raise DirectoryError("Date d'effet (effective) : des coordonnées changent à une date passée ou aujourd'hui, pas à venir.")
+            raise invalid("Date d'effet (effective) : des coordonnées changent à une date passée ou aujourd'hui, pas à venir.", "effective")
         if "name" in fields:
             if not (fields["name"] or "").strip():
-                raise DirectoryError("Le nom de la personne est obligatoire.")
+                raise invalid("Le nom de la personne est obligatoire.", "name")
             fields["full_name"] = fields.pop("name").strip()
         if not fields:
-            raise DirectoryError("Aucun champ à modifier.")
+            raise invalid("Aucun champ à modifier.")
         _check_email(fields.get("email"))
         version = self._version(person_id) if expected_version is None else self._expect(person_id, expected_version)
         event = PersonChanged(person_id=person_id, **fields)
@@ -272,9 +270,9 @@ class Directory:
         self._stream(territory, structure_id)
         person = self._person_row(territory, data.person_id, "Cette personne n'existe pas sur ce territoire.")
         if person["erased"]:
-            raise DirectoryError("Les données de cette personne ont été effacées.")
+            raise invalid("Les données de cette personne ont été effacées.")
         self._check_contact(data.role, data.theme)
-        since = when(data.since, "Date de début (since)") or clock.instant(clock.to_datetime(clock.now()).date())
+        since = when(data.since, "Date de début (since)", field="since") or clock.instant(clock.to_datetime(clock.now()).date())
         cid = str(uuid4())
         title = (data.title or "").strip() or None
         event = ContactStarted(
@@ -285,13 +283,13 @@ class Directory:
 
     def end_contact(self, territory: str, structure_id: str, contact_id: str, data: ContactEnd, author: str) -> int:
         row = self._contact_row(territory, structure_id, contact_id)
-        until = when(data.until, "Date de fin (until)")
+        until = when(data.until, "Date de fin (until)", field="until")
         if until is None:
-            raise DirectoryError("Date de fin (until) : obligatoire.")
+            raise invalid("Date de fin (until) : obligatoire.", "until")
         if row["until"] != FOREVER:
-            raise DirectoryError("Ce contact est déjà terminé : pour changer sa date de fin, corrigez-le.")
+            raise invalid("Ce contact est déjà terminé : pour changer sa date de fin, corrigez-le.", "until")
         if until <= row["since"]:
-            raise DirectoryError("La date de fin doit suivre la date de début du contact.")
+            raise invalid("La date de fin doit suivre la date de début du contact.", "until")
         return self._append(territory, contact_id, ContactEnded(contact_id=contact_id, until=until), author, until, data.reason)
 
     def correct_contact(self, territory: str, structure_id: str, contact_id: str, data: ContactPatch, author: str) -> int:
@@ -300,20 +298,20 @@ class Directory:
         row = self._contact_row(territory, structure_id, contact_id)
         fields: dict[str, Any] = {k: v for k, v in present_fields(data).items() if k != "reason"}
         if not fields:
-            raise DirectoryError("Aucun champ à corriger.")
+            raise invalid("Aucun champ à corriger.")
         self._check_contact(fields.get("role", row["role"]), fields.get("theme"))
         if "since" in fields:
-            fields["since"] = when(fields["since"], "Date de début (since)")
+            fields["since"] = when(fields["since"], "Date de début (since)", field="since")
             if fields["since"] is None:
-                raise DirectoryError("Date de début (since) : obligatoire.")
+                raise invalid("Date de début (since) : obligatoire.", "since")
         if fields.get("until") is not None:
-            fields["until"] = when(fields["until"], "Date de fin (until)")
+            fields["until"] = when(fields["until"], "Date de fin (until)", field="until")
         if "title" in fields:
             fields["title"] = (fields["title"] or "").strip() or None
         since = fields.get("since", row["since"])
         until = fields.get("until", row["until"]) or FOREVER
         if until <= since:
-            raise DirectoryError("La date de fin doit suivre la date de début du contact.")
+            raise invalid("La date de fin doit suivre la date de début du contact.", "until")
         effective = fields.get("until") or fields.get("since")
         event = ContactCorrected(contact_id=contact_id, **fields)
         reason = data.reason if isinstance(data.reason, str) else None
@@ -635,7 +633,7 @@ class Directory:
         territory (livret, vCards, campaigns) that would otherwise query once per structure.
 
         Every id asked for is a key, with the same list, in the same order, as ``contacts``
-        gives; an id unknown in this territory maps to [] (no NotFound: the caller listed them)."""
+        gives; an id unknown in this territory maps to [] (no refusal: the caller listed them)."""
         wanted = sorted(set(structure_ids))
         out: dict[str, list[ContactOut]] = {sid: [] for sid in wanted}
         for start in range(0, len(wanted), 500):
@@ -699,7 +697,7 @@ class Directory:
         (default: now); erased people have none at any date."""
         try:
             out = _person_out(self._person_row(territory, person_id))
-        except NotFound:
+        except Refused:
             return None
         if as_of is None and known_at is None:
             return out
@@ -717,6 +715,7 @@ class Directory:
         found = self._contacts(territory, condition, values, as_of or clock.now(), known_at, include_past=False)
         terms = words(q)
         if terms:
+
             def matches(c: ContactOut) -> bool:
                 text = " " + " ".join(words(f"{c.title or ''} {c.person.name or ''} {c.role_label}"))
                 return all(f" {t}" in text for t in terms)
@@ -808,9 +807,9 @@ class Directory:
     def _effective(value: str | None, *, required: bool = False) -> str | None:
         if value is None or not value.strip():
             if required:
-                raise DirectoryError("Date d'effet (effective) : obligatoire.")
+                raise invalid("Date d'effet (effective) : obligatoire.", "effective")
             return None
-        return when(value, "Date d'effet (effective)")
+        return when(value, "Date d'effet (effective)", field="effective")
 
     def _version(self, stream: str) -> int:
         return self.trame.store.version_of(UUID(stream))
@@ -822,25 +821,27 @@ class Directory:
         return expected
 
     def _stream(self, territory: str, structure_id: str) -> None:
-        """The structure exists in this territory (at some time), else NotFound."""
+        """The structure exists in this territory (at some time), else an ``absent`` refusal (404)."""
         try:
             UUID(structure_id)
         except ValueError:
-            raise NotFound("Cette structure n'existe pas sur ce territoire.") from None
+            raise absent("Cette structure n'existe pas sur ce territoire.") from None
         require_structure(self.trame, territory, structure_id)  # the core's check (core/structures.py), 404
 
-    def _state_or_refuse(self, structure_id: str, at: str | None, message: str | None = None) -> dict[str, Any]:
+    def _state_or_refuse(
+        self, structure_id: str, at: str | None, message: str | None = None, field: str | None = "effective"
+    ) -> dict[str, Any]:
         with self.db.read() as cur:
             state = STRUCTURES.get(cur, structure_id, as_of=at or clock.now())
         if state is None:
-            raise DirectoryError(message or "Cette structure n'est pas dans le réseau à cette date.")
+            raise invalid(message or "Cette structure n'est pas dans le réseau à cette date.", field)
         return state
 
     def _person_row(self, territory: str, person_id: str, message: str = "Cette personne n'existe pas sur ce territoire.") -> Any:
         with self.db.read() as cur:
             row = cur.execute("SELECT * FROM annuaire_people WHERE person_id = ? AND territory = ?", (person_id, territory)).fetchone()
         if row is None:
-            raise NotFound(message)
+            raise absent(message)
         return row
 
     def _contact_row(self, territory: str, structure_id: str, contact_id: str) -> Any:
@@ -850,31 +851,31 @@ class Directory:
                 (contact_id, structure_id, territory, FOREVER),
             ).fetchone()
         if row is None:
-            raise NotFound("Ce contact n'existe pas pour cette structure.")
+            raise absent("Ce contact n'existe pas pour cette structure.")
         return row
 
     def _check_sheet(self, territory: str, fields: dict[str, Any], structure_id: str | None) -> None:
         if "name" in fields and not fields["name"]:
-            raise DirectoryError("Le nom de la structure est obligatoire.")
+            raise invalid("Le nom de la structure est obligatoire.", "name")
         if fields.get("kind") and kinds.kind_by_code(fields["kind"]) is None:
-            raise DirectoryError(f"Type de structure inconnu « {fields['kind']} ».")
+            raise invalid(f"Type de structure inconnu « {fields['kind']} ».", "kind")
         for field, known, label in (("roles", kinds.PARTNER_ROLES, "Rôle de partenaire"), ("themes", kinds.THEMES, "Thème")):
             unknown = [v for v in fields.get(field) or [] if v not in known]
             if unknown:
-                raise DirectoryError(f"{label} inconnu : « {unknown[0]} » (valeurs possibles : {', '.join(known)}).")
+                raise invalid(f"{label} inconnu : « {unknown[0]} » (valeurs possibles : {', '.join(known)}).", field)
         _check_email(fields.get("email"))
         relays = fields.get("relays") or []
         if structure_id and structure_id in relays:
-            raise DirectoryError("Une structure ne peut pas être son propre relais.")
+            raise invalid("Une structure ne peut pas être son propre relais.", "relays")
         # Another territory's structure is absent here (404), like an id that exists nowhere.
         require_structures(self.trame, territory, relays, "Une structure relais n'existe pas sur ce territoire.")
 
     @staticmethod
     def _check_contact(role: str, theme: str | None) -> None:
         if role not in CONTACT_ROLES:
-            raise DirectoryError(f"Rôle de contact inconnu « {role} » (valeurs possibles : {', '.join(CONTACT_ROLES)}).")
+            raise invalid(f"Rôle de contact inconnu « {role} » (valeurs possibles : {', '.join(CONTACT_ROLES)}).", "role")
         if theme and theme not in kinds.THEMES:
-            raise DirectoryError(f"Thème inconnu « {theme} ».")
+            raise invalid(f"Thème inconnu « {theme} ».", "theme")
 
     def _contacts(
         self, territory: str, condition: str, values: Sequence[str], as_of: str | None, known_at: str | None, include_past: bool
@@ -1053,7 +1054,7 @@ def _person_out(row: Any) -> PersonOut:
 
 def _check_email(email: str | None) -> None:
     if email and ("@" not in email or " " in email.strip()):
-        raise DirectoryError(f"« {email} » n'est pas une adresse e-mail valide.")
+        raise invalid(f"« {email} » n'est pas une adresse e-mail valide.", "email")
 
 
 def _like(value: str) -> str:

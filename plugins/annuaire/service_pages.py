@@ -6,30 +6,29 @@ the structure's referent, with an effective date, and redirect (303) to the serv
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, patch, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
 
 from core import clock
 from core.application import Trame
 from core.plugins import PageSection
-from core.refusals import Refused
+from core.refusals import Refused, absent, conflict
 from core.structures import require_structure
 from core.web.access import access_of, author_of
-from core.web.errors import UserError
-from core.web.forms import many, one
+from core.web.forms import Form, many, one
 from core.web.hygiene import DayQuery
 from core.web.rendering import fragment, render
 from plugins.annuaire import referential as ref
-from plugins.annuaire.pages import common, may_edit, moment
+from plugins.annuaire.display import common
+from plugins.annuaire.moments import moment
 from plugins.annuaire.service import directory
 from plugins.annuaire.services import OFFER_FIELDS, Answer, ServiceIn, ServiceOut, ServicePatch, services
+from plugins.annuaire.sheet_pages import may_edit
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 Req = Request[Any, Any, Any]
 P = "/t/{territory:str}/annuaire"
 SV = P + "/services/{service_id:str}"
@@ -136,7 +135,7 @@ def _form(
 ) -> Template:  # fmt: skip
     st = directory(trame).get_structure(territory, structure_id)
     if st is None:
-        raise UserError(404, "Cette structure ne fait plus partie du réseau.")
+        raise absent("Cette structure ne fait plus partie du réseau.")
     return render(
         request, "annuaire/service_form.html", status_code=status_code,
         **_context(values=values, errors=errors or {}, s=st, service=service, territory=territory),
@@ -199,7 +198,7 @@ def service_page(
 def edit_form(request: Req, trame: Trame, territory: str, service_id: str) -> Template:
     s = services(trame).get(territory, service_id)
     if s is None:
-        raise UserError(409, "Ce service est arrêté : reprenez-le avant de le modifier.")
+        raise conflict("Ce service est arrêté : reprenez-le avant de le modifier.")
     may_edit(request, s.structure_id)
     return _form(request, trame, territory, s.structure_id, _values(s), service=s)
 
@@ -209,7 +208,7 @@ def edit_save(request: Req, trame: Trame, territory: str, service_id: str, data:
     svc = services(trame)
     s = svc.get(territory, service_id)
     if s is None:
-        raise UserError(409, "Ce service est arrêté : reprenez-le avant de le modifier.")
+        raise conflict("Ce service est arrêté : reprenez-le avant de le modifier.")
     may_edit(request, s.structure_id)
     fields = offer_from_form(data)
     values = {**fields, "effective": one(data, "effective"), "reason": one(data, "reason")}
@@ -228,12 +227,9 @@ def _toggle(request: Req, trame: Trame, territory: str, service_id: str, data: d
     svc = services(trame)
     s = svc.get(territory, service_id) or svc.last_known(territory, service_id)
     may_edit(request, s.structure_id)
-    try:
-        (svc.restart if on else svc.stop)(
-            territory, service_id, author=author_of(request), effective=one(data, "effective") or None, reason=one(data, "reason") or None
-        )
-    except Refused as exc:
-        raise UserError(exc.status, exc.message) from None
+    (svc.restart if on else svc.stop)(  # a refusal is the error page's (core.web.errors)
+        territory, service_id, author=author_of(request), effective=one(data, "effective") or None, reason=one(data, "reason") or None
+    )
     return Redirect(f"/t/{territory}/annuaire/services/{service_id}?fait={'repris' if on else 'arrete'}", status_code=303)
 
 
@@ -305,7 +301,7 @@ def _at(value: str | None) -> str | None:
 
 def _api_may_edit(request: Req, structure_id: str) -> None:
     if not access_of(request).may_edit_structure(structure_id):
-        raise UserError(403, "Un·e référent·e ne modifie que les services de sa propre structure.")
+        raise PermissionDeniedException("Un·e référent·e ne modifie que les services de sa propre structure.")
 
 
 @get(API + "/services", opt=READ, tags=TAGS, sync_to_thread=False)
@@ -319,7 +315,7 @@ def api_service(trame: Trame, slug: str, service_id: str, as_of: DayQuery = None
     """One service at a date (404 when it did not run then)."""
     found = services(trame).get(slug, service_id, as_of=_at(as_of), known_at=_at(known_at))
     if found is None:
-        raise UserError(404, "Ce service n'était pas proposé à cette date.")
+        raise absent("Ce service n'était pas proposé à cette date.")
     return found
 
 

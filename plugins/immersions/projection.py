@@ -57,15 +57,11 @@ class ImmersionsProjection(Projection):
             "CREATE INDEX IF NOT EXISTS immersions_feedback_programme ON immersions_feedback (programme_id)",
         ]
 
-    def apply(self, cur: Cursor, rec: Recorded) -> None:
+    @staticmethod
+    def _participants(cur: Cursor, rec: Recorded) -> bool:
+        """The people of a programme (personal fields, blanked on erasure); False if not theirs."""
         e, t, at = rec.event, rec.territory, rec.recorded_at
-        if isinstance(e, ev.ProgrammeOpened):
-            cur.execute(
-                "INSERT INTO immersions_programmes (programme_id, territory, title, starts_on, ends_on, field_a, field_b, description, "
-                "opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (e.programme_id, t, e.title, e.starts_on, e.ends_on, e.fields[0], e.fields[1], e.description, at),
-            )
-        elif isinstance(e, ev.ParticipantJoined):
+        if isinstance(e, ev.ParticipantJoined):
             cur.execute(
                 "INSERT INTO immersions_participants (participant_id, programme_id, territory, structure_id, field, person_id, "
                 "full_name, email, job, erased, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -96,6 +92,20 @@ class ImmersionsProjection(Projection):
                     f"WHERE participant_id IN ({','.join('?' * len(chunk))})",
                     chunk,
                 )
+        else:
+            return False
+        return True
+
+    def apply(self, cur: Cursor, rec: Recorded) -> None:
+        if self._participants(cur, rec):
+            return
+        e, t, at = rec.event, rec.territory, rec.recorded_at
+        if isinstance(e, ev.ProgrammeOpened):
+            cur.execute(
+                "INSERT INTO immersions_programmes (programme_id, territory, title, starts_on, ends_on, field_a, field_b, description, "
+                "opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (e.programme_id, t, e.title, e.starts_on, e.ends_on, e.fields[0], e.fields[1], e.description, at),
+            )
         elif isinstance(e, ev.SlotOffered):
             cur.execute(
                 "INSERT INTO immersions_offers (offer_id, programme_id, territory, structure_id, host_participant_id, day, length, note, "

@@ -25,8 +25,6 @@ COORDINATOR = {"role": "coordinator"}
 MAX_UPLOAD = 1_000_000
 
 
-
-
 def _refused(exc: Refused, form: str, data: dict[str, Any]) -> dict[str, Any]:
     """What a refused form needs to come back filled in; what is absent keeps the error page."""
     if exc.why is Why.ABSENT:

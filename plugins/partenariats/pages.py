@@ -67,8 +67,6 @@ LABELS = {
 }
 
 
-
-
 def moment(as_of: str | None, known_at: str | None) -> tuple[str | None, str | None]:
     """The instants typed in the query string (a day means its end: what took effect that day counts)."""
     try:

@@ -666,7 +666,10 @@ class Meetings:
             owner_structure_id=owner_structure_id or None,
             due=_day(due, "due") if due else None,
         )
-        meeting, action = UUID(meeting_id), UUID(action_id)
+        try:
+            meeting, action = UUID(meeting_id), UUID(action_id)
+        except ValueError:
+            raise absent("Cette rencontre n'existe pas.") from None
 
         def decide(history: History) -> dict[UUID, list[Event]]:
             if MeetingState.of(history.of(meeting)).territory != territory:
@@ -679,7 +682,10 @@ class Meetings:
         return action_id
 
     def close_action(self, territory: str, action_id: str, *, author: str, meeting_id: str | None = None, note: str | None = None) -> None:
-        stream = UUID(action_id)
+        try:
+            stream = UUID(action_id)
+        except ValueError:  # an id typed by hand in the address
+            raise absent("Cette suite à donner n'existe pas.") from None
 
         def decide(history: History) -> dict[UUID, list[Event]]:
             records = history.of(stream)

@@ -233,9 +233,7 @@ def test_a_referent_confirms_the_structure_services_with_its_sheet(trame: Trame,
                          "themes": ["equipement-et-alimentation--alimentation"], "fees": "gratuit"}, ServiceIn),
         author=SYSTEM,
     )  # fmt: skip
-    clothes = svc.offer(
-        "meaux", ids["cr"], ServiceIn(name="Vestiboutique", description="Vêtements à petits prix."), author=SYSTEM
-    )
+    clothes = svc.offer("meaux", ids["cr"], ServiceIn(name="Vestiboutique", description="Vêtements à petits prix."), author=SYSTEM)
     monkeypatch.undo()
     svc.stop("meaux", clothes, author=SYSTEM)  # no longer offered: nothing to confirm
     assert svc.get("meaux", food).confirmed_at is not None  # type: ignore[union-attr]  # offering is a first confirmation

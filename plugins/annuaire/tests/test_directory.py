@@ -14,10 +14,12 @@ from core import clock
 from core.application import Trame
 from core.database import SQLiteDatabase
 from core.events import StoredEnvelope
+from core.refusals import Refused, Why
 from core.store import SYSTEM, Conflict
+from core.testing import refused
 from plugins.annuaire.events import ContactStarted
 from plugins.annuaire.schemas import ContactIn, ContactPatch, PersonIn, StructureIn, StructurePatch
-from plugins.annuaire.service import ERASED_NAME, Directory, DirectoryError
+from plugins.annuaire.service import ERASED_NAME, Directory
 from plugins.annuaire.tests.conftest import Employment, open_territory
 
 
@@ -95,7 +97,7 @@ def test_merge_and_leave_as_of(d: Directory, agen: str, employment: Employment) 
     d.leave_structure(agen, employment.agency, "2030-01-01", SYSTEM, "Quitte le café")
     assert d.get_structure(agen, employment.agency, as_of=day("2029-12-31")) is not None
     assert d.get_structure(agen, employment.agency, as_of=day("2030-01-02")) is None
-    with pytest.raises(DirectoryError):
+    with pytest.raises(Refused):
         d.leave_structure(agen, employment.agency, "2031-01-01", SYSTEM)
     d.rejoin_structure(agen, employment.agency, "2032-01-01", SYSTEM)
     assert d.get_structure(agen, employment.agency, as_of=day("2032-06-01")) is not None
@@ -157,11 +159,11 @@ def test_people_search_ignores_accents(d: Directory, agen: str) -> None:
 
 
 def test_contact_validation_messages_are_french(d: Directory, agen: str, employment: Employment) -> None:
-    with pytest.raises(DirectoryError, match="Rôle de contact inconnu"):
+    with pytest.raises(Refused, match="Rôle de contact inconnu"):
         d.start_contact(agen, employment.agency, ContactIn(person_id=employment.laetitia, role="chef"), SYSTEM)
-    with pytest.raises(DirectoryError, match="since"):
+    with pytest.raises(Refused, match="since"):
         d.start_contact(agen, employment.agency, ContactIn(person_id=employment.laetitia, role="referent", since="2010-13-01"), SYSTEM)
-    with pytest.raises(DirectoryError, match="Type de structure inconnu"):
+    with pytest.raises(Refused, match="Type de structure inconnu"):
         d.create_structure(agen, StructureIn(name="X", kind="inconnu"), SYSTEM)
 
 
@@ -260,9 +262,9 @@ def test_territory_isolation_in_the_service(trame: Trame, d: Directory, agen: st
     assert d.list_structures(fumel, "France Travail")[1] == 0 and d.list_structures(fumel)[1] == 0
     assert d.person(fumel, employment.laetitia) is None
     assert d.audit(fumel) == []
-    with pytest.raises(LookupError):
+    with refused(Why.ABSENT):
         d.history(fumel, structure_id=employment.agency)
-    with pytest.raises(LookupError):
+    with refused(Why.ABSENT):
         d.update_structure(fumel, employment.agency, StructurePatch(phone="x"), d.version(agen, employment.agency), SYSTEM)
 
 

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from core.application import Trame
 from core.store import SYSTEM
 from core.testing import login, make_user
-from plugins.annuaire import pages, service
+from plugins.annuaire import directory_pages, service
 from plugins.annuaire.schemas import StructureIn
 from plugins.annuaire.service import directory
 
@@ -82,7 +82,9 @@ def link(text: str, rel: str) -> str | None:
 
 def walk(client: TestClient[Any], start: str) -> tuple[list[list[str]], list[str]]:
     """Follow "Page suivante" from ``start`` to the end: (ids of each page, texts of each page)."""
-    pages_seen, texts, url = [], [], start
+    pages_seen: list[list[str]] = []
+    texts: list[str] = []
+    url: str | None = start
     while url is not None:
         r = client.get(url)
         assert r.status_code == 200, r.text
@@ -95,7 +97,7 @@ def walk(client: TestClient[Any], start: str) -> tuple[list[list[str]], list[str
 
 @pytest.fixture
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pages, "PAGE_SIZE", 4)
+    monkeypatch.setattr(directory_pages, "PAGE_SIZE", 4)
 
 
 def test_next_links_walk_the_directory_in_french_name_order(member: TestClient[Any], network: dict[str, str], small_pages: None) -> None:

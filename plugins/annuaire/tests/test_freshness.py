@@ -66,3 +66,36 @@ def test_a_search_today_for_a_structure_that_left_says_where_it_went(trame: Tram
     assert gone.index("Direction départementale") < gone.index("Point info")  # the latest departure first
     assert "Ne sont plus dans le réseau" not in client.get("/t/meaux/annuaire/", params={"q": "CCAS"}).text
     assert "Ne sont plus dans le réseau" not in client.get("/t/meaux/annuaire/", params={"q": "DDJS", "as_of": "2005-01-01"}).text
+
+
+def test_date_maj_in_exports_is_the_last_change_or_confirmation_not_the_joining_date(trame: Trame) -> None:
+    from core import clock
+    from plugins.annuaire import datainclusion
+
+    open_territory(trame, "meaux")
+    d = directory(trame)
+    sid, _ = d.create_structure("meaux", StructureIn(name="CCAS de Meaux", effective="2011-09-01"), SYSTEM)
+    d.update_structure("meaux", sid, StructurePatch(phone="01 60 00 00 00", effective="2015-03-02"), 1, SYSTEM)
+
+    def date_maj(as_of: str | None = None) -> str:
+        return str(datainclusion.export(trame, "meaux", as_of)["structures"][0]["date_maj"])
+
+    assert date_maj("2012-01-01T00:00:00.000000Z") == "2011-09-01"  # as it stood then: only its joining
+    assert date_maj() == "2015-03-02"
+    d.confirm_structure("meaux", sid, "campagne:essai")
+    assert date_maj() == clock.day_of(clock.now())
+
+
+def test_in_the_demo_the_meaux_sheets_not_confirmed_for_a_year_are_flagged(trame: Trame) -> None:
+    from plugins.annuaire import demo, demo_records
+
+    open_territory(trame, "meaux")
+    ids = demo.load(trame, "meaux")
+    stale = campaigns(trame).stale("meaux", 12)
+    flagged = {item.structure.id for item in stale}
+    assert flagged and flagged <= set(ids.values())
+    joined = {ids[s.key]: s.joined for s in demo_records.STRUCTURES["meaux"]}
+    # Entered today, they joined in 2011-2012 and nobody confirmed them since: their freshness is that old.
+    assert all(item.fresh_since and item.fresh_since[:10] <= "2013-01-01" for item in stale)
+    assert all(joined[sid] < "2013" for sid in flagged)
+    assert campaigns(trame).stale("meaux", 240) == []  # the coordinator's threshold decides

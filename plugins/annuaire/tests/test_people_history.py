@@ -11,10 +11,11 @@ import pytest
 from core import clock
 from core.application import Trame
 from core.database import SQLiteDatabase
+from core.refusals import Refused
 from core.store import SYSTEM
 from core.testing import login, make_user, post_form
 from plugins.annuaire.schemas import ContactIn, ContactPatch, PersonIn, PersonPatch, StructureIn
-from plugins.annuaire.service import Directory, DirectoryError
+from plugins.annuaire.service import Directory
 from plugins.annuaire.tests.conftest import Employment
 
 IN_2010 = "2010-06-01T00:00:00.000000Z"
@@ -49,7 +50,7 @@ def test_our_pole_emploi_contact_in_2010_and_her_number_then(d: Directory, agen:
     assert line.label == "Modification des coordonnées" and [(c.field, c.before, c.after) for c in line.changes] == [
         ("phone", "05 53 22 22 22", "05 53 77 77 77")
     ]
-    with pytest.raises(DirectoryError, match="pas à venir"):
+    with pytest.raises(Refused, match="pas à venir"):
         d.update_person(agen, employment.laetitia, PersonPatch(phone="01", effective="2999-01-01"), SYSTEM)
 
 

@@ -10,10 +10,9 @@ import pytest
 
 from core import clock
 from core.application import Trame
-from core.refusals import Refused
+from core.refusals import Refused, Why
 from core.store import SYSTEM
-from core.territories import NotFound
-from core.testing import login, make_user
+from core.testing import login, make_user, refused
 from plugins.annuaire import demo, demo_services
 from plugins.annuaire.schemas import StructureIn
 from plugins.annuaire.service import Directory
@@ -86,7 +85,7 @@ def test_codes_outside_the_referential_are_refused_with_their_field(trame: Trame
 def test_another_territorys_structure_is_not_found(trame: Trame, d: Directory, agen: str) -> None:
     other = open_territory(trame, "fumel")
     sid, _ = d.create_structure(other, StructureIn(name="CCAS de Fumel"), SYSTEM)
-    with pytest.raises(NotFound):
+    with refused(Why.ABSENT):
         services(trame).offer(agen, sid, _food(), author=SYSTEM)
 
 

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from core.application import Trame
-from core.refusals import Refused
+from core.refusals import Refused, Why
 from core.store import SYSTEM
-from core.territories import NotFound
-from core.testing import csrf_of, login, make_user, post_form
+from core.testing import csrf_of, login, make_user, post_form, refused
 from plugins.annuaire import public as annuaire
 from plugins.immersions.service import digest, immersions
 from plugins.immersions.tests import helpers
@@ -218,11 +217,11 @@ def test_a_directory_contact_keeps_its_name_in_the_directory(trame: Trame, prog:
 def test_ids_of_another_territory_are_absent(trame: Trame, prog: helpers.Programme) -> None:
     other_ids = helpers.territory(trame, "ailleurs")
     svc = immersions(trame)
-    with pytest.raises(NotFound):
+    with refused(Why.ABSENT):
         svc.join(T, prog.id, author=SYSTEM, structure_id=other_ids["chrs"], field="social", full_name="Jeanne Roy")
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(Refused) as caught:
         svc.join("ailleurs", prog.id, author=SYSTEM, structure_id=other_ids["chrs"], field="social", full_name="Jeanne Roy")
-    assert refused.value.status == 404
+    assert caught.value.status == 404
 
 
 def test_api_checks_roles_and_answers_in_french(trame: Trame, prog: helpers.Programme, client: Any) -> None:

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from core.application import Trame
-from core.refusals import Refused
+from core.refusals import Refused, Why
 from core.store import SYSTEM
-from core.territories import NotFound
-from core.testing import login, make_user, post_form
+from core.testing import login, make_user, post_form, refused
 from plugins.annuaire import public as annuaire
 from plugins.evaluations.tests import helpers
 from plugins.projets.service import SheetIn, projects
@@ -60,7 +59,7 @@ def test_a_sheet_gathers_partners_steps_meeting_actions_and_documents_with_its_h
 def test_another_territorys_structure_or_action_is_absent(trame: Trame, ids: dict[str, str]) -> None:
     other = helpers.territory(trame, "autreville", plugins=("annuaire", "rencontres", "projets"))
     pid = projects(trame).open(T, SheetIn(title="Projet"), author=SYSTEM)
-    with pytest.raises(NotFound):
+    with refused(Why.ABSENT):
         projects(trame).involve(T, pid, other["ccas"], author=SYSTEM)
     with pytest.raises(Refused) as absent:
         projects(trame).attach_action(T, pid, "pas-une-action", author=SYSTEM)

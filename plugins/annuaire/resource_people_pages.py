@@ -15,7 +15,8 @@ from core.application import Trame
 from core.text import collation_key
 from core.web.hygiene import DayQuery, day_param
 from core.web.rendering import render
-from plugins.annuaire.pages import common, moment, names_of
+from plugins.annuaire.display import common, names_of
+from plugins.annuaire.moments import moment
 from plugins.annuaire.schemas import ContactOut
 from plugins.annuaire.service import directory
 
