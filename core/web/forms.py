@@ -2,7 +2,7 @@
 
 A form arrives URL-encoded as a dict whose values are a string, or a list when a field is
 repeated (checkboxes, multiple selects). Handlers read it through :func:`one` and
-:func:`many` so that a repeated field, a textarea's CRLF or surrounding spaces mean the same
+:func:`many` (or :func:`rows` for a table of inputs) so that a repeated field, a textarea's CRLF or surrounding spaces mean the same
 thing on every page.
 """
 
@@ -29,3 +29,15 @@ def many(data: dict[str, Any], key: str) -> list[str]:
     """Every non-blank value of a repeated field, stripped, in the order sent."""
     value = data.get(key, [])
     return [s for s in (str(v).strip() for v in (value if isinstance(value, list) else [value])) if s]
+
+
+def rows(data: dict[str, Any], first: str, *others: str) -> list[dict[str, str]]:
+    """A table of inputs, each column a repeated field: the n-th value of every key together.
+    ``first`` decides how many rows there are; a shorter column reads as blank there."""
+
+    def column(key: str) -> list[str]:
+        value = data.get(key, [])
+        return [str(v).replace("\r\n", "\n").strip() for v in (value if isinstance(value, list) else [value])]
+
+    lead, rest = column(first), {key: column(key) for key in others}
+    return [{first: v, **{k: (c[i] if i < len(c) else "") for k, c in rest.items()}} for i, v in enumerate(lead)]

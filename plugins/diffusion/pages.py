@@ -13,15 +13,10 @@ from core import mail, mailings
 from core.application import Trame
 from core.refusals import Refused
 from core.web.access import author_of
-from core.web.forms import Form
+from core.web.forms import Form, one
 from core.web.rendering import render
 
 P = "/t/{territory:str}/diffusion"
-
-
-def _one(data: dict[str, Any], key: str) -> str:
-    value = data.get(key, "")
-    return str(value[-1] if isinstance(value, list) and value else value or "").strip()
 
 
 def _index(
@@ -56,7 +51,7 @@ def index(request: Request[Any, Any, Any], trame: Trame, territory: str, liste: 
 
 @post(f"{P}/", opt={"role": "coordinator"}, sync_to_thread=True)
 def queue(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Form) -> Template | Redirect:
-    values = {k: _one(data, k) for k in ("list_key", "subject", "body")}
+    values = {k: one(data, k) for k in ("list_key", "subject", "body")}
     try:
         mailing_id = mailings.queue(
             trame, territory, author=author_of(request), list_key=values["list_key"], subject=values["subject"], body=values["body"]

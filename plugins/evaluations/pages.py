@@ -4,37 +4,23 @@ that needs no account. No JavaScript."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from core import clock, mail, mailings
 from core.application import Trame
 from core.refusals import Refused
 from core.web.access import author_of
+from core.web.forms import Form, one, rows
 from core.web.rendering import render
 from plugins.evaluations.grid import KINDS, SCALE, SECRECY
 from plugins.evaluations.service import LIST_PREFIX, QuestionIn, SendReport, evaluations
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 P = "/t/{territory:str}/evaluations"
 BLANK_ROWS = 3
-
-
-def one(data: dict[str, Any], key: str, default: str = "") -> str:
-    value = data.get(key, default)
-    if isinstance(value, list):
-        value = value[-1] if value else default
-    return str(value).strip()
-
-
-def many(data: dict[str, Any], key: str) -> list[str]:
-    value = data.get(key, [])
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
 @get(f"{P}/", sync_to_thread=True)
@@ -105,11 +91,7 @@ def questionnaire(request: Request[Any, Any, Any], trame: Trame, territory: str,
 
 @post(f"{P}/{{qid:uuid}}/questions", opt={"role": "coordinator"}, sync_to_thread=True)
 def amend(request: Request[Any, Any, Any], trame: Trame, territory: str, qid: UUID, data: Form) -> Template | Redirect:
-    labels, kinds, keys = many(data, "label"), many(data, "kind"), many(data, "key")
-    questions = [
-        QuestionIn(label=lab, kind=kinds[i] if i < len(kinds) else "text", key=keys[i] if i < len(keys) else "")
-        for i, lab in enumerate(labels)
-    ]
+    questions = [QuestionIn(label=r["label"], kind=r["kind"] or "text", key=r["key"]) for r in rows(data, "label", "kind", "key")]
     try:
         evaluations(trame).amend(
             territory,

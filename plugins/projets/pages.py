@@ -4,31 +4,24 @@ diagnosis. No JavaScript."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
-from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from core import structures
 from core.application import Trame
 from core.refusals import Refused
 from core.web.access import access_of, author_of
+from core.web.forms import Form, one
 from core.web.rendering import render
 from plugins.annuaire import public as annuaire
 from plugins.projets.service import SCOPES, SECRECY, STATUSES, SheetIn, projects
 from plugins.rencontres import public as rencontres
 
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 P = "/t/{territory:str}/projets"
-
-
-def one(data: dict[str, Any], key: str) -> str:
-    value = data.get(key, "")
-    return str(value[-1] if isinstance(value, list) and value else value or "").strip()
 
 
 def _sheet_in(data: dict[str, Any]) -> SheetIn:

@@ -1,0 +1,26 @@
+"""Reading HTML forms the same way on every page (``core.web.forms``)."""
+
+from __future__ import annotations
+
+from core.web.forms import many, one, rows
+
+
+def test_one_takes_the_last_value_stripped_with_unix_line_ends() -> None:
+    assert one({"note": ["avant", "  Ligne 1\r\nLigne 2  "]}, "note") == "Ligne 1\nLigne 2"
+    assert one({}, "note", "défaut") == "défaut"
+
+
+def test_many_keeps_the_non_blank_values_in_order() -> None:
+    assert many({"themes": ["logement", " ", "emploi "]}, "themes") == ["logement", "emploi"]
+    assert many({"themes": "logement"}, "themes") == ["logement"]
+
+
+def test_rows_read_a_table_of_inputs_line_by_line_even_with_blank_cells() -> None:
+    """A questionnaire's rows: a blank "key" in row 1 must not shift row 2's key up to row 1."""
+    data = {"label": ["Accueil", "Délais", "Suites"], "kind": ["scale", "text"], "key": ["", "delais", "suites"]}
+    assert rows(data, "label", "kind", "key") == [
+        {"label": "Accueil", "kind": "scale", "key": ""},
+        {"label": "Délais", "kind": "text", "key": "delais"},
+        {"label": "Suites", "kind": "", "key": "suites"},
+    ]
+    assert rows({"label": "Seule"}, "label", "kind") == [{"label": "Seule", "kind": ""}]
