@@ -40,10 +40,10 @@ expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5x
 [checks.missing_required_header]
 expected-statuses = ["400", "401", "403", "406", "415", "422", "428"]
 """
-#: Business rules the schema cannot state (an end before a start, a structure already in the
-#: network, an account without a structure) are still refused with 400 by the built-in plugins'
-#: services, which have yet to move onto core.refusals (409 for a state): until then the
-#: « schema-valid request rejected » check is left out here, and only that one.
+#: Business rules the schema cannot state (an end before a start, an unknown weekday, a referent
+#: without a structure) are refused with 400 and the field to correct: bad input, though the schema
+#: allows it. schemathesis's « schema-valid request rejected » check counts each of those as a
+#: failure, so it is left out here, and only that one.
 EXCLUDED = "positive_data_acceptance"
 SEED = 20261203
 EXAMPLES = 4
