@@ -822,7 +822,11 @@ def export_vcards(trame: Trame, territory: str, as_of: str | None = None, known_
             role = CONTACT_ROLES.get(contact.role, contact.role)
             if contact.theme:
                 role += f" ({kinds.THEMES.get(contact.theme, contact.theme)})"
-            card.add("title").value = role
+            # RFC 6350: TITLE is the job title (« Conseillère en insertion »), ROLE the part played
+            # (here, in the network); without a job title, the role is the best title there is.
+            card.add("title").value = contact.title or role
+            if contact.title:
+                card.add("role").value = role
             work = "work" if version == "4.0" else "WORK"
             if person.email:
                 email = card.add("email")

@@ -326,6 +326,20 @@ def test_vcard_export_parses_back_and_holds_no_erased_person(trame: Trame, clien
         assert by_name["Marie Josée Chaumette"].title.value == "Direction"
 
 
+def test_a_contact_s_job_title_is_the_vcard_title_and_its_role_the_vcard_role(trame: Trame, client: Any) -> None:
+    slug = territory(trame, "meaux")
+    ml = _structure(trame, slug, "Mission locale de Meaux", kind="mission-locale")
+    d = directory(trame)
+    pid, _ = d.create_person(slug, PersonIn(name="Inès Morel", email="ines.morel@ml-meaux.example"), SYSTEM)
+    d.start_contact(slug, ml, ContactIn(person_id=pid, role="referent", title="Conseillère en insertion"), SYSTEM)
+    member = make_user(trame, "membre@meaux.example", territory=slug, role="member")
+    for version in ("3.0", "4.0"):
+        text = client.get(f"/api/v1/territories/{slug}/contacts/export.vcf?version={version}", headers=member.headers).text
+        (card,) = vobject.readComponents(text)
+        assert card.title.value == "Conseillère en insertion"
+        assert card.role.value == "Référent·e"
+
+
 def test_exports_hold_only_the_territory_structures(trame: Trame, client: Any) -> None:
     meaux = territory(trame, "meaux")
     agen = territory(trame, "agen")
