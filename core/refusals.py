@@ -20,25 +20,38 @@ class Why(Enum):
 
 
 class Refused(Exception):
-    """A command or query refused, with a message a person understands."""
+    """A command or query refused, with a message a person understands.
 
-    def __init__(self, message: str, *, field: str | None = None, why: Why = Why.INVALID) -> None:
-        super().__init__(message)
+    ``label`` names the input in words (« Date de signature ») when the message is about one:
+    the API and a form's summary say ``detail`` (« Date de signature : indiquez une date. »),
+    beside the input, whose label the page already shows, the form says ``beside``."""
+
+    def __init__(self, message: str, *, field: str | None = None, why: Why = Why.INVALID, label: str | None = None) -> None:
         self.message = message
         self.field = field
         self.why = why
+        self.label = label
+        super().__init__(self.detail)
+
+    @property
+    def detail(self) -> str:
+        return f"{self.label} : {self.message}" if self.label else self.message
+
+    @property
+    def beside(self) -> str:
+        return self.message[:1].upper() + self.message[1:]
 
     @property
     def status(self) -> int:
         return self.why.value
 
 
-def invalid(message: str, field: str | None = None) -> Refused:
-    return Refused(message, field=field, why=Why.INVALID)
+def invalid(message: str, field: str | None = None, *, label: str | None = None) -> Refused:
+    return Refused(message, field=field, why=Why.INVALID, label=label)
 
 
-def conflict(message: str, field: str | None = None) -> Refused:
-    return Refused(message, field=field, why=Why.CONFLICT)
+def conflict(message: str, field: str | None = None, *, label: str | None = None) -> Refused:
+    return Refused(message, field=field, why=Why.CONFLICT, label=label)
 
 
 def absent(message: str, field: str | None = None) -> Refused:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.web.forms import many, one, rows
+from core.refusals import invalid
+from core.web.forms import errors_of, many, one, rows
 
 
 def test_one_takes_the_last_value_stripped_with_unix_line_ends() -> None:
@@ -24,3 +25,13 @@ def test_rows_read_a_table_of_inputs_line_by_line_even_with_blank_cells() -> Non
         {"label": "Suites", "kind": "", "key": "suites"},
     ]
     assert rows({"label": "Seule"}, "label", "kind") == [{"label": "Seule", "kind": ""}]
+
+
+def test_a_refusal_names_its_input_on_the_api_and_leaves_the_label_to_the_page_beside_it() -> None:
+    dated = invalid("indiquez une date (par exemple 15/03/2010).", "on", label="Date de signature")
+    assert str(dated) == dated.detail == "Date de signature : indiquez une date (par exemple 15/03/2010)."
+    assert errors_of(dated) == {"on": "Indiquez une date (par exemple 15/03/2010)."}
+    # A colon in a sentence is not a label: the whole reason stays beside the field.
+    ended = invalid("Ce contact est déjà terminé : pour changer sa date de fin, corrigez-le.", "until")
+    assert errors_of(ended) == {"until": "Ce contact est déjà terminé : pour changer sa date de fin, corrigez-le."}
+    assert errors_of(invalid("Choisissez une date.", label="Date")) == {"_form": "Date : Choisissez une date."}

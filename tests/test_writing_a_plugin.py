@@ -9,7 +9,7 @@ file needs anything the README does not say, the README is not enough.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import msgspec
@@ -96,15 +96,13 @@ def listing(trame: Trame, slug: str) -> list[PermanenceOut]:
 class Permanences:
     """The plugin: a plain object whose methods are hook implementations."""
 
-    events: ClassVar[list[type[Event]]] = [PermanenceAnnounced]
-
     @hookimpl
     def plugin_info(self) -> PluginInfo:
         return PluginInfo(name="permanences", title="Permanences", description="Les permanences des structures.")
 
     @hookimpl
     def register_events(self) -> list[type[Event]]:
-        return self.events
+        return [PermanenceAnnounced]
 
     @hookimpl
     def register_projections(self) -> list[Projection]:

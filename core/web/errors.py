@@ -172,7 +172,7 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/connexion?suite={target}", status_code=303)
     if isinstance(exc, Refused):
-        return respond(request, exc.status, exc.message, field=exc.field)
+        return respond(request, exc.status, exc.detail, field=exc.field)
     if isinstance(exc, Conflict):
         return respond(request, 409, str(exc))
     if isinstance(exc, msgspec.ValidationError):

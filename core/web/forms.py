@@ -8,10 +8,13 @@ thing on every page.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
+
+if TYPE_CHECKING:
+    from core.refusals import Refused
 
 #: The body parameter of a form handler: ``data: Form``.
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -41,3 +44,9 @@ def rows(data: dict[str, Any], first: str, *others: str) -> list[dict[str, str]]
 
     lead, rest = column(first), {key: column(key) for key in others}
     return [{first: v, **{k: (c[i] if i < len(c) else "") for k, c in rest.items()}} for i, v in enumerate(lead)]
+
+
+def errors_of(exc: Refused, summary: str = "_form") -> dict[str, str]:
+    """A refusal as a form's errors: beside the input it names (whose label the page shows), or
+    in the summary (``summary``) with the input's label when there is no such input."""
+    return {exc.field: exc.beside} if exc.field else {summary: exc.detail}

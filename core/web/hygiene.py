@@ -95,7 +95,7 @@ def day_param(name: str, value: str | None) -> str | None:
     try:
         return parse_day(value).isoformat()
     except BadInstant as exc:
-        raise invalid(f"Paramètre {name} : {exc}", name) from None
+        raise invalid(str(exc), name, label=f"Paramètre {name}") from None
 
 
 def one_of(*values: str, description: str = "") -> msgspec.Meta:

@@ -228,7 +228,7 @@ def members_invite(request: Request[Any, Any, Any], trame: Trame, territory: str
             author=access.principal.account_id,
         )
     except Refused as exc:
-        return _members_page(request, trame, territory, error=exc.message, status=exc.status)
+        return _members_page(request, trame, territory, error=exc.detail, status=exc.status)
     key = flash.put(trame.db, access.principal.account_id, token)
     return Redirect(f"/t/{territory}/membres?envoi={key}#inviter", status_code=303)
 

@@ -75,7 +75,7 @@ def instant(name: str, value: str | None, *, end_of_day: bool = True) -> str | N
     try:
         return clock.parse(value, end_of_day=end_of_day)
     except BadInstant as exc:
-        raise invalid(f"Paramètre {name} : {exc}", name) from None
+        raise invalid(str(exc), name, label=f"Paramètre {name}") from None
 
 
 def _may_edit(request: Request[Any, Any, Any], structure_id: str) -> None:

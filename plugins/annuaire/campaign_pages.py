@@ -19,7 +19,7 @@ from core import clock
 from core.application import Trame
 from core.refusals import Refused, absent, invalid
 from core.web.access import author_of, resolve_principal
-from core.web.forms import Form, one
+from core.web.forms import Form, errors_of, one
 from core.web.rendering import render
 from plugins.annuaire.campaigns import DEFAULT_MONTHS, CampaignError, IssuedLink, Review, campaigns
 from plugins.annuaire.exchange_pages import COORDINATOR, PLUGIN
@@ -90,7 +90,7 @@ def campaign_revert(request: Request[Any, Any, Any], trame: Trame, territory: st
     except Refused as exc:
         if exc.status == 404:
             raise
-        return _campaign_page(request, trame, territory, campaign_id, status=exc.status, error=exc.message)
+        return _campaign_page(request, trame, territory, campaign_id, status=exc.status, error=exc.detail)
     return Redirect(f"/t/{territory}/annuaire/campagnes/{campaign_id}?annule=1", status_code=303)
 
 
@@ -277,7 +277,7 @@ def _after_correction(
     except Refused as exc:
         if exc.status == 404:
             raise
-        return _correcting(request, trame, territory, token, status=exc.status, errors={exc.field or "_": exc.message}, values=values)
+        return _correcting(request, trame, territory, token, status=exc.status, errors=errors_of(exc, "_"), values=values)
     return Redirect(f"/t/{territory}/annuaire/revue/{token}?corrige=1", status_code=303)
 
 

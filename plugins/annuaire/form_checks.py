@@ -147,14 +147,14 @@ PERSON_INPUTS = {"name": "person_name", "email": "person_email", "phone": "perso
 
 def refused(exc: Refused, errors: dict[str, str], default: str = "_form", inputs: Mapping[str, str] | None = None) -> None:
     """Note a service's refusal beside the input it names (``inputs`` renames the service's field to
-    the form's; without a field, ``default``). The leading "Label : " goes, since the page shows the
-    field's own label beside it. What is not bad input (absent: 404) keeps the error page."""
+    the form's; without a field, ``default``), without the input's label that the page shows beside
+    it (``Refused.label``). What is not bad input (absent: 404) keeps the error page."""
     if exc.why is not Why.INVALID:
         raise exc
-    field = (inputs or {}).get(exc.field, exc.field) if exc.field else default
-    head, sep, rest = exc.message.partition(" : ")
-    strip = field != "_form" and sep and len(head) <= 40 and "«" not in head
-    errors[field] = rest[:1].upper() + rest[1:] if strip else exc.message
+    if exc.field:
+        errors[(inputs or {}).get(exc.field, exc.field)] = exc.beside
+    else:
+        errors[default] = exc.detail
 
 
 def page_number(page: str | None) -> int:
@@ -162,4 +162,4 @@ def page_number(page: str | None) -> int:
     try:
         return max(1, int(page or 1))
     except ValueError:
-        raise invalid(f"Numéro de page (page) : « {page} » n'est pas un nombre.", "page") from None
+        raise invalid(f"« {page} » n'est pas un nombre.", "page", label="Numéro de page (page)") from None

@@ -105,7 +105,7 @@ def moment(as_of: str | None, known_at: str | None, errors: dict[str, str] | Non
                 try:
                     moment_local = datetime.fromisoformat(f"{local[1]}T{local[2]}").replace(tzinfo=PARIS)
                 except ValueError:
-                    raise invalid(f"{_MOMENT_LABELS[name]} : « {text} » n'est pas une date et une heure valides.", name) from None
+                    raise invalid(f"« {text} » n'est pas une date et une heure valides.", name, label=_MOMENT_LABELS[name]) from None
                 read[name] = clock.instant(moment_local + timedelta(minutes=1, microseconds=-1))
                 continue
             read[name] = when(text, _MOMENT_LABELS[name], end_of_day=True, field=name)

@@ -115,7 +115,7 @@ def when(text: str | None, label: str, *, end_of_day: bool = False, field: str |
     try:
         return clock.parse(text, end_of_day=end_of_day)
     except BadInstant as exc:
-        raise invalid(f"{label} : {exc}", field) from None
+        raise invalid(str(exc), field, label=label) from None
 
 
 _directories: weakref.WeakKeyDictionary[Trame, Directory] = weakref.WeakKeyDictionary()
@@ -234,7 +234,9 @@ class Directory:
             when(patch.effective or None, "Date d'effet (effective)", field="effective") if isinstance(patch.effective, str) else None
         )
         if effective is not None and effective > clock.now():
-            raise invalid("Date d'effet (effective) : des coordonnées changent à une date passée ou aujourd'hui, pas à venir.", "effective")
+            raise invalid(
+                "des coordonnées changent à une date passée ou aujourd'hui, pas à venir.", "effective", label="Date d'effet (effective)"
+            )
         if "name" in fields:
             if not (fields["name"] or "").strip():
                 raise invalid("Le nom de la personne est obligatoire.", "name")
@@ -285,7 +287,7 @@ class Directory:
         row = self._contact_row(territory, structure_id, contact_id)
         until = when(data.until, "Date de fin (until)", field="until")
         if until is None:
-            raise invalid("Date de fin (until) : obligatoire.", "until")
+            raise invalid("obligatoire.", "until", label="Date de fin (until)")
         if row["until"] != FOREVER:
             raise invalid("Ce contact est déjà terminé : pour changer sa date de fin, corrigez-le.", "until")
         if until <= row["since"]:
@@ -303,7 +305,7 @@ class Directory:
         if "since" in fields:
             fields["since"] = when(fields["since"], "Date de début (since)", field="since")
             if fields["since"] is None:
-                raise invalid("Date de début (since) : obligatoire.", "since")
+                raise invalid("obligatoire.", "since", label="Date de début (since)")
         if fields.get("until") is not None:
             fields["until"] = when(fields["until"], "Date de fin (until)", field="until")
         if "title" in fields:
@@ -807,7 +809,7 @@ class Directory:
     def _effective(value: str | None, *, required: bool = False) -> str | None:
         if value is None or not value.strip():
             if required:
-                raise invalid("Date d'effet (effective) : obligatoire.", "effective")
+                raise invalid("obligatoire.", "effective", label="Date d'effet (effective)")
             return None
         return when(value, "Date d'effet (effective)", field="effective")
 

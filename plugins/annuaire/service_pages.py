@@ -19,7 +19,7 @@ from core.plugins import PageSection
 from core.refusals import Refused, absent, conflict
 from core.structures import require_structure
 from core.web.access import access_of, author_of
-from core.web.forms import Form, many, one
+from core.web.forms import Form, errors_of, many, one
 from core.web.hygiene import DayQuery
 from core.web.rendering import fragment, render
 from plugins.annuaire import referential as ref
@@ -143,7 +143,7 @@ def _form(
 
 
 def _refused(exc: Refused) -> dict[str, str]:
-    return {exc.field or "_form": exc.message}
+    return errors_of(exc)
 
 
 @get(P + "/structures/{structure_id:str}/services/nouveau", opt=EDIT, sync_to_thread=False)

@@ -461,7 +461,7 @@ def _day(value: str | None, name: str = "effective") -> str:
     try:
         return clock.parse(str(value))
     except clock.BadInstant as exc:
-        raise invalid(f"Date d'effet : {exc}.", name) from None
+        raise invalid(f"{exc}.", name, label="Date d'effet") from None
 
 
 def _stream(service_id: str) -> UUID:

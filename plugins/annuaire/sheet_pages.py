@@ -103,10 +103,7 @@ def new_save(request: Req, trame: Trame, territory: str, data: Form) -> Response
     values.update(effective=one(data, "effective"), reason=one(data, "reason"), relay_add=one(data, "relay_add"))
     errors: dict[str, str] = {}
     check_sheet(values, errors)
-    relay = resolve_relay(trame, territory, values["relay_add"], None, errors)
-    if relay and relay not in values["relays"]:
-        values["relays"].append(relay)
-        values["relay_add"] = ""
+    _add_relay(trame, territory, values, None, errors)
     check_date(values["effective"], "effective", errors)
     if not errors:
         try:
@@ -120,6 +117,14 @@ def new_save(request: Req, trame: Trame, territory: str, data: Form) -> Response
         except Refused as exc:
             refused(exc, errors)
     return _form_page(request, trame, territory, template="annuaire/new.html", values=values, errors=errors, status_code=400)
+
+
+def _add_relay(trame: Trame, territory: str, values: dict[str, Any], structure_id: str | None, errors: dict[str, str]) -> None:
+    """The relay typed by name joins the sheet's relays (and its input empties) once it is found."""
+    relay = resolve_relay(trame, territory, values["relay_add"], structure_id, errors)
+    if relay and relay not in values["relays"]:
+        values["relays"].append(relay)
+        values["relay_add"] = ""
 
 
 def current_sheet(trame: Trame, territory: str, structure_id: str) -> StructureOut:
@@ -158,10 +163,7 @@ def edit_save(request: Req, trame: Trame, territory: str, structure_id: str, dat
         base = None
     errors: dict[str, str] = {}
     check_sheet(values, errors)
-    relay = resolve_relay(trame, territory, values["relay_add"], structure_id, errors)
-    if relay and relay not in values["relays"]:
-        values["relays"].append(relay)
-        values["relay_add"] = ""
+    _add_relay(trame, territory, values, structure_id, errors)
     check_date(values["effective"], "effective", errors)
 
     def again(status: int) -> Template:

@@ -64,7 +64,7 @@ def plan(request: Request[Any, Any, Any], trame: Trame, territory: str, data: Fo
             theme=one(data, "theme") or None,
         )
     except Refused as exc:
-        return _index(request, trame, territory, error=exc.message, status_code=exc.status)
+        return _index(request, trame, territory, error=exc.detail, status_code=exc.status)
     return Redirect(f"/t/{territory}/cafe/{mid}", status_code=303)
 
 
@@ -84,7 +84,7 @@ def series(request: Request[Any, Any, Any], trame: Trame, territory: str, data: 
             place_text=one(data, "place_text") or None,
         )
     except Refused as exc:
-        return _index(request, trame, territory, error=exc.message, status_code=exc.status)
+        return _index(request, trame, territory, error=exc.detail, status_code=exc.status)
     return Redirect(f"/t/{territory}/cafe/", status_code=303)
 
 
@@ -135,7 +135,7 @@ def set_capacity(request: Request[Any, Any, Any], trame: Trame, territory: str, 
             raise invalid("La capacité est un nombre de structures (laissez vide pour ne pas limiter).")
         cafes(trame).set_capacity(territory, str(meeting_id), int(typed) if typed else None, author=author_of(request))
     except Refused as exc:
-        return _cafe(request, trame, territory, str(meeting_id), error=exc.message, status_code=exc.status)
+        return _cafe(request, trame, territory, str(meeting_id), error=exc.detail, status_code=exc.status)
     return Redirect(f"/t/{territory}/cafe/{meeting_id}#inscriptions", status_code=303)
 
 
@@ -152,7 +152,7 @@ def add_news(request: Request[Any, Any, Any], trame: Trame, territory: str, meet
     try:
         cafes(trame).record_news(territory, str(meeting_id), structure_id, one(data, "news"), author=access.principal.account_id)
     except Refused as exc:
-        return _cafe(request, trame, territory, str(meeting_id), error=exc.message)
+        return _cafe(request, trame, territory, str(meeting_id), error=exc.detail)
     return Redirect(f"/t/{territory}/cafe/{meeting_id}#tour-de-table", status_code=303)
 
 

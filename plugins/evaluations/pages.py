@@ -47,7 +47,7 @@ def create(request: Request[Any, Any, Any], trame: Trame, territory: str, data: 
             status_code=exc.status,
             questionnaires=found,
             years=[],
-            error=exc.message,
+            error=exc.detail,
             default_year=one(data, "year"),
         )
     return Redirect(f"/t/{territory}/evaluations/{qid}", status_code=303)

@@ -52,7 +52,7 @@ def open_programme(request: Request[Any, Any, Any], trame: Trame, territory: str
             description=one(data, "description") or None,
         )
     except Refused as exc:
-        return _index(request, trame, territory, error=exc.message, status_code=exc.status)
+        return _index(request, trame, territory, error=exc.detail, status_code=exc.status)
     return Redirect(f"/t/{territory}/immersions/programmes/{pid}", status_code=303)
 
 
@@ -144,7 +144,7 @@ def join(request: Request[Any, Any, Any], trame: Trame, territory: str, programm
             job=one(data, "job") or None,
         )
     except Refused as exc:
-        return _programme(request, trame, territory, pid, error=exc.message, status_code=exc.status)
+        return _programme(request, trame, territory, pid, error=exc.detail, status_code=exc.status)
     return _after(territory, pid, "participants")
 
 
@@ -154,7 +154,7 @@ def erase(request: Request[Any, Any, Any], trame: Trame, territory: str, program
     try:
         immersions(trame).erase_participant(territory, pid, one(data, "participant_id"), author=author_of(request))
     except Refused as exc:
-        return _programme(request, trame, territory, pid, error=exc.message, status_code=exc.status)
+        return _programme(request, trame, territory, pid, error=exc.detail, status_code=exc.status)
     return _after(territory, pid, "participants")
 
 
@@ -174,7 +174,7 @@ def offer(request: Request[Any, Any, Any], trame: Trame, territory: str, program
             note=one(data, "note") or None,
         )
     except Refused as exc:
-        return _programme(request, trame, territory, pid, error=exc.message, status_code=exc.status)
+        return _programme(request, trame, territory, pid, error=exc.detail, status_code=exc.status)
     return _after(territory, pid, "accueils")
 
 
@@ -193,7 +193,7 @@ def ask(request: Request[Any, Any, Any], trame: Trame, territory: str, programme
             note=one(data, "note") or None,
         )
     except Refused as exc:
-        return _programme(request, trame, territory, pid, error=exc.message, status_code=exc.status)
+        return _programme(request, trame, territory, pid, error=exc.detail, status_code=exc.status)
     return _after(territory, pid, "demandes")
 
 
@@ -207,7 +207,7 @@ def pair(request: Request[Any, Any, Any], trame: Trame, territory: str, programm
     try:
         delivery = immersions(trame).pair(territory, pid, offer_id, request_id, author=author_of(request))
     except Refused as exc:
-        return _programme(request, trame, territory, pid, error=exc.message, status_code=exc.status)
+        return _programme(request, trame, territory, pid, error=exc.detail, status_code=exc.status)
     return _programme(request, trame, territory, pid, delivery=delivery)
 
 
@@ -217,7 +217,7 @@ def reissue(request: Request[Any, Any, Any], trame: Trame, territory: str, progr
     try:
         delivery = immersions(trame).reissue_links(territory, pid, str(pair_id), author=author_of(request))
     except Refused as exc:
-        return _programme(request, trame, territory, pid, error=exc.message, status_code=exc.status)
+        return _programme(request, trame, territory, pid, error=exc.detail, status_code=exc.status)
     return _programme(request, trame, territory, pid, delivery=delivery)
 
 
@@ -227,7 +227,7 @@ def held(request: Request[Any, Any, Any], trame: Trame, territory: str, programm
     try:
         immersions(trame).mark_held(territory, pid, str(pair_id), author=author_of(request))
     except Refused as exc:
-        return _programme(request, trame, territory, pid, error=exc.message, status_code=exc.status)
+        return _programme(request, trame, territory, pid, error=exc.detail, status_code=exc.status)
     return _after(territory, pid, "binomes")
 
 
@@ -237,7 +237,7 @@ def cancel(request: Request[Any, Any, Any], trame: Trame, territory: str, progra
     try:
         immersions(trame).cancel_pair(territory, pid, str(pair_id), author=author_of(request), reason=one(data, "reason") or None)
     except Refused as exc:
-        return _programme(request, trame, territory, pid, error=exc.message, status_code=exc.status)
+        return _programme(request, trame, territory, pid, error=exc.detail, status_code=exc.status)
     return _after(territory, pid, "binomes")
 
 
@@ -312,7 +312,7 @@ def link_confirm(request: Request[Any, Any, Any], trame: Trame, territory: str, 
     try:
         immersions(trame).confirm_with_token(territory, token, answer=one(data, "answer"), comment=one(data, "comment") or None)
     except Refused as exc:
-        return _link_page(request, trame, territory, token, error=exc.message, status_code=exc.status)
+        return _link_page(request, trame, territory, token, error=exc.detail, status_code=exc.status)
     return _link_page(request, trame, territory, token, done="answer")
 
 
@@ -323,7 +323,7 @@ def link_feedback(request: Request[Any, Any, Any], trame: Trame, territory: str,
     try:
         immersions(trame).feedback_with_token(territory, token, answers)
     except Refused as exc:
-        return _link_page(request, trame, territory, token, error=exc.message, status_code=exc.status, values=answers)
+        return _link_page(request, trame, territory, token, error=exc.detail, status_code=exc.status, values=answers)
     return _link_page(request, trame, territory, token, done="feedback")
 
 

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from core.application import Trame
 from core.refusals import Refused, Why
 from core.web.access import access_of, author_of
-from core.web.forms import Form, one
+from core.web.forms import Form, errors_of, one
 from core.web.rendering import render
 from plugins.annuaire import public as annuaire
 from plugins.lexique.service import FIELD_LABELS, TermChange, TermIn, lexique
@@ -30,7 +30,7 @@ def _refused(exc: Refused, form: str, data: dict[str, Any]) -> dict[str, Any]:
     if exc.why is Why.ABSENT:
         raise exc
     values = {k: one(data, k) for k in data if k != "_csrf_token"}
-    return {"form": form, "errors": {exc.field or "_form": exc.message}, "values": values, "status": exc.status}
+    return {"form": form, "errors": errors_of(exc), "values": values, "status": exc.status}
 
 
 def _parts(refused: dict[str, Any] | None, form: str) -> tuple[dict[str, str], dict[str, Any]]:

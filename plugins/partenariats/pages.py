@@ -19,7 +19,7 @@ from core.application import Trame
 from core.plugins import PageSection
 from core.refusals import Refused, invalid
 from core.web.access import access_of, author_of
-from core.web.forms import Form, one
+from core.web.forms import Form, errors_of, one
 from core.web.rendering import fragment, render
 from plugins.annuaire import public as annuaire
 from plugins.partenariats import calendar, layout
@@ -163,7 +163,7 @@ def _form(
 
 
 def _refused(exc: Refused) -> dict[str, str]:
-    return {exc.field or "_form": exc.message}
+    return errors_of(exc)
 
 
 @get(f"{P}/nouveau", opt=COORD, sync_to_thread=False)

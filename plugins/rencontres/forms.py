@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.refusals import Refused, Why
+from core.web.forms import errors_of
 
 
 def refusal(
@@ -24,10 +25,8 @@ def refusal(
         raise exc
     values = {k: (v if not isinstance(v, list) or k in keep_lists else (v[-1] if v else "")) for k, v in data.items()}
     values.pop("_csrf_token", None)
-    field = exc.field or "_form"
-    if shown is not None and field not in shown:
-        field = "_form"
-    return {"form": form, "errors": {field: exc.message}, "values": values, "status": exc.status}
+    errors = {"_form": exc.detail} if shown is not None and exc.field not in shown else errors_of(exc)
+    return {"form": form, "errors": errors, "values": values, "status": exc.status}
 
 
 def parts(refused: dict[str, Any] | None, form: str) -> tuple[dict[str, str], dict[str, Any]]:
